@@ -1,0 +1,72 @@
+# ipclab_exercise(ID <id> DIR <lab dir> FILES <student files...>
+#                 BINARIES <name=main.cpp...> UNIT <test sources...>)
+#
+# Builds one exercise as its own targets, so one that does not compile stops no other:
+#   <id>-student   the student's files (from IPCLAB_SOURCE/<id>/)
+#   <binary>...    one program per manifest [[binary]], in bin/
+#   <id>-unit      the visible GoogleTest unit tests; <id>-hidden the grader's, when present
+#   ex-<id>        all of the above: `cmake --build build --target ex-01-ftok`
+function(ipclab_exercise)
+  cmake_parse_arguments(EX "" "ID;DIR" "FILES;BINARIES;UNIT" ${ARGN})
+
+  if(IPCLAB_EXERCISES AND NOT EX_ID IN_LIST IPCLAB_EXERCISES)
+    return()
+  endif()
+
+  set(student_sources "")
+  foreach(file IN LISTS EX_FILES)
+    set(path "${IPCLAB_SOURCE}/${EX_ID}/${file}")
+    if(NOT EXISTS "${path}")
+      message(WARNING "ipclab: ${EX_ID}: ${path} does not exist; this exercise is not built")
+      return()
+    endif()
+    list(APPEND student_sources "${path}")
+  endforeach()
+
+  add_library(${EX_ID}-student STATIC ${student_sources})
+  # The exercise's own header sits in the lab's directory, beside the student's file.
+  target_include_directories(${EX_ID}-student PUBLIC "${EX_DIR}")
+  target_link_libraries(${EX_ID}-student PUBLIC ipclab_support)
+
+  add_custom_target(ex-${EX_ID})
+  foreach(binary IN LISTS EX_BINARIES)
+    string(REPLACE "=" ";" pair "${binary}")
+    list(GET pair 0 name)
+    list(GET pair 1 main)
+    add_executable(${name} "${EX_DIR}/${main}")
+    target_link_libraries(${name} PRIVATE ${EX_ID}-student)
+    set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
+    add_dependencies(ex-${EX_ID} ${name})
+  endforeach()
+
+  _ipclab_unit_tests(${EX_ID}-unit "${EX_DIR}" ${EX_UNIT})
+  if(IPCLAB_HIDDEN_DIR)
+    file(GLOB hidden "${IPCLAB_HIDDEN_DIR}/${EX_ID}/unit/*.cpp")
+    if(hidden)
+      _ipclab_unit_tests(${EX_ID}-hidden "${EX_DIR}" ${hidden})
+    endif()
+  endif()
+endfunction()
+
+function(_ipclab_unit_tests target dir)
+  set(sources "")
+  foreach(src IN LISTS ARGN)
+    if(IS_ABSOLUTE "${src}")
+      list(APPEND sources "${src}")
+    else()
+      list(APPEND sources "${dir}/${src}")
+    endif()
+  endforeach()
+  string(REGEX REPLACE "-(unit|hidden)$" "" id "${target}")
+  add_executable(${target} ${sources})
+  target_link_libraries(${target} PRIVATE ${id}-student GTest::gtest GTest::gtest_main
+                        Threads::Threads)
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+  add_dependencies(ex-${id} ${target})
+  # Unit tests create IPC objects: they run in a private IPC (and PID) namespace, as an
+  # unprivileged user, so the machine's ipcs is the same after them and permission
+  # lessons are observable even for root.
+  add_test(NAME ${target}
+           COMMAND "${IPCLAB_PYTHON}" "${CMAKE_SOURCE_DIR}/ipclab" sandbox-run --
+                   $<TARGET_FILE:${target}>)
+endfunction()

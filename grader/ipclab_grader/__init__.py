@@ -1,0 +1,1 @@
+"""ipclab's grader: locate → stage → build → run → check → score → report."""

@@ -1,0 +1,168 @@
+"""The exercise manifests: the one place that says what each exercise is.
+
+Every exercise directory holds an ``exercise.toml``; everything that lists exercises (CMake,
+the grader, the docs index, the developer check) calls :func:`load_all`. The format is
+documented in docs/authoring.en.md.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11 (Ubuntu 22.04): Debian/Ubuntu's python3-tomli
+    import tomli as tomllib
+
+from . import paths
+
+ID_RE = re.compile(r"^(\d\d)-[a-z0-9]+(-[a-z0-9]+)*$")
+LANGS = ("es", "en")
+
+
+class ManifestError(Exception):
+    """A manifest is missing, unreadable or inconsistent; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Binary:
+    name: str
+    main: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    dir: Path
+    track: str
+    title: dict[str, str]
+    slide: str
+    man: tuple[str, ...]
+    files: tuple[str, ...]
+    binaries: tuple[Binary, ...]
+    unit_sources: tuple[str, ...]
+    points: dict[str, int]
+    hints: tuple[dict[str, str], ...]
+    limits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def number(self) -> int:
+        return int(self.id[:2])
+
+    @property
+    def max_score(self) -> int:
+        return sum(self.points.values())
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title["en"]
+
+
+def _require(data: dict, key: str, kind, where: str):
+    if key not in data:
+        raise ManifestError(f"{where}: missing '{key}'")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise ManifestError(f"{where}: '{key}' must be a {kind.__name__}")
+    return value
+
+
+def _bilingual(value, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or any(not isinstance(value.get(l), str) or not value[l].strip()
+                                          for l in LANGS):
+        raise ManifestError(f"{where}: needs non-empty 'es' and 'en' texts")
+    return {l: value[l].strip() for l in LANGS}
+
+
+def load(path: Path) -> Exercise:
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ManifestError(f"{where}: {e}") from None
+
+    ex_id = _require(data, "id", str, where)
+    if not ID_RE.match(ex_id) or ex_id != path.parent.name:
+        raise ManifestError(f"{where}: id '{ex_id}' must be NN-name and match its directory")
+    student = _require(data, "student", dict, where)
+    files = tuple(_require(student, "files", list, where + " [student]"))
+    if not files or any(not isinstance(f, str) or "/" in f for f in files):
+        raise ManifestError(f"{where}: [student] files must be plain file names")
+    binaries = []
+    for b in _require(data, "binary", list, where):
+        binaries.append(Binary(_require(b, "name", str, where + " [[binary]]"),
+                               _require(b, "main", str, where + " [[binary]]")))
+    unit = _require(data, "unit", dict, where)
+    points = _require(data, "points", dict, where)
+    for name, value in points.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ManifestError(f"{where}: points for '{name}' must be a whole number >= 0")
+    hints = tuple(_bilingual(h, f"{where} [[hint]] {i + 1}")
+                  for i, h in enumerate(_require(data, "hint", list, where)))
+    if not hints:
+        raise ManifestError(f"{where}: at least one [[hint]] is needed")
+    return Exercise(
+        id=ex_id,
+        dir=path.parent,
+        track=_require(data, "track", str, where),
+        title=_bilingual(_require(data, "title", dict, where), where + " [title]"),
+        slide=_require(data, "slide", str, where),
+        man=tuple(data.get("man", ())),
+        files=files,
+        binaries=tuple(binaries),
+        unit_sources=tuple(_require(unit, "sources", list, where + " [unit]")),
+        points=dict(points),
+        hints=hints,
+        limits=dict(data.get("limits", {})),
+    )
+
+
+def load_all(root: Path = paths.EXERCISES) -> list[Exercise]:
+    """Every exercise, in order. Raises ManifestError naming the first bad manifest."""
+    exercises = [load(p) for p in sorted(root.glob("*/exercise.toml"))]
+    if not exercises:
+        raise ManifestError(f"{root}: no exercise manifests (*/exercise.toml)")
+    names = {}
+    for ex in exercises:
+        for b in ex.binaries:
+            if b.name in names:
+                raise ManifestError(f"binary '{b.name}' is declared by {names[b.name]} and {ex.id}")
+            names[b.name] = ex.id
+    return exercises
+
+
+def by_id(exercises: list[Exercise], wanted: str) -> Exercise:
+    """The exercise whose id is `wanted` or starts with it ('03', '03-shmat')."""
+    for ex in exercises:
+        if ex.id == wanted or ex.id.split("-", 1)[0] == wanted.zfill(2) or \
+                ex.id.split("-", 1)[1] == wanted:
+            return ex
+    known = ", ".join(e.id for e in exercises)
+    raise ManifestError(f"no exercise '{wanted}' (known: {known})")
+
+
+def _cmake_quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cmake_fragment(exercises: list[Exercise]) -> str:
+    """The ipclab_exercise() calls CMake includes (see cmake/ipclab_exercise.cmake)."""
+    lines = ["# Generated from the exercise manifests by `ipclab manifest --cmake`."]
+    for ex in exercises:
+        parts = [f"ID {ex.id}", f"DIR {_cmake_quote(str(ex.dir))}",
+                 "FILES " + " ".join(_cmake_quote(f) for f in ex.files),
+                 "BINARIES " + " ".join(_cmake_quote(f"{b.name}={b.main}") for b in ex.binaries)]
+        if ex.unit_sources:
+            parts.append("UNIT " + " ".join(_cmake_quote(s) for s in ex.unit_sources))
+        lines.append("ipclab_exercise(" + "\n  ".join(parts) + ")")
+    return "\n".join(lines) + "\n"
+
+
+def main_cmake() -> int:
+    try:
+        sys.stdout.write(cmake_fragment(load_all()))
+    except ManifestError as e:
+        print(f"ipclab: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""ipclab's harness: sandboxes, cooperating processes and IPC state for checks."""

@@ -1,0 +1,133 @@
+// What the exercises' GoogleTest unit tests share: a fixture that gives each test its own ftok
+// file and removes every segment the test made, even when the code under test forgot to.
+//
+// Unit tests run in a private IPC namespace as an unprivileged user (ctest and the grader start
+// them through `ipclab sandbox-run`), so keys never collide with the machine's and permission
+// lessons (a 0400 segment, SHM_RDONLY) behave as they do for a student.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ipclab/error.hpp"
+
+namespace ipclab::testing {
+
+// The key ftok() gives, computed from stat() as the kernel's C library does, so tests do not
+// trust the student's ftok to check the student's ftok.
+inline key_t expected_key(const std::string& path, int proj_id) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == -1) return static_cast<key_t>(-1);
+    return static_cast<key_t>((st.st_ino & 0xffff) | ((st.st_dev & 0xff) << 16) |
+                              ((static_cast<unsigned>(proj_id) & 0xff) << 24));
+}
+
+// The state the kernel records for a segment, read with IPC_STAT (or empty when it is gone).
+inline bool stat_segment(int shmid, shmid_ds& ds) {
+    return shmctl(shmid, IPC_STAT, &ds) == 0;
+}
+
+// The id of the segment with this key, or -1 when there is none.
+inline int segment_of(key_t key) {
+    return shmget(key, 0, 0);
+}
+
+class IpcTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char path[] = "/tmp/ipclab-test-XXXXXX";
+        int fd = mkstemp(path);
+        ASSERT_NE(fd, -1) << "mkstemp: " << std::strerror(errno);
+        close(fd);
+        path_ = path;
+    }
+
+    // Removes the test's segments: the ones it registered and any left under its keys.
+    void TearDown() override {
+        for (int proj = 1; proj <= 255; ++proj) {
+            if (proj_used_[proj]) remove_key(expected_key(path_, proj));
+        }
+        for (int id : shmids_) shmctl(id, IPC_RMID, nullptr);
+        unlink(path_.c_str());
+    }
+
+    const std::string& path() const { return path_; }
+
+    // The key of this test's file with proj_id; registered for removal in TearDown.
+    key_t key(int proj_id = 42) {
+        proj_used_[proj_id & 0xff] = true;
+        return expected_key(path_, proj_id);
+    }
+
+    // Makes a segment the way a check prepares state: given key, size, mode and first ints.
+    int make_segment(key_t k, std::size_t size, int mode, const std::vector<std::int32_t>& ints = {}) {
+        int id = shmget(k, size, IPC_CREAT | IPC_EXCL | 0600);
+        if (id == -1) {
+            ADD_FAILURE() << "test set-up: shmget: " << std::strerror(errno);
+            return -1;
+        }
+        shmids_.push_back(id);
+        if (!ints.empty()) {
+            void* p = shmat(id, nullptr, 0);
+            if (p == reinterpret_cast<void*>(-1)) {
+                ADD_FAILURE() << "test set-up: shmat: " << std::strerror(errno);
+                return id;
+            }
+            std::memcpy(p, ints.data(), ints.size() * sizeof(std::int32_t));
+            shmdt(p);
+        }
+        if ((mode & 0777) != 0600) {
+            shmid_ds ds{};
+            shmctl(id, IPC_STAT, &ds);
+            ds.shm_perm.mode = static_cast<unsigned short>(mode & 0777);
+            if (shmctl(id, IPC_SET, &ds) == -1) {
+                ADD_FAILURE() << "test set-up: shmctl(IPC_SET): " << std::strerror(errno);
+            }
+        }
+        return id;
+    }
+
+    // Registers a segment the code under test made, so TearDown removes it.
+    void track(int shmid) {
+        if (shmid >= 0) shmids_.push_back(shmid);
+    }
+
+private:
+    static void remove_key(key_t k) {
+        int id = shmget(k, 0, 0);
+        if (id != -1) shmctl(id, IPC_RMID, nullptr);
+    }
+
+    std::string path_;
+    bool proj_used_[256] = {};
+    std::vector<int> shmids_;
+};
+
+}  // namespace ipclab::testing
+
+// Expects `statement` to throw ipclab::SysError naming `call` with errno `err`, and says what
+// happened instead in words a student can act on.
+#define EXPECT_SYSERROR(statement, call_name, err)                                                 \
+    do {                                                                                      \
+        try {                                                                                 \
+            statement;                                                                        \
+            ADD_FAILURE() << "expected " #statement " to fail: " << (call_name) << " with "        \
+                          << std::strerror(err) << " (errno " << (err)                        \
+                          << "), but it returned normally. Check the call's result and "      \
+                             "throw ipclab::SysError(\"" << (call_name) << "\") when it fails.";    \
+        } catch (const ipclab::SysError& e) {                                                 \
+            EXPECT_EQ(e.call(), std::string(call_name)) << "the error should name the failing call"; \
+            EXPECT_EQ(e.error(), (err)) << "expected " << std::strerror(err) << ", got "      \
+                                        << std::strerror(e.error());                           \
+        }                                                                                     \
+    } while (0)
