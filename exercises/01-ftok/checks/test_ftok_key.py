@@ -1,0 +1,43 @@
+"""Visible process checks of 01-ftok: ftok_key run as a program, in a sandbox."""
+import re
+import os
+
+from ipclab_harness.check import fail
+
+KEY_LINE = re.compile(r"0x[0-9a-f]{8}")
+
+
+def _key_of(lab, p):
+    line = p.expect_line(KEY_LINE, section="output")
+    lab.expect_stdout(p, [line], section="output")
+    lab.expect_exit(p, 0, section="output")
+    return int(line, 16)
+
+
+def test_prints_key(lab):
+    p = lab.run("ftok_key", lab.file("data"), "33")
+    got = _key_of(lab, p)
+    expected = lab.key("data", 33)
+    if got != expected:
+        fail("wrong_key", "output", expected=f"0x{expected:08x}", got=f"0x{got:08x}")
+
+
+def test_another_number_another_key(lab):
+    lab.file("data")
+    a = _key_of(lab, lab.run("ftok_key", "data", "1"))
+    b = _key_of(lab, lab.run("ftok_key", "data", "2"))
+    if a == b:
+        fail("same_key_for_numbers", "teaches", key=f"0x{a:08x}")
+
+
+def test_missing_file(lab):
+    p = lab.run("ftok_key", "no-such-file", "1")
+    lab.expect_error(p, "ftok", section="errors")
+    if KEY_LINE.search(p.stdout):
+        fail("key_printed_on_error", "errors", stdout=p.stdout.strip())
+
+
+def test_usage_errors(lab):
+    lab.file("data")
+    for args in (["data"], ["data", "0"], ["data", "256"], ["data", "x1"], ["data", "1", "2"]):
+        lab.expect_usage(lab.run("ftok_key", *args), section="usage")

@@ -1,0 +1,82 @@
+"""How a check fails: with a message id and parameters, rendered later in the student's
+language from the message files (one file per language; see harness/README.md)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomli as tomllib
+
+HARNESS_MESSAGES = Path(__file__).resolve().parent.parent / "messages"
+EXCERPT = 600  # characters of a program's output shown in feedback
+
+
+class CheckFailed(AssertionError):
+    """The student's code did not do what the statement asks. status: failed or timeout."""
+
+    def __init__(self, msg_id: str, section: str | None = None, status: str = "failed",
+                 **params) -> None:
+        super().__init__(msg_id)
+        self.msg_id, self.section, self.status, self.params = msg_id, section, status, params
+
+
+def fail(msg_id: str, section: str | None = None, **params):
+    raise CheckFailed(msg_id, section, **params)
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    text = text.rstrip("\n")
+    if not text:
+        return "∅"
+    if len(text) > limit:
+        return text[:limit] + f" … [+{len(text) - limit}]"
+    return text
+
+
+class Catalog:
+    """Message texts of one language: the harness's, the exercise's, the hidden checks'."""
+
+    def __init__(self, lang: str, dirs: list[Path]) -> None:
+        self.lang = lang
+        self.tables: dict[str, dict[str, str]] = {"titles": {}, "sections": {}, "feedback": {}}
+        for d in [HARNESS_MESSAGES, *dirs]:
+            for candidate in (d / f"messages.{lang}.toml", d / "messages.en.toml"):
+                if candidate.exists():
+                    data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+                    for table, entries in data.items():
+                        for k, v in entries.items():
+                            self.tables.setdefault(table, {}).setdefault(k, v)
+
+    def text(self, table: str, key: str, **params) -> str | None:
+        template = self.tables.get(table, {}).get(key)
+        if template is None:
+            return None
+        return _fill(template, params)
+
+    def title(self, check_id: str) -> str:
+        return self.text("titles", check_id) or check_id
+
+    def render(self, failure: CheckFailed) -> str:
+        body = self.text("feedback", failure.msg_id, **failure.params)
+        if body is None:
+            body = failure.msg_id + (f" {failure.params}" if failure.params else "")
+        if failure.section:
+            where = self.text("sections", failure.section) or failure.section
+            body += "\n" + (self.text("feedback", "_see_section", section=where) or f"→ {where}")
+        return body
+
+
+def _fill(template: str, params: dict) -> str:
+    def sub(m: re.Match) -> str:
+        name, spec = m.group(1), m.group(2) or ""
+        if name not in params:
+            return m.group(0)
+        value = params[name]
+        try:
+            return format(value, spec[1:]) if spec else str(value)
+        except (ValueError, TypeError):
+            return str(value)
+    return re.sub(r"\{(\w+)(:[^}]*)?\}", sub, template)

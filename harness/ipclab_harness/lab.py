@@ -1,0 +1,306 @@
+"""`lab`: what a process check works with (harness/README.md documents every call)."""
+from __future__ import annotations
+
+import re
+import signal as _signal
+import struct
+import time
+from pathlib import Path
+
+from . import ipcstate
+from .check import CheckFailed, excerpt, fail
+from .session import Process, Session, SessionError
+
+DEFAULT_TIMEOUT = 5.0
+# Bounds on every student process (the manifest's [limits] override them).
+DEFAULT_LIMITS = {"cpu": 10, "as": 512 << 20, "nproc": 64, "nofile": 64, "fsize": 16 << 20,
+                  "core": 0}
+
+
+class Proc:
+    """A student program started by a check."""
+
+    def __init__(self, lab: "Lab", process: Process, argv: list[str]) -> None:
+        self._lab, self._p, self.argv = lab, process, argv
+
+    @property
+    def pid(self) -> int:
+        return self._p.pid
+
+    @property
+    def name(self) -> str:
+        return self._p.name
+
+    @property
+    def command(self) -> str:
+        return " ".join(self.argv)
+
+    @property
+    def stdout(self) -> str:
+        return self._p.stdout
+
+    @property
+    def stderr(self) -> str:
+        return self._p.stderr
+
+    @property
+    def status(self) -> int | None:
+        return self._p.status
+
+    @property
+    def truncated(self) -> bool:
+        return self._p.out.truncated or self._p.err.truncated
+
+    def running(self) -> bool:
+        return self._p.running()
+
+    def send(self, text: str | bytes) -> None:
+        data = text.encode() if isinstance(text, str) else text
+        if not self._p.write(data):
+            fail("_stdin_closed", program=self.command, stdout=excerpt(self.stdout),
+                 stderr=excerpt(self.stderr))
+
+    def close_stdin(self) -> None:
+        self._p.close_stdin()
+
+    def signal(self, sig: int = _signal.SIGTERM) -> None:
+        self._lab._session.call("kill", pid=self.pid, sig=int(sig))
+
+    def _lines(self) -> list[str]:
+        text = self.stdout
+        complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
+        return complete.splitlines()
+
+    def expect_line(self, text, timeout: float = DEFAULT_TIMEOUT, section: str | None = None) -> str:
+        """Waits for a whole stdout line equal to `text` (or matching a compiled regex)."""
+        def match(line: str) -> bool:
+            return bool(text.fullmatch(line)) if isinstance(text, re.Pattern) else line == text
+        seen = [0]
+
+        def found():
+            lines = self._lines()
+            for line in lines:
+                if match(line):
+                    return line
+            seen[0] = len(lines)
+            return None
+        s = self._lab._session
+        deadline = time.monotonic() + timeout
+        # Wait for the line, or for the end of output: a program that exited may still have
+        # its last lines in the pipe.
+        s.wait_until(lambda: found() or (self._p.status is not None and self._p.out.fd is None),
+                     deadline)
+        line = found()
+        if line is not None:
+            return line
+        wanted = text.pattern if isinstance(text, re.Pattern) else text
+        if self._p.status is None:
+            raise CheckFailed("_no_line_timeout", section, status="failed", program=self.command,
+                              line=wanted, seconds=timeout, stdout=excerpt(self.stdout),
+                              stderr=excerpt(self.stderr))
+        fail("_no_line_exited", section, program=self.command, line=wanted,
+             status=self._lab.describe_status(self._p.status), stdout=excerpt(self.stdout),
+             stderr=excerpt(self.stderr))
+
+    def wait(self, timeout: float = DEFAULT_TIMEOUT, section: str | None = None) -> int:
+        """Waits for the program to exit (and its output to end); returns its status."""
+        s = self._lab._session
+        s.wait_until(lambda: self._p.status is not None, time.monotonic() + timeout)
+        if self._p.status is None:
+            raise CheckFailed("_timeout", section, status="timeout", program=self.command,
+                              seconds=timeout, stdout=excerpt(self.stdout),
+                              stderr=excerpt(self.stderr))
+        # Output still in the pipes; a grandchild holding them open must not hold us long.
+        s.wait_until(lambda: self._p.out.fd is None and self._p.err.fd is None,
+                     time.monotonic() + 0.5)
+        return self._p.status
+
+
+class Lab:
+    """One check's sandbox and the calls checks use."""
+
+    def __init__(self, bindir: Path, lang: str = "en", limits: dict | None = None,
+                 output_cap: int = 1 << 20) -> None:
+        self.bindir = Path(bindir)
+        self.lang = lang
+        self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.allowed = {"shm": 0, "sem": 0, "msg": 0}
+        self._session = Session(self.bindir, output_cap=output_cap)
+        self.procs: list[Proc] = []
+
+    # -- files and keys -----------------------------------------------------------------------
+    @property
+    def scratch(self) -> Path:
+        return self._session.scratch
+
+    def file(self, name: str, data: bytes = b"") -> str:
+        path = self.scratch / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o644)
+        return name
+
+    def key(self, name: str, proj_id: int) -> int:
+        st = self._call("stat", path=f"/work/{name}")
+        return ipcstate.ftok_key(st["ino"], st["dev"], proj_id)
+
+    # -- programs ----------------------------------------------------------------------------
+    def run(self, binary: str, *args, stdin: bytes | str | None = b"",
+            timeout: float | None = None) -> Proc:
+        if not (self.bindir / binary).exists():
+            fail("_no_binary", binary=binary)
+        return self._spawn(f"/lab/bin/{binary}", binary, [str(a) for a in args], stdin)
+
+    def run_tool(self, argv: list[str], timeout: float = DEFAULT_TIMEOUT) -> Proc:
+        p = self._spawn(argv[0] if argv[0].startswith("/") else f"/usr/bin/{argv[0]}",
+                        argv[0], list(argv[1:]), b"", limits=False)
+        p.wait(timeout)
+        return p
+
+    def _spawn(self, path: str, name: str, args: list[str], stdin, limits: bool = True) -> Proc:
+        env = {"PATH": "/lab/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+               "HOME": "/work", "TMPDIR": "/work"}
+        reply = self._session.call("spawn", argv=[path, *args], env=env, cwd="/work",
+                                   limits=self.limits if limits else {"core": 0})
+        if not reply.get("ok"):
+            raise SessionError(reply.get("error", "spawn failed"))
+        process = Process(self._session, name, reply["pid"], reply["fds"])
+        self._session.procs[process.pid] = process
+        proc = Proc(self, process, [name, *args])
+        if stdin is not None:
+            if stdin:
+                proc._p.write(stdin.encode() if isinstance(stdin, str) else stdin)
+            proc.close_stdin()
+        self.procs.append(proc)
+        return proc
+
+    # -- IPC state -----------------------------------------------------------------------------
+    def _call(self, op: str, **args) -> dict:
+        reply = self._session.call(op, **args)
+        if not reply.get("ok"):
+            raise SessionError(f"{op}: {reply.get('error')}")
+        return reply
+
+    def segments(self) -> list[ipcstate.Segment]:
+        return ipcstate.parse_shm(self._call("read", path="/proc/sysvipc/shm")["text"])
+
+    def semaphores(self) -> list[ipcstate.SemSet]:
+        return ipcstate.parse_sem(self._call("read", path="/proc/sysvipc/sem")["text"])
+
+    def queues(self) -> list[ipcstate.Queue]:
+        return ipcstate.parse_msg(self._call("read", path="/proc/sysvipc/msg")["text"])
+
+    def segment(self, key: int | None = None, shmid: int | None = None):
+        for seg in self.segments():
+            if (key is None or seg.key == key) and (shmid is None or seg.shmid == shmid):
+                return seg
+        return None
+
+    def make_segment(self, key: int, size: int, mode: int = 0o600, ints=(), data: bytes = b"") -> int:
+        payload = (struct.pack(f"<{len(ints)}i", *ints) if ints else b"") + data
+        reply = self._session.call("shm_create", key=key & 0xFFFFFFFF if key >= 0 else key,
+                                   size=size, mode=mode, data=payload.hex())
+        if not reply.get("ok"):
+            raise SessionError(f"preparing a segment: {reply.get('error')}")
+        return reply["shmid"]
+
+    def hold(self, shmid: int, readonly: bool = False) -> int:
+        return self._call("hold", shmid=shmid, readonly=readonly)["handle"]
+
+    def release(self, handle: int) -> None:
+        self._call("release", handle=handle)
+
+    def read_ints(self, shmid: int, count: int, offset: int = 0) -> list[int]:
+        data = bytes.fromhex(self._call("read_shm", shmid=shmid, size=4 * count,
+                                        offset=offset)["data"])
+        return list(struct.unpack(f"<{count}i", data))
+
+    def remove_segment(self, shmid: int) -> None:
+        self._call("remove_shm", shmid=shmid)
+
+    def ipcs_m(self) -> str:
+        return self.run_tool(["ipcs", "-m"]).stdout
+
+    def ipcs_all(self) -> str:
+        return self.run_tool(["ipcs", "-a"]).stdout
+
+    # -- waiting -------------------------------------------------------------------------------
+    def wait_for(self, fn, what: str, timeout: float = DEFAULT_TIMEOUT, section: str | None = None,
+                 **params):
+        """Calls fn() until it returns something true; the kernel state a check waits on
+        changes when a program acts, so this polls with a short back-off until the deadline."""
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while True:
+            value = fn()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                fail(what, section, **params)
+            # Reading program output meanwhile keeps their pipes from filling up.
+            self._session.pump(min(deadline, time.monotonic() + delay))
+            delay = min(delay * 2, 0.02)
+
+    # -- expectations with generic feedback ------------------------------------------------------
+    @staticmethod
+    def describe_status(status: int | None) -> str:
+        if status is None:
+            return "running"
+        if status < 0:
+            try:
+                return f"signal {_signal.Signals(-status).name}"
+            except ValueError:
+                return f"signal {-status}"
+        return f"exit {status}"
+
+    def expect_exit(self, p: Proc, status: int, section: str | None = None,
+                    timeout: float = DEFAULT_TIMEOUT) -> None:
+        got = p.wait(timeout, section)
+        if got != status:
+            fail("_exit_status", section, program=p.command, expected=status,
+                 got=self.describe_status(got), stdout=excerpt(p.stdout), stderr=excerpt(p.stderr))
+
+    def expect_stdout(self, p: Proc, lines: list[str], section: str | None = None,
+                      timeout: float = DEFAULT_TIMEOUT) -> None:
+        p.wait(timeout, section)
+        got = p.stdout
+        want = "".join(line + "\n" for line in lines)
+        if got != want:
+            fail("_stdout", section, program=p.command, expected=excerpt(want),
+                 got=excerpt(got) if got.endswith("\n") or not got else
+                 excerpt(got) + " ⟵ (no \\n)", stderr=excerpt(p.stderr))
+
+    def expect_error(self, p: Proc, call: str, section: str | None = None,
+                     timeout: float = DEFAULT_TIMEOUT) -> None:
+        got = p.wait(timeout, section)
+        first = p.stderr.strip().splitlines()[:1]
+        if got != 1 or not first or not first[0].startswith(call + ":"):
+            fail("_error", section, program=p.command, call=call, got=self.describe_status(got),
+                 stderr=excerpt(p.stderr), stdout=excerpt(p.stdout))
+
+    def expect_usage(self, p: Proc, section: str | None = None,
+                     timeout: float = DEFAULT_TIMEOUT) -> None:
+        got = p.wait(timeout, section)
+        if got != 2 or "usage:" not in p.stderr:
+            fail("_usage", section, program=p.command, got=self.describe_status(got),
+                 stderr=excerpt(p.stderr))
+
+    def allow(self, shm: int = 0, sem: int = 0, msg: int = 0) -> None:
+        self.allowed = {"shm": shm, "sem": sem, "msg": msg}
+
+    # -- end of the check ------------------------------------------------------------------------
+    def check_leftovers(self) -> None:
+        """Fails when more IPC objects remain than the check allowed, showing ipcs's lines."""
+        counts = {"shm": len(self.segments()), "sem": len(self.semaphores()),
+                  "msg": len(self.queues())}
+        extra = {k: v for k, v in counts.items() if v > self.allowed[k]}
+        if extra:
+            listing = self.ipcs_all()
+            lines = [l for l in listing.splitlines() if l.startswith("0x") or l.startswith("key")]
+            fail("_leftovers", "leftovers", found=", ".join(f"{v} {k}" for k, v in counts.items()
+                                                            if v),
+                 allowed=", ".join(f"{v} {k}" for k, v in self.allowed.items()),
+                 ipcs="\n".join(lines))
+
+    def close(self) -> None:
+        self._session.close()

@@ -1,0 +1,131 @@
+"""The pytest plugin process checks run under: `-p ipclab_harness.plugin`.
+
+Gives every check a fresh `lab` (its own sandbox), fails a check that leaves IPC objects the
+exercise does not allow, and writes one result per check (status, feedback in the student's
+language) to --ipclab-results for the grader. Checks run on the trusted side; only student
+programs run in the sandbox."""
+from __future__ import annotations
+
+import json
+import locale
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from .check import Catalog, CheckFailed
+from .lab import Lab
+from .session import SessionError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("ipclab")
+    g.addoption("--ipclab-bin", default=os.environ.get("IPCLAB_BIN"),
+                help="directory with the built exercise programs (default build/exercises/bin)")
+    g.addoption("--ipclab-lang", default=os.environ.get("IPCLAB_LANG"),
+                help="es or en (default: from the locale)")
+    g.addoption("--ipclab-results", default=None, help="write check results (JSON) here")
+    g.addoption("--ipclab-limits", default=None, help="JSON object of limits for programs")
+
+
+def default_lang() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(var, "")
+        if value:
+            return "es" if value.lower().startswith("es") else "en"
+    try:
+        loc = locale.getlocale()[0] or ""
+    except ValueError:
+        loc = ""
+    return "es" if loc.lower().startswith("es") else "en"
+
+
+def _exercise_dirs(path: Path) -> tuple[str, list[Path]]:
+    """The exercise id of a check file and the directories its messages come from."""
+    ex_dir = path.parent.parent  # <exercise>/checks/test_x.py
+    ex_id = ex_dir.name
+    dirs = [ROOT / "exercises" / ex_id]
+    if ex_dir != dirs[0]:
+        dirs.append(ex_dir)
+    return ex_id, dirs
+
+
+class Recorder:
+    def __init__(self, config) -> None:
+        self.config = config
+        self.lang = config.getoption("--ipclab-lang") or default_lang()
+        self.results: list[dict] = []
+        self.catalogs: dict[tuple, Catalog] = {}
+
+    def catalog(self, path: Path) -> Catalog:
+        ex_id, dirs = _exercise_dirs(path)
+        key = (self.lang, tuple(dirs))
+        if key not in self.catalogs:
+            self.catalogs[key] = Catalog(self.lang, dirs)
+        return self.catalogs[key]
+
+
+def pytest_configure(config):
+    config._ipclab = Recorder(config)
+
+
+@pytest.fixture
+def lab(request):
+    config = request.config
+    bindir = config.getoption("--ipclab-bin") or str(ROOT / "build" / "exercises" / "bin")
+    limits = json.loads(config.getoption("--ipclab-limits") or "{}")
+    the_lab = Lab(Path(bindir), lang=config._ipclab.lang, limits=limits)
+    request.node._ipclab_lab = the_lab
+    yield the_lab
+    the_lab.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Runs a check, then judges what it left behind (only a check that otherwise passed)."""
+    the_lab = pyfuncitem.funcargs.get("lab")
+    if the_lab is None:
+        return None
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    pyfuncitem.obj(**args)
+    the_lab.check_leftovers()
+    return True
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    rec: Recorder = item.config._ipclab
+    if report.when == "call" or (report.when == "setup" and report.failed):
+        status, feedback = "passed", ""
+        cat = rec.catalog(Path(str(item.fspath)))
+        if report.failed:
+            exc = call.excinfo.value if call.excinfo else None
+            if isinstance(exc, CheckFailed):
+                status, feedback = exc.status, cat.render(exc)
+            elif call.excinfo and call.excinfo.typename == "Failed" and "Timeout" in str(exc):
+                status = "timeout"
+                feedback = cat.render(CheckFailed("_timeout", program=item.name,
+                                                  seconds="?", stdout="", stderr=""))
+            else:
+                status = "error"
+                feedback = cat.render(CheckFailed(
+                    "_check_error", error=f"{type(exc).__name__}: {exc}" if exc else report.longreprtext[-800:]))
+        check_id = item.name[len("test_"):] if item.name.startswith("test_") else item.name
+        rec.results.append({"id": check_id, "title": cat.title(check_id), "status": status,
+                            "feedback": feedback, "duration": round(report.duration, 3),
+                            "file": str(item.fspath)})
+        if status != "passed" and feedback:
+            report.sections.append(("ipclab feedback", feedback))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.getoption("--ipclab-results")
+    if path:
+        tmp = Path(path + ".tmp")
+        tmp.write_text(json.dumps(session.config._ipclab.results, ensure_ascii=False, indent=1))
+        os.replace(tmp, path)

@@ -1,0 +1,242 @@
+"""One sandbox, seen from the trusted side: starts it, talks to its agent, reads the pipes of
+the programs it started, and tears it all down. Checks use it through lab.Lab."""
+from __future__ import annotations
+
+import array
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import sandbox
+
+AGENT = Path(__file__).with_name("agent.py")
+PYTHON = "/usr/bin/python3"
+
+
+class SessionError(RuntimeError):
+    """The sandbox itself failed (not the student's code): the check is an error, not a fail."""
+
+
+@dataclass
+class Stream:
+    fd: int | None
+    cap: int
+    data: bytearray = field(default_factory=bytearray)
+    total: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.data)
+
+    def feed(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.cap - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+
+
+class Session:
+    """A live sandbox: its own IPC, PID, network and mount namespaces, one agent inside."""
+
+    def __init__(self, bindir: Path, *, output_cap: int = 1 << 20,
+                 start_timeout: float = 15.0) -> None:
+        sandbox.require()
+        self.output_cap = output_cap
+        self.scratch = Path(tempfile.mkdtemp(prefix="ipclab-check-"))
+        os.chmod(self.scratch, 0o777)  # the student's uid writes here, and only here
+        self.procs: dict[int, "Process"] = {}
+        self.exits: dict[int, int] = {}
+        self._buf = b""
+        self._fds: list[int] = []
+        self._replies: dict[int, dict] = {}
+        self._next_id = 1
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = ours
+        mounts = sandbox.Mounts(ro=[(str(bindir), "/lab/bin"), (str(AGENT), "/lab/agent.py")],
+                                rw=[(str(self.scratch), "/work")])
+        env = sandbox.default_env()
+        env["PATH"] = "/lab/bin:/usr/bin:/bin"
+        argv = sandbox.bwrap_argv(
+            [PYTHON, "-I", "-S", "/lab/agent.py", str(theirs.fileno())], mounts,
+            cwd="/work", env=env)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, pass_fds=(theirs.fileno(),))
+        theirs.close()
+        ready = self._read_until(lambda: self._ready, time.monotonic() + start_timeout)
+        if not ready:
+            self.close()
+            raise SessionError("the sandbox did not start: " + self._bwrap_stderr())
+
+    _ready = False
+
+    def _bwrap_stderr(self) -> str:
+        try:
+            self.proc.wait(timeout=1)
+            return (self.proc.stderr.read() or b"").decode(errors="replace").strip()[-500:]
+        except subprocess.TimeoutExpired:
+            return "no answer from the agent"
+
+    # -- the agent ---------------------------------------------------------------------------
+    def _on_message(self, msg: dict) -> None:
+        if msg.get("event") == "ready":
+            self._ready = True
+            self.agent_pid = msg["pid"]
+        elif msg.get("event") == "exit":
+            self.exits[msg["pid"]] = msg["status"]
+        else:
+            self._replies[msg["id"]] = msg
+
+    def _read_agent(self) -> bool:
+        try:
+            data, anc, _, _ = self.sock.recvmsg(1 << 16, socket.CMSG_SPACE(64 * 4))
+        except (ConnectionError, OSError):
+            data = b""
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+                self._fds.extend(fds)
+        if not data:
+            return False
+        self._buf += data
+        while b"\n" in self._buf:
+            line, self._buf = self._buf.split(b"\n", 1)
+            self._on_message(json.loads(line))
+        return True
+
+    def call(self, op: str, timeout: float = 10.0, **args) -> dict:
+        req_id = self._next_id
+        self._next_id += 1
+        try:
+            self.sock.sendall((json.dumps({"id": req_id, "op": op, **args}) + "\n").encode())
+        except OSError as e:
+            raise SessionError(f"the sandbox's agent is gone ({e}): did the program kill it?")
+        if not self._read_until(lambda: req_id in self._replies, time.monotonic() + timeout):
+            raise SessionError(f"the sandbox's agent did not answer '{op}'")
+        reply = self._replies.pop(req_id)
+        if op == "spawn" and reply.get("ok"):
+            reply["fds"], self._fds = self._fds[:3], self._fds[3:]
+        return reply
+
+    # -- waiting ----------------------------------------------------------------------------
+    def pump(self, deadline: float) -> bool:
+        """Reads whatever is ready (agent messages, program output) until something arrives
+        or the deadline passes. Returns False when nothing more can ever arrive."""
+        streams = {}
+        for p in self.procs.values():
+            for s in (p.out, p.err):
+                if s.fd is not None:
+                    streams[s.fd] = s
+        fds = list(streams) + [self.sock.fileno()]
+        remaining = max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select(fds, [], [], remaining)
+        for fd in ready:
+            if fd == self.sock.fileno():
+                if not self._read_agent():
+                    self._agent_gone = True
+                    return False
+                continue
+            s = streams[fd]
+            chunk = os.read(fd, 1 << 16)
+            if chunk:
+                s.feed(chunk)
+            else:
+                os.close(fd)
+                s.fd = None
+        for pid, status in list(self.exits.items()):
+            if pid in self.procs and self.procs[pid].status is None:
+                self.procs[pid].status = status
+        return True
+
+    _agent_gone = False
+
+    def _read_until(self, cond, deadline: float) -> bool:
+        while not cond():
+            if time.monotonic() >= deadline or self._agent_gone:
+                return bool(cond())
+            if not self.pump(deadline) and not cond():
+                return False
+        return True
+
+    wait_until = _read_until
+
+    # -- teardown ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Ends the sandbox: its namespaces die with it, and so does everything inside."""
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        for p in self.procs.values():
+            p.close_fds()
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
+        _rmtree(self.scratch)
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class Process:
+    """A program started in a session. Its output is kept up to the session's cap."""
+
+    def __init__(self, session: Session, name: str, pid: int, fds: list[int]) -> None:
+        self.session, self.name, self.pid = session, name, pid
+        self.stdin_fd: int | None = fds[0]
+        self.out = Stream(fds[1], session.output_cap)
+        self.err = Stream(fds[2], session.output_cap)
+        self.status: int | None = None
+        self.started = time.monotonic()
+        for fd in fds[1:]:
+            os.set_blocking(fd, False)
+
+    @property
+    def stdout(self) -> str:
+        return self.out.data.decode("utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.err.data.decode("utf-8", errors="replace")
+
+    def running(self) -> bool:
+        self.session.pump(time.monotonic())
+        return self.status is None
+
+    def write(self, data: bytes) -> bool:
+        if self.stdin_fd is None:
+            return False
+        try:
+            os.write(self.stdin_fd, data)  # small writes: the pipe buffer holds them
+            return True
+        except BrokenPipeError:
+            return False
+
+    def close_stdin(self) -> None:
+        if self.stdin_fd is not None:
+            os.close(self.stdin_fd)
+            self.stdin_fd = None
+
+    def close_fds(self) -> None:
+        self.close_stdin()
+        for s in (self.out, self.err):
+            if s.fd is not None:
+                os.close(s.fd)
+                s.fd = None
