@@ -2,13 +2,70 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
+
+from . import paths
+
+
+def _lang(arg: str | None) -> str:
+    if arg:
+        return arg
+    from ipclab_harness.plugin import default_lang
+    return default_lang()
+
+
+def _error(msg: str, code: int = 2) -> int:
+    print(f"ipclab: {msg}", file=sys.stderr)
+    return code
+
+
+def _load(wanted: list[str] | None):
+    from .manifest import by_id, load_all
+    exercises = load_all()
+    if wanted:
+        exercises = [by_id(exercises, w) for w in wanted]
+    return exercises
+
+
+def cmd_grade(args) -> int:
+    from ipclab_harness.sandbox import SandboxUnavailable
+    from . import report
+    from .grade import grade
+    from .locate import SubmissionError
+    from .manifest import ManifestError
+    try:
+        exercises = _load(args.exercise)
+        result = grade(args.submission, exercises, _lang(args.lang), jobs=args.jobs)
+    except (SubmissionError, ManifestError) as e:
+        return _error(str(e))
+    except SandboxUnavailable as e:
+        return _error(f"cannot grade: {e}", 3)
+    out_to_tty = args.output is None and sys.stdout.isatty()
+    text = report.render(result, args.format, color=out_to_tty and not os.environ.get("NO_COLOR"))
+    if args.output:
+        tmp = Path(args.output + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, args.output)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_manifest(args) -> int:
+    from .manifest import ManifestError, load_all
+    try:
+        for ex in load_all():
+            print(f"{ex.id}  {ex.max_score:3d} pts  {ex.title['en']}")
+    except ManifestError as e:
+        return _error(str(e), 1)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # Internal entry points used by the build: kept out of argparse so their arguments pass
-    # through untouched.
+    # Entry points used by the build: kept out of argparse so their arguments pass untouched.
     if argv[:1] == ["sandbox-run"]:
         from ipclab_harness.sandbox import run_command_main
         return run_command_main(argv[1:])
@@ -16,16 +73,21 @@ def main(argv: list[str] | None = None) -> int:
         from .manifest import main_cmake
         return main_cmake()
 
-    parser = argparse.ArgumentParser(prog="ipclab", description="ipclab: System V IPC lab")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("manifest", help="check the exercise manifests")
+    parser = argparse.ArgumentParser(prog="ipclab", description="ipclab: a System V IPC lab")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser("grade", help="grade a submission (a copy of exercises/, or a repo with one)")
+    g.add_argument("submission")
+    g.add_argument("--format", choices=("text", "json", "gradescope", "junit"), default="text")
+    g.add_argument("--lang", choices=("es", "en"), help="feedback language (default: locale)")
+    g.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    g.add_argument("--exercise", action="append", metavar="ID",
+                   help="grade only this exercise (repeatable): 03, 03-shmat or shmat")
+    g.add_argument("-j", "--jobs", type=int, default=2, help="exercises checked at once (default 2)")
+    g.set_defaults(func=cmd_grade)
+
+    m = sub.add_parser("manifest", help="list the exercises from their manifests")
+    m.set_defaults(func=cmd_manifest)
+
     args = parser.parse_args(argv)
-    if args.command == "manifest":
-        from .manifest import ManifestError, load_all
-        try:
-            for ex in load_all():
-                print(f"{ex.id}  {ex.max_score:3d} pts  {ex.title['en']}")
-        except ManifestError as e:
-            print(f"ipclab: {e}", file=sys.stderr)
-            return 1
-    return 0
+    return args.func(args)

@@ -150,6 +150,9 @@ def handle(req):
         mem = sysv_ipc.attach(req["shmid"], flags=sysv_ipc.SHM_RDONLY if req.get("readonly") else 0)
         handle_id = next_hold[0]
         next_hold[0] += 1
+        # Not inherited by the programs the agent forks: a fork would count as an attach
+        # (atime, lpid) and their execve as a detach (dtime, lpid) of a segment they never used.
+        libc.madvise(ctypes.c_void_p(mem.address), ctypes.c_size_t(mem.size), 10)  # MADV_DONTFORK
         holds[handle_id] = mem
         return {"ok": True, "handle": handle_id}
     if op == "release":

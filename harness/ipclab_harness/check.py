@@ -50,8 +50,8 @@ class Catalog:
                         for k, v in entries.items():
                             self.tables.setdefault(table, {}).setdefault(k, v)
 
-    def text(self, table: str, key: str, **params) -> str | None:
-        template = self.tables.get(table, {}).get(key)
+    def text(self, _table: str, _key: str, **params) -> str | None:
+        template = self.tables.get(_table, {}).get(_key)
         if template is None:
             return None
         return _fill(template, params)

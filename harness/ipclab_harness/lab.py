@@ -125,7 +125,7 @@ class Lab:
         self.lang = lang
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.allowed = {"shm": 0, "sem": 0, "msg": 0}
-        self._session = Session(self.bindir, output_cap=output_cap)
+        self._session = Session([(self.bindir, "/lab/bin")], output_cap=output_cap)
         self.procs: list[Proc] = []
 
     # -- files and keys -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import locale
 import os
-import time
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,6 +70,11 @@ class Recorder:
 
 def pytest_configure(config):
     config._ipclab = Recorder(config)
+    # Hidden checks may import helpers from their exercise's visible checks (never the reverse:
+    # the student bundle has no hidden checks).
+    for ex_checks in sorted((ROOT / "exercises").glob("*/checks")):
+        if str(ex_checks) not in sys.path:
+            sys.path.append(str(ex_checks))
 
 
 @pytest.fixture

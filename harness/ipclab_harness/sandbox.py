@@ -88,7 +88,10 @@ def bwrap_argv(command: list[str], mounts: Mounts, *, cwd: str = "/", uid: int =
         for target, link in SYSTEM_LINKS:
             if os.path.exists("/" + target):
                 argv += ["--symlink", target, link]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # /proc/sys read-only: code in the sandbox must not raise its namespace's IPC limits
+    # (bubblewrap does not cover it when it maps the caller to root outside).
+    argv += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
+             "--tmpfs", "/tmp"]
     for host, inside in mounts.ro:
         argv += ["--ro-bind", host, inside]
     for host, inside in mounts.rw:

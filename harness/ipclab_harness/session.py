@@ -45,8 +45,10 @@ class Stream:
 class Session:
     """A live sandbox: its own IPC, PID, network and mount namespaces, one agent inside."""
 
-    def __init__(self, bindir: Path, *, output_cap: int = 1 << 20,
+    def __init__(self, mounts: list[tuple[Path, str]], *, output_cap: int = 1 << 20,
                  start_timeout: float = 15.0) -> None:
+        """mounts: (host path, sandbox path) pairs shown read-only, e.g. the built programs
+        at /lab/bin. The scratch directory is /work, the only place the student can write."""
         sandbox.require()
         self.output_cap = output_cap
         self.scratch = Path(tempfile.mkdtemp(prefix="ipclab-check-"))
@@ -59,7 +61,8 @@ class Session:
         self._next_id = 1
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock = ours
-        mounts = sandbox.Mounts(ro=[(str(bindir), "/lab/bin"), (str(AGENT), "/lab/agent.py")],
+        mounts = sandbox.Mounts(ro=[*((str(h), i) for h, i in mounts),
+                                    (str(AGENT), "/lab/agent.py")],
                                 rw=[(str(self.scratch), "/work")])
         env = sandbox.default_env()
         env["PATH"] = "/lab/bin:/usr/bin:/bin"

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 
@@ -50,7 +51,20 @@ int Args::proj_id(std::size_t i) const {
 }
 
 std::size_t Args::positive_size(std::size_t i) const {
-    return static_cast<std::size_t>(integer(i, 1, LLONG_MAX, "SIZE"));
+    const std::string& text = args_.at(i);
+    // Up to SIZE_MAX, not LLONG_MAX: a size above kernel.shmmax (by default larger than
+    // LLONG_MAX) must reach shmget and fail there with EINVAL (lab-spec, 02-shmget).
+    const std::string range = "SIZE out of range 1.." + std::to_string(SIZE_MAX) + ": '" + text + "'";
+    if (!text.empty() && text[0] == '-') throw UsageError(range);
+    if (text.empty() || text[0] < '0' || text[0] > '9') {
+        throw UsageError("SIZE is not a decimal integer: '" + text + "'");
+    }
+    errno = 0;
+    char* end = nullptr;
+    unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+    if (*end != '\0') throw UsageError("SIZE is not a decimal integer: '" + text + "'");
+    if (errno == ERANGE || value == 0 || value > SIZE_MAX) throw UsageError(range);
+    return static_cast<std::size_t>(value);
 }
 
 std::int32_t Args::int32(std::size_t i) const {

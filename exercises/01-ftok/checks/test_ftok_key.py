@@ -37,7 +37,16 @@ def test_missing_file(lab):
         fail("key_printed_on_error", "errors", stdout=p.stdout.strip())
 
 
+def expect_right_key(lab, name, proj_id, section):
+    """The program works at all: a check of error paths alone would pass an empty program."""
+    got = _key_of(lab, lab.run("ftok_key", name, str(proj_id)))
+    expected = lab.key(name, proj_id)
+    if got != expected:
+        fail("wrong_key", section, expected=f"0x{expected:08x}", got=f"0x{got:08x}")
+
+
 def test_usage_errors(lab):
     lab.file("data")
     for args in (["data"], ["data", "0"], ["data", "256"], ["data", "x1"], ["data", "1", "2"]):
         lab.expect_usage(lab.run("ftok_key", *args), section="usage")
+    expect_right_key(lab, "data", 255, "usage")

@@ -1,0 +1,37 @@
+# ipclab — the commands of the README. Every target installs what is missing first
+# (scripts/install-deps.sh: Debian packages only; as non-root it prints the apt-get line).
+PYTHON := /usr/bin/python3
+CMAKE_FLAGS := -G Ninja -Wno-dev
+
+.PHONY: all setup build solutions demo test bench clean
+
+all: build
+
+setup:
+	@scripts/install-deps.sh
+
+# The student's exercises: every exercise its own target; one that fails stops no other.
+build: setup
+	cmake -S . -B build/exercises $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/exercises -- -k 0
+
+# The reference solutions with the hidden unit tests, unit-tested in a private IPC namespace.
+solutions: setup
+	cmake -S . -B build/solutions $(CMAKE_FLAGS) -DIPCLAB_SOURCE=solutions \
+	      -DIPCLAB_HIDDEN_DIR=$(CURDIR)/grader/hidden >/dev/null
+	cmake --build build/solutions
+	ctest --test-dir build/solutions --output-on-failure
+
+# The main job on a default: grade the reference solutions (full marks).
+demo: setup
+	./ipclab grade solutions
+
+# The whole test suite: developer check, harness, grader end to end.
+test: setup
+	$(PYTHON) -m pytest tests
+
+bench: setup
+	$(PYTHON) scripts/bench.py
+
+clean:
+	rm -rf build

@@ -1,0 +1,52 @@
+"""A whole grade, one way: locate → stage → build → run → score. Reports are report.py's."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ipclab_harness import sandbox
+
+from . import build, locate, run, stage
+from .manifest import Exercise
+from .score import Grade, GradedExercise, grade_exercise
+
+MODE = "bwrap"  # private IPC, PID, network, mount and user namespaces (docs/sandbox.en.md)
+
+
+def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 2,
+          visible_only: bool = False) -> Grade:
+    """Grades `submission`. Raises locate.SubmissionError or sandbox.SandboxUnavailable when
+    grading cannot run at all; anything wrong with one exercise is that exercise's grade."""
+    sandbox.require()
+    root = locate.locate(submission, exercises)
+    work = Path(tempfile.mkdtemp(prefix="ipclab-grade-"))
+    try:
+        staged = stage.stage(root, exercises, work / "stage")
+        built = build.build_all(staged, work, jobs=jobs)
+
+        def one(st: stage.Staged) -> GradedExercise:
+            ex = st.exercise
+            if st.problem:
+                return grade_exercise(ex, lang, [], problem=st.problem,
+                                      status="not_submitted" if st.missing else "refused",
+                                      visible_only=visible_only, notes=st.notes)
+            b = built[ex.id]
+            if not b.ok:
+                return grade_exercise(ex, lang, [], status="build_failed",
+                                      build_errors=_first_lines(b.log), visible_only=visible_only,
+                                      notes=st.notes)
+            raw = run.run_unit_tests(ex, b.dir, include_hidden=not visible_only)
+            raw += run.run_process_checks(ex, b.dir, lang, include_hidden=not visible_only)
+            return grade_exercise(ex, lang, raw, visible_only=visible_only, notes=st.notes)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            graded = list(pool.map(one, staged))
+        return Grade(str(submission), lang, MODE, graded)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _first_lines(log: str, n: int = 15) -> str:
+    return "\n".join(log.strip().splitlines()[:n])

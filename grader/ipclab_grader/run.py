@@ -1,0 +1,154 @@
+"""Step 4 of a grade: run the unit tests and the process checks of one built exercise.
+
+Unit tests run in a sandbox, one process per GoogleTest suite, so a crash in one suite costs
+only that suite. Process checks run under pytest with the harness plugin; each check makes
+its own sandbox. Both return raw results; check.py turns them into graded checks."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ipclab_harness.lab import DEFAULT_LIMITS
+from ipclab_harness.session import Session, Process
+
+from . import paths
+from .manifest import Exercise
+
+UNIT_TIMEOUT = 30.0
+CHECKS_TIMEOUT = 60      # per check (pytest-timeout), a backstop behind each wait's deadline
+FAILURE_CHARS = 1500
+
+
+@dataclass
+class RawResult:
+    id: str
+    status: str            # passed | failed | error | timeout
+    feedback: str
+    visibility: str        # visible | hidden
+    title: str | None = None
+    seconds: float = 0.0
+    msg: str | None = None     # message id for feedback rendered later in the student's language
+    params: dict = field(default_factory=dict)
+
+
+def _suites(listing: str) -> list[str]:
+    return [line[:-1] for line in listing.splitlines() if line and not line.startswith(" ")
+            and line.endswith(".")]
+
+
+def run_unit_tests(ex: Exercise, built_dir: Path, include_hidden: bool = True) -> list[RawResult]:
+    results = []
+    for exe_name, visibility in ((f"{ex.id}-unit", "visible"), (f"{ex.id}-hidden", "hidden")):
+        if visibility == "hidden" and not include_hidden:
+            continue
+        if not (built_dir / "tests" / exe_name).exists():
+            continue
+        session = Session([(built_dir / "tests", "/lab/tests")], output_cap=256 << 10)
+        try:
+            results += _run_suites(session, exe_name, visibility, ex)
+        finally:
+            session.close()
+    return results
+
+
+def _spawn(session: Session, argv: list[str], limits: dict) -> Process:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/work", "TMPDIR": "/tmp",
+           "GTEST_COLOR": "no"}
+    reply = session.call("spawn", argv=argv, env=env, cwd="/work", limits=limits)
+    if not reply.get("ok"):
+        raise RuntimeError(reply.get("error"))
+    p = Process(session, argv[0], reply["pid"], reply["fds"])
+    session.procs[p.pid] = p
+    p.close_stdin()
+    return p
+
+
+def _run_suites(session: Session, exe_name: str, visibility: str, ex: Exercise) -> list[RawResult]:
+    exe = f"/lab/tests/{exe_name}"
+    limits = {**DEFAULT_LIMITS, **ex.limits}
+    lister = _spawn(session, [exe, "--gtest_list_tests"], limits)
+    session.wait_until(lambda: lister.status is not None and lister.out.fd is None,
+                       time.monotonic() + UNIT_TIMEOUT)
+    suites = _suites(lister.stdout) if lister.status == 0 else []
+    if not suites:
+        return [RawResult(f"unit.{exe_name}", "error",
+                          f"the unit test program could not list its tests "
+                          f"({lister.status}): {lister.stderr[-500:]}", visibility)]
+    out = []
+    for suite in suites:
+        t0 = time.monotonic()
+        report = f"/work/{suite}.json"
+        p = _spawn(session, [exe, f"--gtest_filter={suite}.*", f"--gtest_output=json:{report}"],
+                   limits)
+        done = session.wait_until(lambda: p.status is not None and p.out.fd is None,
+                                  time.monotonic() + UNIT_TIMEOUT)
+        seconds = time.monotonic() - t0
+        if not done and p.status is None:
+            out.append(RawResult(f"unit.{suite}", "timeout", "", visibility, seconds=seconds,
+                                 msg="_unit_timeout", params={"seconds": int(UNIT_TIMEOUT)}))
+            session.call("kill", pid=p.pid, sig=9)
+            continue
+        out.append(_suite_result(suite, p, session.scratch / f"{suite}.json", visibility, seconds))
+    return out
+
+
+def _suite_result(suite: str, p: Process, report: Path, visibility: str,
+                  seconds: float) -> RawResult:
+    failures, names = [], []
+    try:
+        data = json.loads(report.read_text(errors="replace"))
+        for s in data.get("testsuites", []):
+            for t in s.get("testsuite", []):
+                names.append(t["name"])
+                for f in t.get("failures", []):
+                    failures.append(f"{t['name']}: {f.get('failure', '')}")
+    except (OSError, ValueError, KeyError, TypeError):
+        data = None
+    if p.status == 0 and data is not None and not failures and names:
+        return RawResult(f"unit.{suite}", "passed", "", visibility, seconds=seconds)
+    if data is None or p.status not in (0, 1):
+        from ipclab_harness.lab import Lab
+        how = Lab.describe_status(p.status)
+        tail = (p.stdout[-FAILURE_CHARS:] or p.stderr[-FAILURE_CHARS:]).strip()
+        return RawResult(f"unit.{suite}", "failed", "", visibility, seconds=seconds,
+                         msg="_unit_crashed", params={"how": how, "details": tail})
+    text = "\n".join(failures)
+    if len(text) > FAILURE_CHARS:
+        text = text[:FAILURE_CHARS] + " …"
+    return RawResult(f"unit.{suite}", "failed", "", visibility, seconds=seconds,
+                     msg="_unit_failed", params={"details": text})
+
+
+def run_process_checks(ex: Exercise, built_dir: Path, lang: str,
+                       include_hidden: bool = True) -> list[RawResult]:
+    dirs = [(ex.dir / "checks", "visible")]
+    if include_hidden:
+        dirs.append((paths.HIDDEN / ex.id / "checks", "hidden"))
+    targets = [str(d) for d, _ in dirs if d.is_dir() and any(d.glob("test_*.py"))]
+    if not targets:
+        return []
+    with tempfile.TemporaryDirectory(prefix="ipclab-checks-") as tmp:
+        results_file = Path(tmp) / "results.json"
+        cmd = [paths.PYTHON, "-m", "pytest", "-p", "ipclab_harness.plugin", "-p", "no:cacheprovider",
+               "-q", "--no-header", "-rN", f"--rootdir={paths.ROOT}",
+               f"--ipclab-bin={built_dir / 'bin'}", f"--ipclab-lang={lang}",
+               f"--ipclab-results={results_file}", f"--ipclab-limits={json.dumps(ex.limits)}",
+               f"--timeout={CHECKS_TIMEOUT}", *targets]
+        env = {**os.environ, "PYTHONPATH": f"{paths.ROOT / 'harness'}:{paths.ROOT / 'grader'}",
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp,
+                           timeout=CHECKS_TIMEOUT * 40)
+        try:
+            raw = json.loads(results_file.read_text())
+        except (OSError, ValueError):
+            return [RawResult("checks", "error", "the process checks could not run:\n" +
+                              (r.stdout + r.stderr)[-2000:], "visible")]
+    hidden_root = str(paths.HIDDEN)
+    return [RawResult(item["id"], item["status"], item["feedback"],
+                      "hidden" if item["file"].startswith(hidden_root) else "visible",
+                      title=item["title"], seconds=item["duration"]) for item in raw]

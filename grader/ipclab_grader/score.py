@@ -1,0 +1,136 @@
+"""Steps 5-6 of a grade: turn raw results into graded checks with the manifest's points.
+
+Every check the manifest gives points appears in the result exactly once, whatever happened:
+not submitted, not compiled, crashed, or run. That is what makes a grade comparable across
+students and re-grades."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ipclab_harness.check import Catalog, CheckFailed
+
+from . import paths
+from .manifest import Exercise
+from .run import RawResult
+
+SCHEMA = "ipclab-result/1"
+
+
+@dataclass
+class GradedCheck:
+    name: str
+    title: str
+    score: int
+    max_score: int
+    status: str
+    feedback: str
+    visibility: str
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "title": self.title, "score": self.score,
+                "max_score": self.max_score, "status": self.status, "feedback": self.feedback,
+                "visibility": self.visibility}
+
+
+@dataclass
+class GradedExercise:
+    exercise: Exercise
+    title: str
+    status: str                       # graded | not_submitted | build_failed | refused
+    checks: list[GradedCheck] = field(default_factory=list)
+    build_errors: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> int:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> int:
+        return sum(c.max_score for c in self.checks)
+
+    def to_json(self) -> dict:
+        return {"id": self.exercise.id, "title": self.title, "status": self.status,
+                "score": self.score, "max_score": self.max_score,
+                "build_errors": self.build_errors, "notes": self.notes,
+                "checks": [c.to_json() for c in self.checks]}
+
+
+def catalog_for(ex: Exercise, lang: str) -> Catalog:
+    return Catalog(lang, [ex.dir, paths.HIDDEN / ex.id])
+
+
+def grade_exercise(ex: Exercise, lang: str, raw: list[RawResult], *, status: str = "graded",
+                   problem: str = "", build_errors: str = "", visible_only: bool = False,
+                   notes: list[str] | None = None) -> GradedExercise:
+    cat = catalog_for(ex, lang)
+    g = GradedExercise(ex, ex.title_in(lang), status, build_errors=build_errors,
+                       notes=list(notes or []))
+    by_id = {r.id: r for r in raw}
+    if status == "not_submitted":
+        reason = cat.render(CheckFailed("_not_submitted", what=problem))
+    elif status == "refused":
+        reason = cat.render(CheckFailed("_refused", what=problem))
+    elif status == "build_failed":
+        reason = cat.render(CheckFailed("_not_compiled", errors=build_errors))
+    else:
+        reason = cat.render(CheckFailed("_check_missing"))
+    for name, points in ex.points.items():
+        r = by_id.pop(name, None)
+        if r is None:
+            if visible_only and _is_hidden(ex, name):
+                continue
+            g.checks.append(GradedCheck(name, cat.title(name), 0, points,
+                                        "failed" if status != "graded" else "error",
+                                        reason, _visibility_guess(ex, name)))
+            continue
+        feedback = r.feedback
+        if r.msg:
+            feedback = cat.render(CheckFailed(r.msg, **r.params))
+        g.checks.append(GradedCheck(name, r.title or cat.title(name),
+                                    points if r.status == "passed" else 0, points, r.status,
+                                    feedback if r.status != "passed" else "", r.visibility))
+    # A check that runs but has no points is a manifest mistake: shown, worth nothing.
+    for r in by_id.values():
+        g.checks.append(GradedCheck(r.id, r.title or cat.title(r.id), 0, 0, r.status,
+                                    r.feedback, r.visibility))
+    return g
+
+
+def _is_hidden(ex: Exercise, name: str) -> bool:
+    return _visibility_guess(ex, name) == "hidden"
+
+
+def _visibility_guess(ex: Exercise, name: str) -> str:
+    """Where a check that did not run would have come from, by looking for its definition."""
+    if name.startswith("unit."):
+        suite = name[5:]
+        for src in (paths.HIDDEN / ex.id / "unit").glob("*.cpp"):
+            if f"({suite}," in src.read_text(errors="replace").replace(" ", ""):
+                return "hidden"
+        return "visible"
+    for src in (paths.HIDDEN / ex.id / "checks").glob("test_*.py"):
+        if f"def test_{name}(" in src.read_text(errors="replace"):
+            return "hidden"
+    return "visible"
+
+
+@dataclass
+class Grade:
+    submission: str
+    lang: str
+    mode: str
+    exercises: list[GradedExercise]
+
+    @property
+    def score(self) -> int:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> int:
+        return sum(e.max_score for e in self.exercises)
+
+    def to_json(self) -> dict:
+        return {"schema": SCHEMA, "submission": self.submission, "lang": self.lang,
+                "mode": self.mode, "score": self.score, "max_score": self.max_score,
+                "exercises": [e.to_json() for e in self.exercises]}

@@ -1,0 +1,51 @@
+"""The project's own test suite (`make test`): shared set-up."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "grader"), str(ROOT / "harness")]
+# Grades in the suite share one build cache of their own, fresh on a fresh clone.
+os.environ.setdefault("IPCLAB_CACHE", str(ROOT / "build" / "test-cache"))
+
+from ipclab_grader.manifest import load_all  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def exercises():
+    return load_all()
+
+
+def cmake_build(name: str, source: str) -> Path:
+    build = ROOT / "build" / name
+    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), "-G", "Ninja", "-Wno-dev",
+                    f"-DIPCLAB_SOURCE={source}", f"-DIPCLAB_HIDDEN_DIR={ROOT / 'grader' / 'hidden'}"],
+                   check=True, capture_output=True)
+    # Keep going: the developer check wants every exercise that can build, built.
+    subprocess.run(["cmake", "--build", str(build), "--", "-k", "0"], capture_output=True)
+    return build
+
+
+@pytest.fixture(scope="session")
+def solutions_build():
+    return cmake_build("solutions", str(ROOT / "solutions"))
+
+
+@pytest.fixture(scope="session")
+def skeletons_build():
+    return cmake_build("exercises", str(ROOT / "exercises"))
+
+
+def ipc_snapshot() -> str:
+    return subprocess.run(["ipcs", "-a"], capture_output=True, text=True).stdout
+
+
+@pytest.fixture(autouse=True, scope="session")
+def host_ipc_unchanged():
+    """Nothing the suite does may leave an IPC object on the machine."""
+    before = ipc_snapshot()
+    yield
+    assert ipc_snapshot() == before, "the test suite left IPC objects on the machine"

@@ -1,0 +1,92 @@
+"""The harness: sandboxes are private, bounded, and leave nothing behind."""
+import re
+import signal
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+from ipclab_harness.check import CheckFailed
+from ipclab_harness.lab import Lab
+
+
+@pytest.fixture
+def bindir(solutions_build):
+    return solutions_build / "bin"
+
+
+def test_each_lab_has_its_own_ipc_namespace(bindir):
+    a, b = Lab(bindir), Lab(bindir)
+    try:
+        a.make_segment(0x1234, 64)
+        assert a.segment(key=0x1234) is not None
+        assert b.segment(key=0x1234) is None, "two sandboxes share an IPC namespace"
+        b.make_segment(0x1234, 64)  # the same key again: no collision
+    finally:
+        a.close()
+        b.close()
+
+
+def test_programs_run_as_an_unprivileged_user(bindir):
+    lab = Lab(bindir)
+    try:
+        p = lab.run_tool(["id", "-u"])
+        assert p.stdout.strip() == "65534"
+    finally:
+        lab.close()
+
+
+def test_nothing_outlives_the_sandbox(bindir):
+    lab = Lab(bindir)
+    lab.file("k")
+    lab.make_segment(lab.key("k", 1), 16)
+    p = lab.run_tool(["sh", "-c", "setsid sleep 300 & echo started"])
+    assert "started" in p.stdout
+    lab.close()
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "sleep 300" not in ps
+
+
+def test_expect_line_waits_for_the_line_and_times_out_with_feedback(bindir):
+    lab = Lab(bindir)
+    try:
+        p = lab.run_tool(["sh", "-c", "echo one; echo two"])
+        assert p.expect_line("two") == "two"
+        q = lab._spawn("/bin/sh", "sh", ["-c", "echo partial; exec sleep 30"], b"")
+        with pytest.raises(CheckFailed) as e:
+            q.expect_line("never", timeout=0.3)
+        assert e.value.msg_id == "_no_line_timeout"
+        assert "partial" in e.value.params["stdout"]
+    finally:
+        lab.close()
+
+
+def test_output_is_capped(bindir):
+    lab = Lab(bindir, output_cap=1000)
+    try:
+        p = lab.run_tool(["sh", "-c", "head -c 5000000 /dev/zero | tr '\\\\0' x"], timeout=20)
+        assert len(p.stdout) == 1000 and p.truncated
+    finally:
+        lab.close()
+
+
+def test_leftovers_fail_with_the_ipcs_lines(bindir):
+    lab = Lab(bindir)
+    try:
+        lab.make_segment(0x42, 16)
+        with pytest.raises(CheckFailed) as e:
+            lab.check_leftovers()
+        assert "0x00000042" in e.value.params["ipcs"]
+        lab.allow(shm=1)
+        lab.check_leftovers()
+    finally:
+        lab.close()
+
+
+def test_the_student_cannot_raise_ipc_limits(bindir):
+    lab = Lab(bindir)
+    try:
+        p = lab.run_tool(["sh", "-c", "echo 1 > /proc/sys/kernel/shmmni; echo $?"])
+        assert p.stdout.strip().splitlines()[-1] != "0"
+    finally:
+        lab.close()

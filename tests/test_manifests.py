@@ -1,0 +1,94 @@
+"""Developer check, part 1: every manifest is complete and consistent with the files."""
+import re
+
+import pytest
+
+from conftest import ROOT
+
+try:
+    import tomllib
+except ModuleNotFoundError:
+    import tomli as tomllib
+
+from ipclab_grader.manifest import load_all
+
+EXERCISES = load_all()
+IDS = [e.id for e in EXERCISES]
+
+
+def defined_checks(ex):
+    """Every check that exists for an exercise: unit suites and process checks."""
+    unit = set()
+    sources = [ex.dir / s for s in ex.unit_sources] + \
+        list((ROOT / "grader" / "hidden" / ex.id / "unit").glob("*.cpp"))
+    for src in sources:
+        unit |= set(re.findall(r"^TEST(?:_F|_P)?\(\s*(\w+)\s*,", src.read_text(), re.M))
+    procs = set()
+    for d in (ex.dir / "checks", ROOT / "grader" / "hidden" / ex.id / "checks"):
+        for f in d.glob("test_*.py"):
+            procs |= set(re.findall(r"^def test_(\w+)\(", f.read_text(), re.M))
+    return {f"unit.{s}" for s in unit} | procs
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_files_named_by_the_manifest_exist(ex):
+    for name in ex.files:
+        assert (ex.dir / name).is_file(), f"{ex.id}: skeleton {name} missing"
+        assert (ROOT / "solutions" / ex.id / name).is_file(), f"{ex.id}: solution {name} missing"
+    for b in ex.binaries:
+        assert (ex.dir / b.main).is_file(), f"{ex.id}: main {b.main} missing"
+    for src in ex.unit_sources:
+        assert (ex.dir / src).is_file(), f"{ex.id}: unit test {src} missing"
+    for doc in ("README.md", "README.en.md", "messages.es.toml", "messages.en.toml"):
+        assert (ex.dir / doc).is_file(), f"{ex.id}: {doc} missing"
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_every_skeleton_file_has_a_todo_and_no_solution_does(ex):
+    for name in ex.files:
+        assert "TODO" in (ex.dir / name).read_text(), f"{ex.id}/{name} has no TODO marker"
+        assert "TODO" not in (ROOT / "solutions" / ex.id / name).read_text(), \
+            f"solutions/{ex.id}/{name} still has a TODO"
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_points_and_checks_match(ex):
+    defined = defined_checks(ex)
+    declared = set(ex.points)
+    assert not defined - declared, f"{ex.id}: checks without points: {sorted(defined - declared)}"
+    assert not declared - defined, f"{ex.id}: points for checks that do not exist: {sorted(declared - defined)}"
+    assert all(p > 0 for p in ex.points.values())
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_check_has_a_title_in_each_language(ex, lang):
+    titles = {}
+    for d in (ex.dir, ROOT / "grader" / "hidden" / ex.id):
+        f = d / f"messages.{lang}.toml"
+        if f.exists():
+            titles.update(tomllib.loads(f.read_text()).get("titles", {}))
+    missing = sorted(set(ex.points) - set(titles))
+    assert not missing, f"{ex.id}: no {lang} title for {missing}"
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_feedback_ids_used_by_checks_exist_in_both_languages(ex):
+    for lang in ("es", "en"):
+        keys = set()
+        for d in (ex.dir, ROOT / "grader" / "hidden" / ex.id, ROOT / "harness" / "messages"):
+            f = d / f"messages.{lang}.toml"
+            if f.exists():
+                data = tomllib.loads(f.read_text())
+                keys |= {f"feedback:{k}" for k in data.get("feedback", {})}
+                keys |= {f"sections:{k}" for k in data.get("sections", {})}
+        for d in (ex.dir / "checks", ROOT / "grader" / "hidden" / ex.id / "checks"):
+            for f in d.glob("*.py"):
+                text = f.read_text()
+                for msg in re.findall(r"\bfail\(\s*\"(\w+)\"", text):
+                    assert f"feedback:{msg}" in keys, f"{f.name}: fail('{msg}') has no {lang} text"
+
+
+def test_exercise_ids_are_ordered_and_unique():
+    numbers = [e.number for e in EXERCISES]
+    assert numbers == sorted(set(numbers))
