@@ -53,6 +53,47 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    """A student's check: the visible unit tests and process checks of exercises/."""
+    from ipclab_harness.sandbox import SandboxUnavailable
+    from . import report
+    from .grade import grade
+    from .locate import SubmissionError
+    from .manifest import ManifestError
+    try:
+        exercises = _load([args.exercise] if args.exercise else None)
+        result = grade(str(paths.EXERCISES), exercises, _lang(args.lang), visible_only=True)
+    except (SubmissionError, ManifestError) as e:
+        return _error(str(e))
+    except SandboxUnavailable as e:
+        return _error(f"cannot check: {e}", 3)
+    sys.stdout.write(report.render(result, "text", color=sys.stdout.isatty()))
+    return 0 if result.score == result.max_score else 1
+
+
+def cmd_hint(args) -> int:
+    """Hints are revealed one at a time; the count of seen hints lives in .ipclab/."""
+    import json
+    from .manifest import ManifestError
+    try:
+        ex = _load([args.exercise])[0]
+    except ManifestError as e:
+        return _error(str(e))
+    lang = _lang(args.lang)
+    state_file = paths.ROOT / ".ipclab" / "hints.json"
+    try:
+        seen = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        seen = {}
+    n = min(seen.get(ex.id, 0) + 1, len(ex.hints))
+    seen[ex.id] = n
+    state_file.parent.mkdir(exist_ok=True)
+    state_file.write_text(json.dumps(seen))
+    label = "Pista" if lang == "es" else "Hint"
+    print(f"{ex.id} — {label} {n}/{len(ex.hints)}:\n{ex.hints[n - 1][lang]}")
+    return 0
+
+
 def cmd_manifest(args) -> int:
     from .manifest import ManifestError, load_all
     try:
@@ -85,6 +126,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade only this exercise (repeatable): 03, 03-shmat or shmat")
     g.add_argument("-j", "--jobs", type=int, default=2, help="exercises checked at once (default 2)")
     g.set_defaults(func=cmd_grade)
+
+    c = sub.add_parser("check", help="build and run the visible checks of your exercises")
+    c.add_argument("exercise", nargs="?", help="one exercise (default: all)")
+    c.add_argument("--lang", choices=("es", "en"))
+    c.set_defaults(func=cmd_check)
+
+    h = sub.add_parser("hint", help="the next hint of an exercise (one at a time)")
+    h.add_argument("exercise")
+    h.add_argument("--lang", choices=("es", "en"))
+    h.set_defaults(func=cmd_hint)
 
     m = sub.add_parser("manifest", help="list the exercises from their manifests")
     m.set_defaults(func=cmd_manifest)
