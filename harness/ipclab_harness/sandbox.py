@@ -123,7 +123,9 @@ def run_command_main(argv: list[str]) -> int:
     if reason:
         print(f"ipclab: {reason}", file=os.sys.stderr)
         return 125
-    binds = Mounts(whole_root=True)
+    # The machine read-only, with a private /tmp; the working directory stays visible even
+    # when it is under /tmp (a build directory there).
+    binds = Mounts(whole_root=True, ro=[(os.getcwd(), os.getcwd())])
     cmd = bwrap_argv(argv, binds, cwd=os.getcwd())
     os.execv(cmd[0], cmd)
     return 127  # not reached
