@@ -99,7 +99,7 @@ class Proc:
                               line=wanted, seconds=timeout, stdout=excerpt(self.stdout),
                               stderr=excerpt(self.stderr))
         fail("_no_line_exited", section, program=self.command, line=wanted,
-             status=self._lab.describe_status(self._p.status), stdout=excerpt(self.stdout),
+             how=self._lab.describe_status(self._p.status), stdout=excerpt(self.stdout),
              stderr=excerpt(self.stderr))
 
     def wait(self, timeout: float = DEFAULT_TIMEOUT, section: str | None = None) -> int:

@@ -1,0 +1,189 @@
+// What 04-shmdt's unit tests use to watch attach_session() from inside: an input that runs a
+// callback each time the code blocks for more input, and an output that tells what was really
+// flushed from what is still sitting in a buffer. Shared by the visible and the hidden tests.
+#pragma once
+
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <functional>
+#include <istream>
+#include <ostream>
+#include <streambuf>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ipclab/error.hpp"
+#include "shm_attach.hpp"
+
+namespace shmdt_test {
+
+// Input served in chunks; before each chunk (and before the end of input) the code under test
+// is "blocked", and on_wait(n) runs: n = 0 before the first chunk, 1 before the second, ...
+class ScriptedInput : public std::streambuf {
+public:
+    ScriptedInput(std::vector<std::string> chunks, std::function<void(int)> on_wait)
+        : chunks_(std::move(chunks)), on_wait_(std::move(on_wait)) {}
+
+    int waits() const { return waits_; }
+    bool reached_end() const { return reached_end_; }
+
+protected:
+    int_type underflow() override {
+        if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+        if (reached_end_) return traits_type::eof();
+        on_wait_(waits_++);
+        if (next_ >= chunks_.size()) {
+            reached_end_ = true;
+            return traits_type::eof();
+        }
+        current_ = chunks_[next_++];
+        setg(current_.data(), current_.data(), current_.data() + current_.size());
+        return traits_type::to_int_type(*gptr());
+    }
+
+private:
+    std::vector<std::string> chunks_;
+    std::function<void(int)> on_wait_;
+    std::string current_;
+    std::size_t next_ = 0;
+    int waits_ = 0;
+    bool reached_end_ = false;
+};
+
+// Output with a buffer, like std::cout untied from std::cin: text only becomes visible
+// (flushed()) on flush/std::endl or when the buffer fills; on_flush runs at that moment.
+class RecordingOutput : public std::streambuf {
+public:
+    explicit RecordingOutput(std::function<void(const std::string&)> on_flush)
+        : on_flush_(std::move(on_flush)) {
+        setp(buf_, buf_ + sizeof buf_);
+    }
+
+    const std::string& flushed() const { return flushed_; }
+    std::string buffered() const { return std::string(pbase(), pptr()); }
+
+protected:
+    int sync() override {
+        publish();
+        return 0;
+    }
+    int_type overflow(int_type c) override {
+        publish();
+        if (!traits_type::eq_int_type(c, traits_type::eof())) {
+            *pptr() = traits_type::to_char_type(c);
+            pbump(1);
+        }
+        return traits_type::not_eof(c);
+    }
+
+private:
+    void publish() {
+        if (pptr() == pbase()) return;
+        flushed_.append(pbase(), pptr());
+        setp(buf_, buf_ + sizeof buf_);
+        on_flush_(flushed_);
+    }
+
+    char buf_[256];
+    std::string flushed_;
+    std::function<void(const std::string&)> on_flush_;
+};
+
+// The kernel's view of a segment at one moment.
+struct Snapshot {
+    bool exists = false;
+    long nattch = -1;
+    pid_t lpid = 0;
+    time_t atime = 0;
+    time_t dtime = 0;
+};
+
+inline Snapshot snapshot(int shmid) {
+    Snapshot s;
+    shmid_ds ds{};
+    if (shmctl(shmid, IPC_STAT, &ds) == 0) {
+        s.exists = true;
+        s.nattch = static_cast<long>(ds.shm_nattch);
+        s.lpid = ds.shm_lpid;
+        s.atime = ds.shm_atime;
+        s.dtime = ds.shm_dtime;
+    }
+    return s;
+}
+
+// Everything the tests look at after one attach_session() call.
+struct Observed {
+    bool threw = false;        // attach_session threw ipclab::SysError
+    std::string error_call;    // ... naming this call
+    int error_errno = 0;       // ... with this errno
+
+    std::vector<Snapshot> at_wait;            // segment state each time the code blocked on input
+    std::vector<std::string> flushed_at_wait; // output flushed by then
+    std::vector<std::string> buffered_at_wait;// output written but NOT flushed by then
+
+    bool attached_flushed = false;  // "attached\n" reached the output (flushed)
+    Snapshot when_attached_flushed; // segment state at that moment
+    bool detached_flushed = false;
+    Snapshot when_detached_flushed;
+
+    bool reached_end = false;       // the code read its input until the end
+    std::string flushed;            // output flushed by the time it returned
+    std::string buffered;           // output left unflushed when it returned
+    Snapshot after;                 // segment state after it returned
+
+    std::string output() const { return flushed + buffered; }
+};
+
+// Runs attach_session(key, in, out) on `chunks` of input, watching segment `shmid`.
+inline Observed run_session(key_t key, int shmid, std::vector<std::string> chunks = {"go\n"}) {
+    Observed o;
+    RecordingOutput outbuf([&](const std::string& flushed) {
+        if (!o.attached_flushed && flushed.find("attached\n") != std::string::npos) {
+            o.attached_flushed = true;
+            o.when_attached_flushed = snapshot(shmid);
+        }
+        if (!o.detached_flushed && flushed.find("detached\n") != std::string::npos) {
+            o.detached_flushed = true;
+            o.when_detached_flushed = snapshot(shmid);
+        }
+    });
+    ScriptedInput inbuf(std::move(chunks), [&](int) {
+        o.at_wait.push_back(snapshot(shmid));
+        o.flushed_at_wait.push_back(outbuf.flushed());
+        o.buffered_at_wait.push_back(outbuf.buffered());
+    });
+    std::istream in(&inbuf);
+    std::ostream out(&outbuf);
+    try {
+        attach_session(key, in, out);
+    } catch (const ipclab::SysError& e) {
+        o.threw = true;
+        o.error_call = e.call();
+        o.error_errno = e.error();
+    }
+    o.reached_end = inbuf.reached_end();
+    o.flushed = outbuf.flushed();
+    o.buffered = outbuf.buffered();
+    o.after = snapshot(shmid);
+    return o;
+}
+
+// A plain-words description of an unexpected SysError, for failure messages.
+inline std::string describe_throw(const Observed& o) {
+    if (!o.threw) return "";
+    std::string text = "attach_session threw SysError(\"" + o.error_call + "\") with " +
+                       std::string(std::strerror(o.error_errno));
+    if (o.error_call == "shmdt" && o.error_errno == EINVAL) {
+        text += ": shmdt got an address where nothing is attached. Pass the address shmat "
+                "returned (p), not the address of your variable (&p)";
+    }
+    return text;
+}
+
+}  // namespace shmdt_test
