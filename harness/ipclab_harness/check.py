@@ -17,10 +17,11 @@ EXCERPT = 600  # characters of a program's output shown in feedback
 class CheckFailed(AssertionError):
     """The student's code did not do what the statement asks. status: failed or timeout."""
 
-    def __init__(self, msg_id: str, section: str | None = None, status: str = "failed",
+    # `_status`, not `status`: a message may well have a {status} field of its own.
+    def __init__(self, msg_id: str, section: str | None = None, _status: str = "failed",
                  **params) -> None:
         super().__init__(msg_id)
-        self.msg_id, self.section, self.status, self.params = msg_id, section, status, params
+        self.msg_id, self.section, self.status, self.params = msg_id, section, _status, params
 
 
 def fail(msg_id: str, section: str | None = None, **params):

@@ -95,7 +95,7 @@ class Proc:
             return line
         wanted = text.pattern if isinstance(text, re.Pattern) else text
         if self._p.status is None:
-            raise CheckFailed("_no_line_timeout", section, status="failed", program=self.command,
+            raise CheckFailed("_no_line_timeout", section, program=self.command,
                               line=wanted, seconds=timeout, stdout=excerpt(self.stdout),
                               stderr=excerpt(self.stderr))
         fail("_no_line_exited", section, program=self.command, line=wanted,
@@ -107,7 +107,7 @@ class Proc:
         s = self._lab._session
         s.wait_until(lambda: self._p.status is not None, time.monotonic() + timeout)
         if self._p.status is None:
-            raise CheckFailed("_timeout", section, status="timeout", program=self.command,
+            raise CheckFailed("_timeout", section, _status="timeout", program=self.command,
                               seconds=timeout, stdout=excerpt(self.stdout),
                               stderr=excerpt(self.stderr))
         # Output still in the pipes; a grandchild holding them open must not hold us long.
