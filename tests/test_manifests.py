@@ -92,3 +92,9 @@ def test_feedback_ids_used_by_checks_exist_in_both_languages(ex):
 def test_exercise_ids_are_ordered_and_unique():
     numbers = [e.number for e in EXERCISES]
     assert numbers == sorted(set(numbers))
+
+
+def test_docs_index_is_generated_from_the_manifests():
+    from ipclab_grader.manifest import markdown_index
+    assert (ROOT / "docs" / "exercises.md").read_text() == markdown_index(EXERCISES), \
+        "docs/exercises.md is stale: ./ipclab manifest --markdown > docs/exercises.md"

@@ -113,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:2] == ["manifest", "--cmake"]:
         from .manifest import main_cmake
         return main_cmake()
+    if argv[:2] == ["manifest", "--markdown"]:
+        from .manifest import load_all, markdown_index
+        sys.stdout.write(markdown_index(load_all()))
+        return 0
 
     parser = argparse.ArgumentParser(prog="ipclab", description="ipclab: a System V IPC lab")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

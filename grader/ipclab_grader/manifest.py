@@ -166,3 +166,17 @@ def main_cmake() -> int:
         print(f"ipclab: {e}", file=sys.stderr)
         return 1
     return 0
+
+
+def markdown_index(exercises: list[Exercise]) -> str:
+    """docs/exercises.md: the exercise index, generated (`./ipclab manifest --markdown`)."""
+    lines = ["# Ejercicios / Exercises", "",
+             "<!-- Generated from the manifests by `./ipclab manifest --markdown > docs/exercises.md`;"
+             " do not edit by hand. -->", "",
+             "| id | título | title | diapositiva / slide | puntos / points | man |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for ex in exercises:
+        lines.append(f"| [{ex.id}](../exercises/{ex.id}/README.md) | {ex.title['es']} | "
+                     f"{ex.title['en']} | {ex.slide} | {ex.max_score} | {', '.join(ex.man)} |")
+    lines += ["", f"Total: {sum(e.max_score for e in exercises)}"]
+    return "\n".join(lines) + "\n"
