@@ -94,3 +94,16 @@ def test_grading_leaves_the_machine_as_it_was(tmp_path, exercises):
     before = ipc_snapshot()
     grade(str(ROOT / "solutions"), "--exercise", exercises[0].id)
     assert ipc_snapshot() == before
+
+
+def test_graders_side_by_side_agree(exercises):
+    """Same ftok keys in every grade: private namespaces keep them apart, so three graders
+    at once give exactly the result of one."""
+    args = IPCLAB + ["grade", str(ROOT / "solutions"), "--format", "json"]
+    for ex in exercises[2:4]:
+        args += ["--exercise", ex.id]
+    alone = subprocess.run(args, capture_output=True, text=True, timeout=600).stdout
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert json.loads(alone)["score"] == json.loads(alone)["max_score"]
+    assert all(o == alone for o in outs)
