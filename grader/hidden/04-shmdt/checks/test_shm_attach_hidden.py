@@ -1,47 +1,10 @@
 """Hidden process checks of 04-shmdt: several attachers at once, attachments versus knowing the
 id, and what stays behind after many runs."""
-from ipclab_harness.check import CheckFailed, fail
+from ipclab_harness.check import CheckFailed, fail  # noqa: F401
 
-PROJ = 44
+# The helpers of the visible checks (the plugin puts exercises/*/checks on sys.path).
+from test_shm_attach import PROJ, exits_within, expect_line_flushed, prepare, wait_nattch  # noqa: F401
 
-
-def prepare(lab, size=64):
-    """A file for ftok and a 0600 segment under its key, made by the harness."""
-    lab.file("data")
-    return lab.make_segment(lab.key("data", PROJ), size)
-
-
-def wait_nattch(lab, shmid, want, msg, section):
-    """Waits until the segment's nattch is `want`; fails with `msg` showing the last value seen."""
-    last = {"got": "no segment"}
-
-    def probe():
-        seg = lab.segment(shmid=shmid)
-        last["got"] = "no segment" if seg is None else seg.nattch
-        return seg is not None and seg.nattch == want
-    try:
-        lab.wait_for(probe, msg, section=section)
-    except CheckFailed:
-        fail(msg, section, want=want, got=last["got"], ipcs=lab.ipcs_m())
-
-
-def exits_within(lab, p, seconds):
-    """Whether p exits within `seconds` (a deadline on an event, not a sleep)."""
-    try:
-        lab.wait_for(lambda: not p.running(), "_unused", timeout=seconds)
-        return True
-    except CheckFailed:
-        return False
-
-
-def expect_line_flushed(p, line, section):
-    """expect_line, with feedback about flushing when the line does not show up in time."""
-    try:
-        p.expect_line(line, timeout=3, section=section)
-    except CheckFailed as e:
-        if e.msg_id == "_no_line_timeout":
-            fail("not_flushed", section, line=line, stdout=p.stdout or "∅")
-        raise
 
 
 K = 4
