@@ -12,28 +12,12 @@
 
 #include "ipclab/testing.hpp"
 #include "shm_create.hpp"
+#include "test/shm_create_fixture.hpp"
 
 using ipclab::testing::segment_of;
 using ipclab::testing::stat_segment;
 
-class ShmCreateHidden : public ipclab::testing::IpcTest {
-protected:
-    int create_ok(key_t k, std::size_t size) {
-        try {
-            int id = create_segment(k, size);
-            track(id);
-            if (id == -1) {
-                ADD_FAILURE() << "create_segment returned -1 for a free key and a valid size: "
-                                 "it must return the new shmid, never -1";
-            }
-            return id;
-        } catch (const ipclab::SysError& e) {
-            ADD_FAILURE() << "create_segment(key, " << size << ") threw '" << e.what()
-                          << "' although the key is free and the size valid";
-            return -1;
-        }
-    }
-};
+class ShmCreateHidden : public ShmCreateBase {};
 
 // The creator is this process (cpid) and nobody attached yet (lpid 0); the owner is the caller.
 TEST_F(ShmCreateHidden, KernelRecordsTheCreatorAndNoAttach) {
