@@ -75,14 +75,10 @@ class Proc:
         """Waits for a whole stdout line equal to `text` (or matching a compiled regex)."""
         def match(line: str) -> bool:
             return bool(text.fullmatch(line)) if isinstance(text, re.Pattern) else line == text
-        seen = [0]
-
         def found():
-            lines = self._lines()
-            for line in lines:
+            for line in self._lines():
                 if match(line):
                     return line
-            seen[0] = len(lines)
             return None
         s = self._lab._session
         deadline = time.monotonic() + timeout

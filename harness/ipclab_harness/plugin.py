@@ -43,14 +43,14 @@ def default_lang() -> str:
     return "es" if loc.lower().startswith("es") else "en"
 
 
-def _exercise_dirs(path: Path) -> tuple[str, list[Path]]:
-    """The exercise id of a check file and the directories its messages come from."""
+def _message_dirs(path: Path) -> list[Path]:
+    """The directories the messages of a check file come from: its exercise's, and the
+    hidden checks' own when it is one of them."""
     ex_dir = path.parent.parent  # <exercise>/checks/test_x.py
-    ex_id = ex_dir.name
-    dirs = [ROOT / "exercises" / ex_id]
+    dirs = [ROOT / "exercises" / ex_dir.name]
     if ex_dir != dirs[0]:
         dirs.append(ex_dir)
-    return ex_id, dirs
+    return dirs
 
 
 class Recorder:
@@ -61,7 +61,7 @@ class Recorder:
         self.catalogs: dict[tuple, Catalog] = {}
 
     def catalog(self, path: Path) -> Catalog:
-        ex_id, dirs = _exercise_dirs(path)
+        dirs = _message_dirs(path)
         key = (self.lang, tuple(dirs))
         if key not in self.catalogs:
             self.catalogs[key] = Catalog(self.lang, dirs)
