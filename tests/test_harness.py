@@ -90,3 +90,36 @@ def test_the_student_cannot_raise_ipc_limits(bindir):
         assert p.stdout.strip().splitlines()[-1] != "0"
     finally:
         lab.close()
+
+
+def test_semaphores_and_queues_can_be_prepared_and_read(bindir):
+    lab = Lab(bindir)
+    try:
+        semid = lab.make_semaphores(0x8000_0001, [1, 0, 4])  # a key above INT_MAX, as ftok gives
+        assert lab.sem_values(semid) == [1, 0, 4]
+        (s,) = lab.semaphores()
+        assert (s.key, s.nsems, s.perms & 0o777, s.otime) == (0x8000_0001, 3, 0o600, 0)
+        msqid = lab.make_queue(0x42, mode=0o640)
+        assert lab.receive_message(msqid) is None
+        lab.send_message(msqid, 7, b"hola")
+        (q,) = lab.queues()
+        assert (q.qnum, q.cbytes) == (1, 4), "msgsnd's size is the text only"
+        assert lab.receive_message(msqid, mtype=8) is None
+        assert lab.receive_message(msqid, mtype=7) == (7, b"hola")
+        lab.remove_semaphores(semid)
+        lab.remove_queue(msqid)
+        assert lab.semaphores() == [] and lab.queues() == []
+    finally:
+        lab.close()
+
+
+def test_cpu_time_of_a_finished_process_is_reported(bindir):
+    lab = Lab(bindir)
+    try:
+        idle = lab.run_tool(["sleep", "0.2"])
+        busy = lab.run_tool(["sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"],
+                            timeout=30)
+        assert idle.cpu_time is not None and idle.cpu_time < 0.1
+        assert busy.cpu_time > idle.cpu_time
+    finally:
+        lab.close()

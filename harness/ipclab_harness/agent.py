@@ -36,7 +36,17 @@ sysv_ipc = _LazySysvIpc()
 libc = ctypes.CDLL(None, use_errno=True)
 libc.shmget.restype = ctypes.c_int
 libc.shmget.argtypes = (ctypes.c_int, ctypes.c_size_t, ctypes.c_int)
-IPC_CREAT, IPC_EXCL = 0o1000, 0o2000
+libc.semget.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int)
+# semctl's fourth argument is a union semun passed by value; on Linux ABIs a pointer-sized
+# argument is passed the same way, so the array pointer goes through as is.
+libc.semctl.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+libc.msgget.argtypes = (ctypes.c_int, ctypes.c_int)
+libc.msgctl.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+libc.msgsnd.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+libc.msgrcv.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long, ctypes.c_int)
+libc.msgrcv.restype = ctypes.c_ssize_t
+IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_RMID = 0o1000, 0o2000, 0o4000, 0
+GETALL, SETALL = 13, 17
 PR_SET_DUMPABLE = 4
 
 SOCK = socket.socket(fileno=int(sys.argv[1]) if len(sys.argv) > 1 else 3)
@@ -97,14 +107,15 @@ def spawn(req):
 def reap():
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
         if children.pop(pid, None):
             code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-            send({"event": "exit", "pid": pid, "status": code})
+            send({"event": "exit", "pid": pid, "status": code,
+                  "cpu": usage.ru_utime + usage.ru_stime})
 
 
 def shm_create(req):
@@ -123,6 +134,51 @@ def shm_create(req):
             mem.mode = mode
         mem.detach()
     return {"ok": True, "shmid": shmid}
+
+
+def _fail(call):
+    e = ctypes.get_errno()
+    return {"ok": False, "error": f"{call}: {os.strerror(e)}", "errno": e}
+
+
+def sem_create(req):
+    values = req["values"]
+    semid = libc.semget(req["key"], len(values), IPC_CREAT | IPC_EXCL | (req.get("mode", 0o600) & 0o777))
+    if semid == -1:
+        return _fail("semget")
+    array = (ctypes.c_ushort * len(values))(*values)
+    if libc.semctl(semid, 0, SETALL, ctypes.addressof(array)) == -1:
+        return _fail("semctl")
+    return {"ok": True, "semid": semid}
+
+
+def sem_values(req):
+    array = (ctypes.c_ushort * req["nsems"])()
+    if libc.semctl(req["semid"], 0, GETALL, ctypes.addressof(array)) == -1:
+        return _fail("semctl")
+    return {"ok": True, "values": list(array)}
+
+
+def msg_send(req):
+    data = bytes.fromhex(req["data"])
+    buf = ctypes.create_string_buffer(ctypes.sizeof(ctypes.c_long) + len(data))
+    ctypes.c_long.from_buffer(buf).value = req["mtype"]
+    ctypes.memmove(ctypes.addressof(buf) + ctypes.sizeof(ctypes.c_long), data, len(data))
+    if libc.msgsnd(req["msqid"], buf, len(data), IPC_NOWAIT) == -1:
+        return _fail("msgsnd")
+    return {"ok": True}
+
+
+def msg_receive(req):
+    size = req.get("max_size", 8192)
+    buf = ctypes.create_string_buffer(ctypes.sizeof(ctypes.c_long) + size)
+    n = libc.msgrcv(req["msqid"], buf, size, req.get("mtype", 0), IPC_NOWAIT)
+    if n == -1:
+        if ctypes.get_errno() == 42:  # ENOMSG: nothing of that type now
+            return {"ok": True, "message": None}
+        return _fail("msgrcv")
+    mtype = ctypes.c_long.from_buffer(buf).value
+    return {"ok": True, "message": [mtype, buf.raw[ctypes.sizeof(ctypes.c_long):][:n].hex()]}
 
 
 def handle(req):
@@ -167,6 +223,21 @@ def handle(req):
     if op == "remove_shm":
         sysv_ipc.remove_shared_memory(req["shmid"])
         return {"ok": True}
+    if op == "sem_create":
+        return sem_create(req)
+    if op == "sem_values":
+        return sem_values(req)
+    if op == "remove_sem":
+        return {"ok": True} if libc.semctl(req["semid"], 0, IPC_RMID, None) != -1 else _fail("semctl")
+    if op == "msg_create":
+        msqid = libc.msgget(req["key"], IPC_CREAT | IPC_EXCL | (req.get("mode", 0o600) & 0o777))
+        return {"ok": True, "msqid": msqid} if msqid != -1 else _fail("msgget")
+    if op == "msg_send":
+        return msg_send(req)
+    if op == "msg_receive":
+        return msg_receive(req)
+    if op == "remove_msg":
+        return {"ok": True} if libc.msgctl(req["msqid"], IPC_RMID, None) != -1 else _fail("msgctl")
     return {"ok": False, "error": f"unknown op {op}"}
 
 

@@ -17,6 +17,12 @@ DEFAULT_LIMITS = {"cpu": 10, "as": 512 << 20, "nproc": 64, "nofile": 64, "fsize"
                   "core": 0}
 
 
+def _signed(key: int) -> int:
+    """Keys travel as the int32 the kernel takes (ftok keys above 0x7fffffff are negative)."""
+    key &= 0xFFFFFFFF
+    return key - (1 << 32) if key & 0x80000000 else key
+
+
 class Proc:
     """A student program started by a check."""
 
@@ -50,6 +56,11 @@ class Proc:
     @property
     def truncated(self) -> bool:
         return self._p.out.truncated or self._p.err.truncated
+
+    @property
+    def cpu_time(self) -> float | None:
+        """User + system CPU seconds (children it waited for included), once it has exited."""
+        return self._p.cpu_time
 
     def running(self) -> bool:
         return self._p.running()
@@ -213,6 +224,41 @@ class Lab:
 
     def remove_segment(self, shmid: int) -> None:
         self._call("remove_shm", shmid=shmid)
+
+    def make_semaphores(self, key: int, values, mode: int = 0o600) -> int:
+        """A set of len(values) semaphores, SETALL to values, created as the student's uid."""
+        reply = self._session.call("sem_create", key=_signed(key), values=list(values), mode=mode)
+        if not reply.get("ok"):
+            raise SessionError(f"preparing a semaphore set: {reply.get('error')}")
+        return reply["semid"]
+
+    def sem_values(self, semid: int) -> list[int]:
+        """The set's values (semctl GETALL: reading them changes neither otime nor the values)."""
+        sets = [s for s in self.semaphores() if s.semid == semid]
+        if not sets:
+            raise SessionError(f"no semaphore set with id {semid}")
+        return self._call("sem_values", semid=semid, nsems=sets[0].nsems)["values"]
+
+    def remove_semaphores(self, semid: int) -> None:
+        self._call("remove_sem", semid=semid)
+
+    def make_queue(self, key: int, mode: int = 0o600) -> int:
+        reply = self._session.call("msg_create", key=_signed(key), mode=mode)
+        if not reply.get("ok"):
+            raise SessionError(f"preparing a message queue: {reply.get('error')}")
+        return reply["msqid"]
+
+    def send_message(self, msqid: int, mtype: int, data: bytes) -> None:
+        """msgsnd with IPC_NOWAIT: `data` is the text part (the size msgsnd is given)."""
+        self._call("msg_send", msqid=msqid, mtype=mtype, data=bytes(data).hex())
+
+    def receive_message(self, msqid: int, mtype: int = 0, max_size: int = 8192):
+        """msgrcv with IPC_NOWAIT: (mtype, text bytes), or None when no such message waits."""
+        msg = self._call("msg_receive", msqid=msqid, mtype=mtype, max_size=max_size)["message"]
+        return None if msg is None else (msg[0], bytes.fromhex(msg[1]))
+
+    def remove_queue(self, msqid: int) -> None:
+        self._call("remove_msg", msqid=msqid)
 
     def ipcs_m(self) -> str:
         return self.run_tool(["ipcs", "-m"]).stdout

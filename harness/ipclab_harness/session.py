@@ -55,6 +55,7 @@ class Session:
         os.chmod(self.scratch, 0o777)  # the student's uid writes here, and only here
         self.procs: dict[int, "Process"] = {}
         self.exits: dict[int, int] = {}
+        self.cpu: dict[int, float | None] = {}
         self._buf = b""
         self._fds: list[int] = []
         self._replies: dict[int, dict] = {}
@@ -93,6 +94,7 @@ class Session:
             self.agent_pid = msg["pid"]
         elif msg.get("event") == "exit":
             self.exits[msg["pid"]] = msg["status"]
+            self.cpu[msg["pid"]] = msg.get("cpu")
         else:
             self._replies[msg["id"]] = msg
 
@@ -156,6 +158,7 @@ class Session:
         for pid, status in list(self.exits.items()):
             if pid in self.procs and self.procs[pid].status is None:
                 self.procs[pid].status = status
+                self.procs[pid].cpu_time = self.cpu.get(pid)
         return True
 
     _agent_gone = False
@@ -207,6 +210,7 @@ class Process:
         self.out = Stream(fds[1], session.output_cap)
         self.err = Stream(fds[2], session.output_cap)
         self.status: int | None = None
+        self.cpu_time: float | None = None  # user + system seconds, once it has exited
         self.started = time.monotonic()
         for fd in fds[1:]:
             os.set_blocking(fd, False)
