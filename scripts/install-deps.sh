@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build make pkg-config
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev ccache
   bubblewrap util-linux procps
   python3 python3-pytest python3-pytest-timeout python3-sysv-ipc python3-rich
 )

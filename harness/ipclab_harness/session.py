@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
+from .agentbin import AgentBuildError, agent_binary
 
-AGENT = Path(__file__).with_name("agent.py")
-PYTHON = "/usr/bin/python3"
 
 
 class SessionError(RuntimeError):
@@ -50,6 +49,10 @@ class Session:
         """mounts: (host path, sandbox path) pairs shown read-only, e.g. the built programs
         at /lab/bin. The scratch directory is /work, the only place the student can write."""
         sandbox.require()
+        try:
+            agent = agent_binary()
+        except AgentBuildError as e:
+            raise SessionError(str(e)) from e
         self.output_cap = output_cap
         self.scratch = Path(tempfile.mkdtemp(prefix="ipclab-check-"))
         os.chmod(self.scratch, 0o777)  # the student's uid writes here, and only here
@@ -63,12 +66,12 @@ class Session:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock = ours
         mounts = sandbox.Mounts(ro=[*((str(h), i) for h, i in mounts),
-                                    (str(AGENT), "/lab/agent.py")],
+                                    (str(agent), "/lab/agent")],
                                 rw=[(str(self.scratch), "/work")])
         env = sandbox.default_env()
         env["PATH"] = "/lab/bin:/usr/bin:/bin"
         argv = sandbox.bwrap_argv(
-            [PYTHON, "-I", "-S", "/lab/agent.py", str(theirs.fileno())], mounts,
+            ["/lab/agent", str(theirs.fileno())], mounts,
             cwd="/work", env=env)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, pass_fds=(theirs.fileno(),))

@@ -1,0 +1,62 @@
+"""The sandbox agent's binary: compiled from agent.cpp on first use, cached by its content.
+
+The grader needs g++ anyway (it builds submissions), so the agent is built where it runs
+rather than shipped as a binary; the cache key is the source's hash, so an edit rebuilds it.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("agent.cpp")
+
+
+class AgentBuildError(RuntimeError):
+    pass
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("IPCLAB_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ipclab")
+    return Path(base) / "agent"
+
+
+_built: dict[str, Path] = {}
+
+
+def agent_binary() -> Path:
+    """The path of the compiled agent, building it (once, under a lock) if needed."""
+    digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
+    if digest in _built:
+        return _built[digest]
+    d = cache_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    target = d / f"agent-{digest}"
+    if not target.exists():
+        with open(d / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # parallel graders build it once
+            if not target.exists():
+                _compile(target)
+    _built[digest] = target
+    return target
+
+
+def _compile(target: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".agent-")
+    os.close(fd)
+    cmd = ["g++", "-std=c++17", "-O2", "-Wall", "-Wextra", "-o", tmp, str(SOURCE)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        os.unlink(tmp)
+        raise AgentBuildError(f"cannot build the sandbox agent: {e}") from e
+    if r.returncode != 0:
+        os.unlink(tmp)
+        first = (r.stderr.strip().splitlines() or ["?"])[0]
+        raise AgentBuildError(f"cannot build the sandbox agent ({first}); run `make setup`")
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, target)
