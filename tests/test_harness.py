@@ -62,7 +62,7 @@ def test_expect_line_waits_for_the_line_and_times_out_with_feedback(bindir):
 
 
 def test_output_is_capped(bindir):
-    lab = Lab(bindir, output_cap=1000)
+    lab = Lab(bindir, limits={"output": 1000})
     try:
         p = lab.run_tool(["sh", "-c", "head -c 5000000 /dev/zero | tr '\\\\0' x"], timeout=20)
         assert len(p.stdout) == 1000 and p.truncated
@@ -123,3 +123,20 @@ def test_cpu_time_of_a_finished_process_is_reported(bindir):
         assert busy.cpu_time > idle.cpu_time
     finally:
         lab.close()
+
+
+def test_a_program_is_stopped_at_its_wall_clock_limit(bindir):
+    lab = Lab(bindir, limits={"wall": 1})
+    try:
+        p = lab._spawn("/bin/sleep", "sleep", ["60"], b"")
+        assert p.wait(timeout=10) == -signal.SIGKILL
+        assert p._p.wall_killed
+    finally:
+        lab.close()
+
+
+def test_unknown_or_unbounded_limits_are_refused(bindir):
+    from ipclab_harness.limits import LimitsError
+    for bad in ({"walltime": 3}, {"cpu": 0}, {"core": 1}, {"nproc": "many"}):
+        with pytest.raises(LimitsError):
+            Lab(bindir, limits=bad)

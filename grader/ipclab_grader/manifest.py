@@ -16,6 +16,8 @@ try:
 except ModuleNotFoundError:  # Python < 3.11 (Ubuntu 22.04): Debian/Ubuntu's python3-tomli
     import tomli as tomllib
 
+from ipclab_harness import limits as bounds
+
 from . import paths
 
 ID_RE = re.compile(r"^(\d\d)-[a-z0-9]+(-[a-z0-9]+)*$")
@@ -102,6 +104,10 @@ def load(path: Path) -> Exercise:
                   for i, h in enumerate(_require(data, "hint", list, where)))
     if not hints:
         raise ManifestError(f"{where}: at least one [[hint]] is needed")
+    try:
+        limits = bounds.resolve(_require(data, "limits", dict, where) if "limits" in data else {})
+    except bounds.LimitsError as e:
+        raise ManifestError(f"{where} [limits]: {e}") from e
     return Exercise(
         id=ex_id,
         dir=path.parent,
@@ -114,7 +120,7 @@ def load(path: Path) -> Exercise:
         unit_sources=tuple(_require(unit, "sources", list, where + " [unit]")),
         points=dict(points),
         hints=hints,
-        limits=dict(data.get("limits", {})),
+        limits=limits,
     )
 
 

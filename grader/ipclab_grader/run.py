@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ipclab_harness.lab import DEFAULT_LIMITS
+from ipclab_harness import limits as bounds
 from ipclab_harness.session import Session, Process
 
 from . import paths
@@ -48,7 +48,8 @@ def run_unit_tests(ex: Exercise, built_dir: Path, include_hidden: bool = True) -
             continue
         if not (built_dir / "tests" / exe_name).exists():
             continue
-        session = Session([(built_dir / "tests", "/lab/tests")], output_cap=256 << 10)
+        session = Session([(built_dir / "tests", "/lab/tests")],
+                          output_cap=min(ex.limits["output"], 256 << 10))
         try:
             results += _run_suites(session, exe_name, visibility, ex)
         finally:
@@ -70,7 +71,7 @@ def _spawn(session: Session, argv: list[str], limits: dict) -> Process:
 
 def _run_suites(session: Session, exe_name: str, visibility: str, ex: Exercise) -> list[RawResult]:
     exe = f"/lab/tests/{exe_name}"
-    limits = {**DEFAULT_LIMITS, **ex.limits}
+    limits = bounds.rlimits(ex.limits)
     lister = _spawn(session, [exe, "--gtest_list_tests"], limits)
     session.wait_until(lambda: lister.status is not None and lister.out.fd is None,
                        time.monotonic() + UNIT_TIMEOUT)

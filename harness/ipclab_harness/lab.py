@@ -7,14 +7,11 @@ import struct
 import time
 from pathlib import Path
 
-from . import ipcstate
+from . import ipcstate, limits as bounds
 from .check import CheckFailed, excerpt, fail
 from .session import Process, Session, SessionError
 
 DEFAULT_TIMEOUT = 5.0
-# Bounds on every student process (the manifest's [limits] override them).
-DEFAULT_LIMITS = {"cpu": 10, "as": 512 << 20, "nproc": 64, "nofile": 64, "fsize": 16 << 20,
-                  "core": 0}
 
 
 def _signed(key: int) -> int:
@@ -126,13 +123,13 @@ class Proc:
 class Lab:
     """One check's sandbox and the calls checks use."""
 
-    def __init__(self, bindir: Path, lang: str = "en", limits: dict | None = None,
-                 output_cap: int = 1 << 20) -> None:
+    def __init__(self, bindir: Path, lang: str = "en", limits: dict | None = None) -> None:
+        """limits: overrides of ipclab_harness.limits.DEFAULTS (a manifest's [limits])."""
         self.bindir = Path(bindir)
         self.lang = lang
-        self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.limits = bounds.resolve(limits)
         self.allowed = {"shm": 0, "sem": 0, "msg": 0}
-        self._session = Session([(self.bindir, "/lab/bin")], output_cap=output_cap)
+        self._session = Session([(self.bindir, "/lab/bin")], output_cap=self.limits["output"])
         self.procs: list[Proc] = []
 
     # -- files and keys -----------------------------------------------------------------------
@@ -168,10 +165,12 @@ class Lab:
         env = {"PATH": "/lab/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                "HOME": "/work", "TMPDIR": "/work"}
         reply = self._session.call("spawn", argv=[path, *args], env=env, cwd="/work",
-                                   limits=self.limits if limits else {"core": 0})
+                                   limits=bounds.rlimits(self.limits) if limits else {"core": 0})
         if not reply.get("ok"):
             raise SessionError(reply.get("error", "spawn failed"))
         process = Process(self._session, name, reply["pid"], reply["fds"])
+        if limits:
+            process.wall = self.limits["wall"]
         self._session.procs[process.pid] = process
         proc = Proc(self, process, [name, *args])
         if stdin is not None:

@@ -120,12 +120,28 @@ def pytest_runtest_makereport(item, call):
                 status = "error"
                 feedback = cat.render(CheckFailed(
                     "_check_error", error=f"{type(exc).__name__}: {exc}" if exc else report.longreprtext[-800:]))
+        if status != "passed":
+            feedback += _limit_notes(cat, item.funcargs.get("lab"))
         check_id = item.name[len("test_"):] if item.name.startswith("test_") else item.name
         rec.results.append({"id": check_id, "title": cat.title(check_id), "status": status,
                             "feedback": feedback, "duration": round(report.duration, 3),
                             "file": str(item.fspath)})
         if status != "passed" and feedback:
             report.sections.append(("ipclab feedback", feedback))
+
+
+def _limit_notes(cat: Catalog, the_lab) -> str:
+    """What the limits did to the student's programs: output cut, programs stopped."""
+    notes = []
+    for p in getattr(the_lab, "procs", []):
+        for name, stream in (("stdout", p._p.out), ("stderr", p._p.err)):
+            if stream.truncated:
+                notes.append(cat.text("feedback", "_output_cut", program=p.command, stream=name,
+                                      kept=len(stream.data), total=stream.total))
+        if p._p.wall_killed:
+            notes.append(cat.text("feedback", "_wall_killed", program=p.command,
+                                  seconds=the_lab.limits["wall"]))
+    return "".join("\n" + n for n in notes if n)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -62,6 +62,7 @@ class Session:
         self._buf = b""
         self._fds: list[int] = []
         self._replies: dict[int, dict] = {}
+        self._ignored: set[int] = set()
         self._next_id = 1
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock = ours
@@ -98,6 +99,8 @@ class Session:
         elif msg.get("event") == "exit":
             self.exits[msg["pid"]] = msg["status"]
             self.cpu[msg["pid"]] = msg.get("cpu")
+        elif msg.get("id") in self._ignored:
+            self._ignored.discard(msg["id"])
         else:
             self._replies[msg["id"]] = msg
 
@@ -143,8 +146,12 @@ class Session:
                 if s.fd is not None:
                     streams[s.fd] = s
         fds = list(streams) + [self.sock.fileno()]
-        remaining = max(0.0, deadline - time.monotonic())
+        walls = [p.started + p.wall for p in self.procs.values() if p.wall and p.status is None
+                 and not p.wall_killed]
+        until = min([deadline, *walls])
+        remaining = max(0.0, until - time.monotonic())
         ready, _, _ = select.select(fds, [], [], remaining)
+        self._enforce_wall()
         for fd in ready:
             if fd == self.sock.fileno():
                 if not self._read_agent():
@@ -165,6 +172,22 @@ class Session:
         return True
 
     _agent_gone = False
+
+    def _enforce_wall(self) -> None:
+        """Kills the programs that ran past their wall-clock limit. Fire and forget: the exit
+        event follows like any other, and waiting for the reply here would recurse."""
+        now = time.monotonic()
+        for p in self.procs.values():
+            if p.wall and p.status is None and not p.wall_killed and now >= p.started + p.wall:
+                p.wall_killed = True
+                req_id = self._next_id
+                self._next_id += 1
+                self._ignored.add(req_id)
+                try:
+                    self.sock.sendall((json.dumps({"id": req_id, "op": "kill", "pid": p.pid,
+                                                   "sig": signal.SIGKILL}) + "\n").encode())
+                except OSError:
+                    pass
 
     def _read_until(self, cond, deadline: float) -> bool:
         while not cond():
@@ -214,6 +237,8 @@ class Process:
         self.err = Stream(fds[2], session.output_cap)
         self.status: int | None = None
         self.cpu_time: float | None = None  # user + system seconds, once it has exited
+        self.wall: float | None = None      # seconds it may run; killed after (see pump)
+        self.wall_killed = False
         self.started = time.monotonic()
         for fd in fds[1:]:
             os.set_blocking(fd, False)
