@@ -20,13 +20,15 @@ from pathlib import Path
 
 from ipclab_harness import sandbox
 
+from ipclab_harness import limits as bounds
+
 from . import paths
-from .manifest import Exercise
+from .manifest import Exercise, cmake_fragment
 from .stage import Staged
 
-BUILD_TIMEOUT = 180        # seconds for one exercise's compile and link
-BUILD_MEMORY = 3 << 30     # address space of each compiler process
+BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cmake)
 ERROR_LINES = 15           # compiler lines shown to the student
+DEFAULT_BUILD_LIMITS = bounds.resolve({})
 
 
 def cache_root() -> Path:
@@ -88,27 +90,55 @@ def cache_key(st: Staged) -> str:
     return h.hexdigest()[:32]
 
 
-def _limit_compiler():
-    resource.setrlimit(resource.RLIMIT_AS, (BUILD_MEMORY, BUILD_MEMORY))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (512 << 20, 512 << 20))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    os.setsid()
+def _limit_compiler(limits: dict):
+    """Bounds of every process of a build: a template bomb or an #include of /dev/zero
+    runs into them instead of into the machine."""
+    def apply():
+        mem, secs = limits["build_memory"], limits["build_time"]
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CPU, (secs, secs))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512 << 20, 512 << 20))
+        resource.setrlimit(resource.RLIMIT_NPROC, (BUILD_PROCESSES, BUILD_PROCESSES))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.setsid()
+    return apply
 
 
-def _sandboxed(cmd: list[str], stage_dir: Path, build_dir: Path) -> list[str]:
-    """The build sees the lab read-only (never solutions/ or other exercises' hidden tests),
-    the staged files read-only, and writes only its build directory."""
-    m = sandbox.Mounts(ro=[(str(paths.ROOT), str(paths.ROOT)), (str(stage_dir), str(stage_dir))],
-                       rw=[(str(build_dir), str(build_dir))])
-    argv = sandbox.bwrap_argv(cmd, m, cwd=str(build_dir), uid=os.getuid() if os.getuid() else 65534,
-                              gid=os.getgid() if os.getgid() else 65534)
-    # Hide what a build must never read, even by an #include with an absolute path.
-    i = argv.index("--chdir")
-    hide = []
-    for secret in (paths.SOLUTIONS, paths.ROOT / ".git", paths.ROOT / "build"):
-        if secret.exists():
-            hide += ["--tmpfs", str(secret)]
-    return argv[:i] + hide + argv[i:]
+# What a build may read of the lab: its build files, the support library and the exercises'
+# own headers, mains and tests. Not solutions/, not the grader, not .git or other builds.
+LAB_PARTS = ("CMakeLists.txt", "cmake", "lab", "exercises")
+
+
+def _sandboxed(cmd: list[str], stage_dir: Path, build_dir: Path, hidden: bool) -> list[str]:
+    """The build sees the lab's public parts and the staged files read-only and writes only
+    its build directory (and the compiler cache). The hidden unit tests are visible only
+    when `hidden`: to configure, and to compile the hidden tests once the student's files
+    are already compiled (so no #include in a student file can reach them)."""
+    ro = [(str(paths.ROOT / part), str(paths.ROOT / part)) for part in LAB_PARTS]
+    ro.append((str(stage_dir), str(stage_dir)))
+    if hidden and paths.HIDDEN.is_dir():
+        ro.append((str(paths.HIDDEN), str(paths.HIDDEN)))
+    rw = [(str(build_dir), str(build_dir))]
+    env = sandbox.default_env()
+    ccache = _ccache_dir()
+    if ccache:
+        rw.append((str(ccache), str(ccache)))
+        env.update(CCACHE_DIR=str(ccache), CCACHE_NOHASHDIR="1", CCACHE_BASEDIR=str(build_dir.parent),
+                   CCACHE_UMASK="022")
+    uid = os.getuid() or 65534
+    gid = os.getgid() or 65534
+    return sandbox.bwrap_argv(cmd, sandbox.Mounts(ro=ro, rw=rw), cwd=str(build_dir), uid=uid,
+                              gid=gid, env=env)
+
+
+def _ccache_dir() -> Path | None:
+    """The compiler cache shared by every build: the lab's tests are the same in every
+    submission, so after the first build only the student's files are compiled."""
+    if not shutil.which("ccache") or os.environ.get("IPCLAB_NO_CCACHE"):
+        return None
+    d = cache_root().parent / "ccache"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 def _first_errors(log: str) -> str:
@@ -145,12 +175,15 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
     stage_dir = work / "stage"
     build_dir = work / "cmake"
     build_dir.mkdir(parents=True, exist_ok=True)
-    ids = ";".join(st.exercise.id for st, _ in todo)
+    fragment = build_dir / "ipclab_exercises.cmake"
+    fragment.write_text(cmake_fragment([st.exercise for st, _ in todo]))
     configure = ["cmake", "-S", str(paths.ROOT), "-B", str(build_dir), "-G", "Ninja",
-                 f"-DIPCLAB_SOURCE={stage_dir}", f"-DIPCLAB_EXERCISES={ids}",
+                 f"-DIPCLAB_SOURCE={stage_dir}", f"-DIPCLAB_MANIFEST_CMAKE={fragment}",
                  f"-DIPCLAB_HIDDEN_DIR={paths.HIDDEN}", "-DCMAKE_BUILD_TYPE=Debug"]
+    if _ccache_dir():
+        configure.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
     t0 = time.monotonic()
-    r = _run(configure, stage_dir, build_dir, use_sandbox, timeout=120)
+    r = _run(configure, stage_dir, build_dir, use_sandbox, DEFAULT_BUILD_LIMITS, hidden=True)
     if r.returncode != 0:
         for st, key in todo:
             results[st.exercise.id] = Built(st.exercise, False, None,
@@ -159,12 +192,7 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
         return results
     for st, key in todo:
         t1 = time.monotonic()
-        r = _run(["cmake", "--build", str(build_dir), "--target", f"ex-{st.exercise.id}",
-                  "--", f"-j{jobs}"], stage_dir, build_dir, use_sandbox, timeout=BUILD_TIMEOUT)
-        log = r.stdout
-        ok = r.returncode == 0
-        if r.returncode == -9 or r.returncode is None:
-            log = f"the build took longer than {BUILD_TIMEOUT} s and was stopped\n" + log
+        ok, log = _build_exercise(st.exercise, stage_dir, build_dir, use_sandbox, jobs)
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
         (tmp / "log.txt").write_text(log if ok else _first_errors(log) + "\n\n" + log[-20000:])
         if ok:
@@ -191,12 +219,39 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
     return results
 
 
-def _run(cmd, stage_dir, build_dir, use_sandbox, timeout):
-    argv = _sandboxed(cmd, stage_dir, build_dir) if use_sandbox else cmd
+def _build_exercise(ex: Exercise, stage_dir: Path, build_dir: Path, use_sandbox: bool,
+                    jobs: int) -> tuple[bool, str]:
+    """Two steps: first everything the student's files go into, with the hidden tests out of
+    sight; then the hidden tests alone, which only link against what is already compiled."""
+    limits = ex.limits
+    public = [b.name for b in ex.binaries] + [f"{ex.id}-unit"]
+    r = _run(["cmake", "--build", str(build_dir), "--target", *public, "--", f"-j{jobs}"],
+             stage_dir, build_dir, use_sandbox, limits, hidden=False)
+    log = _timeout_note(r, limits) + r.stdout
+    if r.returncode != 0 or not any((paths.HIDDEN / ex.id / "unit").glob("*.cpp")):
+        return r.returncode == 0, log
+    hidden = ["cmake", "--build", str(build_dir), "--target", f"{ex.id}-hidden", "--"]
+    plan = _run(hidden + ["-n", "-v"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
+    if plan.returncode != 0 or str(stage_dir) in plan.stdout:
+        # The hidden step would compile a student file with the hidden tests in sight.
+        return False, log + "\ninternal: the hidden tests' build wanted to recompile the " \
+                            "student's files; nothing was built\n" + plan.stdout[-2000:]
+    r = _run(hidden + [f"-j{jobs}"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
+    return r.returncode == 0, log + _timeout_note(r, limits) + r.stdout
+
+
+def _timeout_note(r, limits) -> str:
+    if r.returncode == -9:
+        return f"the build took longer than {limits['build_time']} s and was stopped\n"
+    return ""
+
+
+def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden):
+    argv = _sandboxed(cmd, stage_dir, build_dir, hidden) if use_sandbox else cmd
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, preexec_fn=_limit_compiler(limits))
     try:
-        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, preexec_fn=_limit_compiler)
-        out, _ = p.communicate(timeout=timeout)
+        out, _ = p.communicate(timeout=limits["build_time"])
         return subprocess.CompletedProcess(argv, p.returncode, out.decode(errors="replace")[-200000:])
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, 9)

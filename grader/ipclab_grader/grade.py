@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ipclab_harness import sandbox
+from ipclab_harness import limits as bounds, sandbox
 
 from . import build, locate, run, stage
 from .manifest import Exercise
@@ -16,10 +17,14 @@ MODE = "bwrap"  # private IPC, PID, network, mount and user namespaces (docs/san
 
 
 def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 2,
-          visible_only: bool = False) -> Grade:
+          visible_only: bool = False, limits: dict | None = None) -> Grade:
     """Grades `submission`. Raises locate.SubmissionError or sandbox.SandboxUnavailable when
-    grading cannot run at all; anything wrong with one exercise is that exercise's grade."""
+    grading cannot run at all; anything wrong with one exercise is that exercise's grade.
+    `limits` tightens or loosens every exercise's limits (names as in [limits])."""
     sandbox.require()
+    if limits:
+        exercises = [replace(ex, limits=bounds.resolve({**ex.limits, **limits}))
+                     for ex in exercises]
     root = locate.locate(submission, exercises)
     work = Path(tempfile.mkdtemp(prefix="ipclab-grade-"))
     try:

@@ -19,7 +19,6 @@ from ipclab_harness.session import Session, Process
 from . import paths
 from .manifest import Exercise
 
-UNIT_TIMEOUT = 30.0
 CHECKS_TIMEOUT = 60      # per check (pytest-timeout), a backstop behind each wait's deadline
 FAILURE_CHARS = 1500
 
@@ -73,8 +72,9 @@ def _run_suites(session: Session, exe_name: str, visibility: str, ex: Exercise) 
     exe = f"/lab/tests/{exe_name}"
     limits = bounds.rlimits(ex.limits)
     lister = _spawn(session, [exe, "--gtest_list_tests"], limits)
+    wall = ex.limits["wall"]
     session.wait_until(lambda: lister.status is not None and lister.out.fd is None,
-                       time.monotonic() + UNIT_TIMEOUT)
+                       time.monotonic() + wall)
     suites = _suites(lister.stdout) if lister.status == 0 else []
     if not suites:
         return [RawResult(f"unit.{exe_name}", "error",
@@ -87,11 +87,11 @@ def _run_suites(session: Session, exe_name: str, visibility: str, ex: Exercise) 
         p = _spawn(session, [exe, f"--gtest_filter={suite}.*", f"--gtest_output=json:{report}"],
                    limits)
         done = session.wait_until(lambda: p.status is not None and p.out.fd is None,
-                                  time.monotonic() + UNIT_TIMEOUT)
+                                  time.monotonic() + wall)
         seconds = time.monotonic() - t0
         if not done and p.status is None:
             out.append(RawResult(f"unit.{suite}", "timeout", "", visibility, seconds=seconds,
-                                 msg="_unit_timeout", params={"seconds": int(UNIT_TIMEOUT)}))
+                                 msg="_unit_timeout", params={"seconds": wall}))
             session.call("kill", pid=p.pid, sig=9)
             continue
         out.append(_suite_result(suite, p, session.scratch / f"{suite}.json", visibility, seconds))

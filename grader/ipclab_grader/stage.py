@@ -25,11 +25,16 @@ class Staged:
 
 def stage(submission: Path, exercises: list[Exercise], dest: Path) -> list[Staged]:
     out = []
+    root = submission.resolve()
     for ex in exercises:
         st = Staged(ex)
         src_dir = submission / ex.id
         for name in ex.files:
             src = src_dir / name
+            if src_dir.is_symlink() or (src.exists() and not src.resolve().is_relative_to(root)):
+                # A folder linked to the grader's own solutions/ would hand them in as the work.
+                st.problem = f"{ex.id}/ is a symbolic link out of the submission; submit the folder itself"
+                break
             if src.is_symlink():
                 st.problem = f"{ex.id}/{name} is a symbolic link; submit the file itself"
                 break

@@ -5,6 +5,7 @@ import os
 import sys
 from pathlib import Path
 
+from .. import paths
 from .common import add_lang, error, lang, load
 
 NAME = "grade"
@@ -14,12 +15,29 @@ ORDER = 50
 
 def register(p) -> None:
     p.add_argument("submission")
-    p.add_argument("--format", choices=("text", "json", "gradescope", "junit"), default="text")
+    from ..report import FORMATS
+    p.add_argument("--format", choices=FORMATS, default="text")
     add_lang(p)
     p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     p.add_argument("--exercise", action="append", metavar="ID",
                    help="grade only this exercise (repeatable): 03, 03-shmat or shmat")
     p.add_argument("-j", "--jobs", type=int, default=2, help="exercises checked at once (default 2)")
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a limit of every exercise, e.g. --limit wall=5 "
+                        "(names: harness/ipclab_harness/limits.py)")
+
+
+def parse_limits(items: list[str]) -> dict[str, int]:
+    """--limit NAME=VALUE pairs, checked like a manifest's [limits]."""
+    from ipclab_harness.limits import resolve
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise ValueError(f"--limit {item}: write NAME=VALUE with a whole number, e.g. wall=5")
+        out[name.strip()] = int(value)
+    resolve(out)  # unknown names and zeros are refused here, with the reason
+    return out
 
 
 def run(args) -> int:
@@ -29,9 +47,16 @@ def run(args) -> int:
     from ..locate import SubmissionError
     from ..manifest import ManifestError
     try:
+        limits = parse_limits(args.limit)
         exercises = load(args.exercise)
-        result = grade(args.submission, exercises, lang(args.lang), jobs=args.jobs)
-    except (SubmissionError, ManifestError) as e:
+        # A student's bundle (./ipclab bundle) has no grader/hidden/: say so, grade what is there.
+        visible_only = not paths.HIDDEN.is_dir()
+        if visible_only:
+            print("ipclab: this copy has no hidden checks (grader/hidden/ is not here): grading "
+                  "the visible checks only; the course's grade runs them all", file=sys.stderr)
+        result = grade(args.submission, exercises, lang(args.lang), jobs=args.jobs,
+                       visible_only=visible_only, limits=limits)
+    except (SubmissionError, ManifestError, ValueError) as e:
         return error(str(e))
     except SandboxUnavailable as e:
         return error(f"cannot grade: {e}", 3)
