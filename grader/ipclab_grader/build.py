@@ -21,6 +21,7 @@ from pathlib import Path
 from ipclab_harness import sandbox
 
 from ipclab_harness import limits as bounds
+from ipclab_harness.cachedir import cache_base
 
 from . import paths
 from .manifest import Exercise, cmake_fragment
@@ -32,9 +33,7 @@ DEFAULT_BUILD_LIMITS = bounds.resolve({})
 
 
 def cache_root() -> Path:
-    base = os.environ.get("IPCLAB_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ipclab")
-    return Path(base) / "builds"
+    return cache_base() / "builds"
 
 
 @dataclass
@@ -109,7 +108,7 @@ def _limit_compiler(limits: dict):
 LAB_PARTS = ("CMakeLists.txt", "cmake", "lab", "exercises")
 
 
-def _sandboxed(cmd: list[str], stage_dir: Path, build_dir: Path, hidden: bool) -> list[str]:
+def _sandboxed(cmd: list[str], stage_dir: Path, build_dir: Path, hidden: bool) -> sandbox.Prepared:
     """The build sees the lab's public parts and the staged files read-only and writes only
     its build directory (and the compiler cache). The hidden unit tests are visible only
     when `hidden`: to configure, and to compile the hidden tests once the student's files
@@ -125,10 +124,23 @@ def _sandboxed(cmd: list[str], stage_dir: Path, build_dir: Path, hidden: bool) -
         rw.append((str(ccache), str(ccache)))
         env.update(CCACHE_DIR=str(ccache), CCACHE_NOHASHDIR="1", CCACHE_BASEDIR=str(build_dir.parent),
                    CCACHE_UMASK="022")
-    uid = os.getuid() or 65534
-    gid = os.getgid() or 65534
-    return sandbox.bwrap_argv(cmd, sandbox.Mounts(ro=ro, rw=rw), cwd=str(build_dir), uid=uid,
-                              gid=gid, env=env)
+    uid = os.getuid() or sandbox.STUDENT_UID
+    gid = os.getgid() or sandbox.STUDENT_GID
+    if os.geteuid() == 0:
+        # The build runs as nobody (sandbox.prepare): it must be able to write its outputs.
+        for d in (build_dir, ccache):
+            if d:
+                _chown_tree(d, sandbox.STUDENT_UID, sandbox.STUDENT_GID)
+    return sandbox.prepare(cmd, sandbox.Mounts(ro=ro, rw=rw), cwd=str(build_dir), uid=uid,
+                           gid=gid, env=env)
+
+
+def _chown_tree(root: Path, uid: int, gid: int) -> None:
+    st = root.stat()
+    if (st.st_uid, st.st_gid) == (uid, gid):
+        return  # done before (the ccache tree is large: only its top is checked)
+    for p in [root, *root.rglob("*")]:
+        os.lchown(p, uid, gid)
 
 
 def _ccache_dir() -> Path | None:
@@ -247,13 +259,21 @@ def _timeout_note(r, limits) -> str:
 
 
 def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden):
-    argv = _sandboxed(cmd, stage_dir, build_dir, hidden) if use_sandbox else cmd
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, preexec_fn=_limit_compiler(limits))
+    box = _sandboxed(cmd, stage_dir, build_dir, hidden) if use_sandbox else sandbox.Prepared(cmd)
+    try:
+        p = subprocess.Popen(box.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, pass_fds=box.pass_fds,
+                             preexec_fn=_limit_compiler(limits))
+    finally:
+        box.close()
+    argv = box.argv
     try:
         out, _ = p.communicate(timeout=limits["build_time"])
         return subprocess.CompletedProcess(argv, p.returncode, out.decode(errors="replace")[-200000:])
     except subprocess.TimeoutExpired:
+        box.kill(p)   # the compilers run in the sandbox's PID namespace: they all die here
         os.killpg(p.pid, 9)
         out, _ = p.communicate()
         return subprocess.CompletedProcess(argv, -9, out.decode(errors="replace")[-200000:])
+    finally:
+        box.kill(None)

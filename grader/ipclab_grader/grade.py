@@ -27,6 +27,7 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
                      for ex in exercises]
     root = locate.locate(submission, exercises)
     work = Path(tempfile.mkdtemp(prefix="ipclab-grade-"))
+    work.chmod(0o711)  # the build runs as nobody: it may pass through, not list
     try:
         staged = stage.stage(root, exercises, work / "stage")
         built = build.build_all(staged, work, jobs=jobs)

@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .cachedir import cache_base
+
 SOURCE = Path(__file__).with_name("agent.cpp")
 
 
@@ -20,9 +22,7 @@ class AgentBuildError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("IPCLAB_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ipclab")
-    return Path(base) / "agent"
+    return cache_base() / "agent"
 
 
 _built: dict[str, Path] = {}
@@ -35,6 +35,7 @@ def agent_binary() -> Path:
         return _built[digest]
     d = cache_dir()
     d.mkdir(parents=True, exist_ok=True)
+    d.chmod(0o755)
     target = d / f"agent-{digest}"
     if not target.exists():
         with open(d / ".lock", "w") as lock:

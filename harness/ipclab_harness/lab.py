@@ -336,12 +336,14 @@ class Lab:
                   "msg": len(self.queues())}
         extra = {k: v for k, v in counts.items() if v > self.allowed[k]}
         if extra:
-            listing = self.ipcs_all()
-            lines = [l for l in listing.splitlines() if l.startswith("0x") or l.startswith("key")]
+            # Only the tables with too many objects, as `ipcs -m` / `-s` / `-q` print them.
+            flag = {"shm": "-m", "sem": "-s", "msg": "-q"}
+            listing = "\n".join(self.run_tool(["ipcs", flag[k]]).stdout.strip("\n")
+                                for k in extra)
             fail("_leftovers", "leftovers", found=", ".join(f"{v} {k}" for k, v in counts.items()
                                                             if v),
                  allowed=", ".join(f"{v} {k}" for k, v in self.allowed.items()),
-                 ipcs="\n".join(lines))
+                 ipcs=listing)
 
     def close(self) -> None:
         self._session.close()

@@ -9,7 +9,9 @@ runs as root. See docs/sandbox.en.md for the flags and why each is there.
 from __future__ import annotations
 
 import functools
+import json
 import os
+import signal
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -49,7 +51,12 @@ def probe() -> str | None:
         return ("bubblewrap (bwrap) is not installed: run `sudo apt-get install bubblewrap` "
                 "(or `make setup`)")
     try:
-        r = subprocess.run(bwrap_argv(["/bin/true"], Mounts()), capture_output=True, timeout=20)
+        box = prepare(["/bin/true"], Mounts())
+        try:
+            r = subprocess.run(box.argv, capture_output=True, timeout=20, pass_fds=box.pass_fds)
+        finally:
+            box.close()
+            box.kill(None)
     except (OSError, subprocess.TimeoutExpired) as e:
         return f"bubblewrap could not start: {e}"
     if r.returncode != 0:
@@ -69,13 +76,108 @@ def require() -> None:
         raise SandboxUnavailable(reason)
 
 
+@dataclass
+class Prepared:
+    """A sandbox ready to start: its command line and the descriptors to pass to it (give
+    both to Popen: `pass_fds=box.pass_fds`; close() once it has started). kill() ends it
+    all: bubblewrap reports the pid of the sandbox's init on --info-fd, and when that dies
+    the kernel kills every process of its PID namespace, daemons included."""
+    argv: list[str]
+    pass_fds: tuple[int, ...] = ()
+    info_fd: int | None = None
+
+    def close(self) -> None:
+        for fd in self.pass_fds:
+            os.close(fd)
+        self.pass_fds = ()
+
+    def kill(self, outer: subprocess.Popen | None) -> None:
+        """`outer` is the bwrap process started with argv: while it runs, the init it
+        reported is its unreaped child, so that pid cannot belong to anyone else."""
+        if self.info_fd is None:
+            return
+        try:
+            os.set_blocking(self.info_fd, False)
+            info = json.loads(os.read(self.info_fd, 65536) or b"{}")
+            if info.get("child-pid") and outer is not None and outer.poll() is None:
+                os.kill(int(info["child-pid"]), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass  # never started, or already gone
+        finally:
+            os.close(self.info_fd)
+            self.info_fd = None
+
+
+def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
+            gid: int = STUDENT_GID, **kw) -> Prepared:
+    """The sandbox for `command`. Run by root, bubblewrap's own user namespace would map the
+    student to uid 0 outside, and the kernel never enforces RLIMIT_NPROC for uid 0: a fork
+    bomb would fill the machine. So root gives bubblewrap a user namespace of its own making
+    where the student is nobody outside too (see _nobody_userns)."""
+    info_r, info_w = os.pipe2(os.O_CLOEXEC)
+    fds = [info_w]
+    try:
+        if os.geteuid() == 0:
+            for host, _ in [*mounts.ro, *mounts.rw]:
+                _require_reachable(host)
+            fds.append(_nobody_userns())
+            uid, gid = STUDENT_UID, STUDENT_GID
+        argv = bwrap_argv(command, mounts, uid=uid, gid=gid,
+                          userns_fd=fds[1] if len(fds) > 1 else None, **kw)
+    except BaseException:
+        for fd in (info_r, *fds):
+            os.close(fd)
+        raise
+    return Prepared(argv[:1] + ["--info-fd", str(info_w)] + argv[1:], tuple(fds), info_r)
+
+
+def _require_reachable(path: str) -> None:
+    """bubblewrap reaches the mounts as nobody: every folder above them must let others in."""
+    p = os.path.abspath(path)
+    while True:
+        parent = os.path.dirname(p)
+        if parent == p:
+            return
+        if not os.stat(parent).st_mode & 0o001:
+            raise SandboxUnavailable(
+                f"{path} cannot be reached by the sandbox's user (nobody): {parent} is private; "
+                f"keep ipclab and its cache (IPCLAB_CACHE) in folders others may enter "
+                f"(or `chmod o+x {parent}`)")
+        p = parent
+
+
+def _nobody_userns() -> int:
+    """A fresh user namespace whose only user is nobody, mapped to nobody outside; returns
+    an open descriptor of it for bwrap --userns. A short-lived helper makes it (unshare(1)
+    prints a line once the namespace exists), root writes its maps, and the helper exits."""
+    helper = subprocess.Popen(["unshare", "--user", "--", "/bin/sh", "-c", "echo; read x"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL)
+    try:
+        if helper.stdout.readline() != b"\n":
+            raise SandboxUnavailable("unshare --user failed: user namespaces are not available")
+        for kind, ident in (("uid_map", STUDENT_UID), ("gid_map", STUDENT_GID)):
+            with open(f"/proc/{helper.pid}/{kind}", "w") as f:
+                f.write(f"{ident} {ident} 1\n")
+        return os.open(f"/proc/{helper.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        helper.stdin.close()
+        helper.stdout.close()
+        helper.wait()
+
+
 def bwrap_argv(command: list[str], mounts: Mounts, *, cwd: str = "/", uid: int = STUDENT_UID,
                gid: int = STUDENT_GID, env: dict[str, str] | None = None,
-               extra_fds: tuple[int, ...] = ()) -> list[str]:
-    """The bwrap command line that runs `command` in a fresh sandbox."""
+               userns_fd: int | None = None) -> list[str]:
+    """The bwrap command line that runs `command` in a fresh sandbox (use prepare())."""
+    # --disable-userns (no namespace of its own inside, where a program could hide from the
+    # checks) only works with bwrap's own user namespace; under root's the program could make
+    # one, but it still dies with the sandbox and sees nothing of the machine.
+    userns = (["--unshare-user", "--disable-userns"] if userns_fd is None
+              else ["--userns", str(userns_fd)])
     argv = [bwrap_path() or "bwrap",
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", "--unshare-user", "--uid", str(uid), "--gid", str(gid),
+            "--unshare-cgroup-try", *userns, "--uid", str(uid), "--gid", str(gid),
             # the sandbox dies with whoever started it, and cannot reach its terminal
             "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--hostname", "ipclab"]
@@ -126,6 +228,8 @@ def run_command_main(argv: list[str]) -> int:
     # The machine read-only, with a private /tmp; the working directory stays visible even
     # when it is under /tmp (a build directory there).
     binds = Mounts(whole_root=True, ro=[(os.getcwd(), os.getcwd())])
-    cmd = bwrap_argv(argv, binds, cwd=os.getcwd())
-    os.execv(cmd[0], cmd)
+    box = prepare(argv, binds, cwd=os.getcwd())
+    for fd in box.pass_fds:
+        os.set_inheritable(fd, True)
+    os.execv(box.argv[0], box.argv)
     return 127  # not reached

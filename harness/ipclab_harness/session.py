@@ -71,16 +71,20 @@ class Session:
                                 rw=[(str(self.scratch), "/work")])
         env = sandbox.default_env()
         env["PATH"] = "/lab/bin:/usr/bin:/bin"
-        argv = sandbox.bwrap_argv(
-            ["/lab/agent", str(theirs.fileno())], mounts,
-            cwd="/work", env=env)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, pass_fds=(theirs.fileno(),))
+        box = sandbox.prepare(["/lab/agent", str(theirs.fileno())], mounts, cwd="/work", env=env)
+        try:
+            self.proc = subprocess.Popen(box.argv, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         pass_fds=(theirs.fileno(), *box.pass_fds))
+        finally:
+            box.close()
+        self.box = box
         theirs.close()
         ready = self._read_until(lambda: self._ready, time.monotonic() + start_timeout)
         if not ready:
+            why = self._bwrap_stderr()
             self.close()
-            raise SessionError("the sandbox did not start: " + self._bwrap_stderr())
+            raise SessionError("the sandbox did not start: " + why)
 
     _ready = False
 
@@ -206,12 +210,18 @@ class Session:
             self.sock.close()
         except OSError:
             pass
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+        # The sandbox's init first: its PID namespace, and every process in it, dies with it,
+        # and bubblewrap, left without a child, reaps it and exits (killing bubblewrap first
+        # would leave the init a zombie of whoever adopts it).
+        self.box.kill(self.proc)
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            pass
+            self.proc.send_signal(signal.SIGKILL)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
         if self.proc.stderr:
             self.proc.stderr.close()
         for p in self.procs.values():
