@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev ccache
   bubblewrap util-linux procps
   python3 python3-pytest python3-pytest-timeout python3-sysv-ipc python3-rich
+  python3-yaml chromium   # batch/CI issue: workflow syntax test, report.html rendered headless
 )
 
 missing=()

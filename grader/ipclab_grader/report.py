@@ -9,12 +9,24 @@ from ipclab_harness.check import Catalog
 
 from .score import Grade
 
-FORMATS = ("text", "json", "gradescope", "junit")
+FORMATS = ("text", "json", "gradescope", "junit", "markdown", "classroom")
 
 
 def render(grade: Grade, fmt: str, color: bool = False) -> str:
     return {"text": lambda: text(grade, color), "json": lambda: to_json(grade),
-            "gradescope": lambda: gradescope(grade), "junit": lambda: junit(grade)}[fmt]()
+            "gradescope": lambda: gradescope(grade), "junit": lambda: junit(grade),
+            # Renderers of their own modules (batch/CI issue): GitHub job summary, Classroom.
+            "markdown": lambda: _markdown(grade), "classroom": lambda: _classroom(grade)}[fmt]()
+
+
+def _markdown(grade: Grade) -> str:
+    from . import report_markdown
+    return report_markdown.render(grade)
+
+
+def _classroom(grade: Grade) -> str:
+    from . import report_classroom
+    return report_classroom.render(grade)
 
 
 def to_json(grade: Grade) -> str:
@@ -57,6 +69,8 @@ def text(grade: Grade, color: bool = False) -> str:
     total = sum(len(e.checks) for e in grade.exercises)
     out.append(paint(f"{u('total')}: {grade.score}/{grade.max_score} {u('points')}", "1"))
     out.append(u("summary", passed=passed, total=total) + f" · {u('graded_in')} {grade.mode}")
+    if grade.mode != "bwrap":
+        out.append(u("unsandboxed_warning"))
     return "\n".join(out) + "\n"
 
 

@@ -103,6 +103,9 @@ def _is_hidden(ex: Exercise, name: str) -> bool:
 
 def _visibility_guess(ex: Exercise, name: str) -> str:
     """Where a check that did not run would have come from, by looking for its definition."""
+    if not paths.HIDDEN.is_dir():
+        # A student's bundle has no hidden checks to look in: what is not visible is hidden.
+        return "visible" if _defined_visibly(ex, name) else "hidden"
     if name.startswith("unit."):
         suite = name[5:]
         for src in (paths.HIDDEN / ex.id / "unit").glob("*.cpp"):
@@ -113,6 +116,14 @@ def _visibility_guess(ex: Exercise, name: str) -> str:
         if f"def test_{name}(" in src.read_text(errors="replace"):
             return "hidden"
     return "visible"
+
+
+def _defined_visibly(ex: Exercise, name: str) -> bool:
+    if name.startswith("unit."):
+        return any(f"({name[5:]}," in src.read_text(errors="replace").replace(" ", "")
+                   for src in (ex.dir / "test").glob("*.cpp"))
+    return any(f"def test_{name}(" in src.read_text(errors="replace")
+               for src in (ex.dir / "checks").glob("test_*.py"))
 
 
 @dataclass

@@ -1,0 +1,91 @@
+"""The GitHub Classroom workflow (packaging/github/classroom.yml): valid YAML that GitHub
+accepts, wired to Classroom's reporter, and its grading step run as GitHub would run it on a
+fixture student repository (a bundle reduced to one exercise, with that exercise solved)."""
+import base64
+import json
+import os
+import shutil
+import tempfile
+import subprocess
+import xml.etree.ElementTree as ET
+
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+yaml = pytest.importorskip("yaml", reason="python3-yaml (scripts/install-deps.sh installs it)")
+
+WORKFLOW = ROOT / "packaging" / "github" / "classroom.yml"
+EX = "01-ftok"
+
+
+
+@pytest.fixture
+def open_tmp():
+    """A scratch folder the sandbox's user (nobody) may enter, as a student's clone would be
+    (pytest's own tmp folders are private)."""
+    d = Path(tempfile.mkdtemp(prefix="ipclab-test-", dir="/tmp"))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def workflow():
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def test_workflow_is_valid_and_reports_to_classroom(workflow):
+    assert set(workflow["on"]) >= {"push"}
+    assert workflow["permissions"]["checks"] == "write"
+    (job,) = workflow["jobs"].values()
+    assert job["name"] == "Autograding Tests"        # the check run the reporter updates
+    assert job["runs-on"].startswith("ubuntu")
+    steps = job["steps"]
+    for s in steps:
+        assert ("uses" in s) != ("run" in s), s       # GitHub: one of the two, never both
+        assert set(s) <= {"name", "id", "uses", "run", "with", "env", "if", "shell",
+                          "timeout-minutes", "continue-on-error", "working-directory"}
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    assert any("scripts/install-deps.sh" in s.get("run", "") for s in steps)
+    reporter = next(s for s in steps if "autograding-grading-reporter" in s.get("uses", ""))
+    runner = reporter["with"]["runners"]
+    grade = next(s for s in steps if s.get("id") == "grade")
+    assert reporter["env"][f"{runner.upper()}_RESULTS"] == "${{ steps.grade.outputs.result }}"
+    assert "GITHUB_STEP_SUMMARY" in grade["run"] and "--format junit" in grade["run"]
+
+
+def test_the_grading_step_works_on_a_student_repository(workflow, tmp_path, open_tmp):
+    repo = open_tmp / "repo"
+    r = subprocess.run([str(ROOT / "ipclab"), "bundle", "-o", str(repo)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (repo / ".github" / "workflows" / "classroom.yml").read_text() == WORKFLOW.read_text()
+    for d in (repo / "exercises").iterdir():           # a course of one exercise keeps it quick
+        if d.is_dir() and d.name != EX:
+            shutil.rmtree(d)
+    shutil.copy(ROOT / "solutions" / EX / "ftok_key.cpp", repo / "exercises" / EX)
+    (job,) = workflow["jobs"].values()
+    grade = next(s for s in job["steps"] if s.get("id") == "grade")
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    env = {**os.environ, **grade.get("env", {}), "GITHUB_STEP_SUMMARY": str(summary),
+           "GITHUB_OUTPUT": str(output)}
+    r = subprocess.run(["bash", "-e", "-c", grade["run"]], cwd=repo, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "no hidden checks" in r.stderr                # said plainly, once, not a crash
+    result = json.loads((repo / "ipclab-result.json").read_text())
+    assert result["score"] == result["max_score"] > 0
+    md = summary.read_text()
+    assert md.startswith(f"## ipclab: {result['score']}/{result['max_score']}")
+    assert "| ✅ |" in md
+    suites = ET.parse(repo / "ipclab-junit.xml").getroot()
+    assert suites.find("testsuite").get("name") == EX
+    key, value = output.read_text().strip().split("=", 1)
+    assert key == "result"
+    doc = json.loads(base64.b64decode(value))
+    assert doc["version"] == 1 and doc["status"] == "pass"
+    assert doc["max_score"] == result["max_score"] == sum(t["score"] for t in doc["tests"])
+    assert all(t["status"] == "pass" and t["name"] for t in doc["tests"])
