@@ -271,9 +271,9 @@ def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden):
         out, _ = p.communicate(timeout=limits["build_time"])
         return subprocess.CompletedProcess(argv, p.returncode, out.decode(errors="replace")[-200000:])
     except subprocess.TimeoutExpired:
-        box.kill(p)   # the compilers run in the sandbox's PID namespace: they all die here
+        box.kill()   # the compilers run in the sandbox's PID namespace: they all die here
         os.killpg(p.pid, 9)
         out, _ = p.communicate()
         return subprocess.CompletedProcess(argv, -9, out.decode(errors="replace")[-200000:])
     finally:
-        box.kill(None)
+        box.kill()

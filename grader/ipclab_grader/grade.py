@@ -13,15 +13,24 @@ from . import build, locate, run, stage
 from .manifest import Exercise
 from .score import Grade, GradedExercise, grade_exercise
 
-MODE = "bwrap"  # private IPC, PID, network, mount and user namespaces (docs/sandbox.en.md)
-
-
 def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 2,
-          visible_only: bool = False, limits: dict | None = None) -> Grade:
+          visible_only: bool = False, limits: dict | None = None,
+          allow_fallback: bool = False) -> Grade:
     """Grades `submission`. Raises locate.SubmissionError or sandbox.SandboxUnavailable when
     grading cannot run at all; anything wrong with one exercise is that exercise's grade.
-    `limits` tightens or loosens every exercise's limits (names as in [limits])."""
-    sandbox.require()
+    `limits` tightens or loosens every exercise's limits (names as in [limits]).
+
+    The grade's mode says how student code ran: "bwrap" (private IPC, PID, network, mount
+    and user namespaces) or, when no sandbox can be built and `allow_fallback` (a student's
+    own check, never an instructor's grade), "unsandboxed": one program at a time, every
+    descendant killed, only the objects its programs created removed (docs/sandbox.en.md)."""
+    reason = sandbox.probe()
+    if reason and not allow_fallback:
+        raise sandbox.SandboxUnavailable(reason)
+    if reason:
+        sandbox.enter_fallback()
+        jobs = 1
+    mode = sandbox.current_mode()
     if limits:
         exercises = [replace(ex, limits=bounds.resolve({**ex.limits, **limits}))
                      for ex in exercises]
@@ -30,7 +39,8 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
     work.chmod(0o711)  # the build runs as nobody: it may pass through, not list
     try:
         staged = stage.stage(root, exercises, work / "stage")
-        built = build.build_all(staged, work, jobs=jobs)
+        built = build.build_all(staged, work, jobs=jobs,
+                                use_sandbox=mode == sandbox.SANDBOXED)
 
         def one(st: stage.Staged) -> GradedExercise:
             ex = st.exercise
@@ -49,7 +59,7 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             graded = list(pool.map(one, staged))
-        return Grade(str(submission), lang, MODE, graded)
+        return Grade(str(submission), lang, mode, graded)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ipc.h>
@@ -50,6 +51,21 @@ int sock = 3;
 std::map<pid_t, bool> children;           // programs started and not yet reported
 std::map<int, std::pair<void*, size_t>> holds;  // attaches made by the harness itself
 int next_hold = 1;
+bool direct_mode = false;  // the fallback: no sandbox around us (see kill_descendants)
+
+void kill_descendants();
+
+// When the trusted side is gone (its grader was killed, or it closed the socket), nothing
+// of the check may stay. In the sandbox, bubblewrap's init lives until its last child does,
+// so the agent kills every process it can signal: the programs, daemons included. Then the
+// init is alone, exits, and the namespaces die with it.
+[[noreturn]] void trusted_side_gone() {
+    if (direct_mode)
+        kill_descendants();
+    else
+        kill(-1, SIGKILL);
+    _exit(0);
+}
 
 union semun {  // the caller defines it (semctl(2))
     int val;
@@ -80,13 +96,13 @@ void send_json(const json& obj, const std::vector<int>& fds = {}) {
         std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
         ssize_t n;
         do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-        if (n < 0) _exit(0);  // the trusted side is gone: so is the sandbox
+        if (n < 0) trusted_side_gone();
         off = static_cast<size_t>(n);
     }
     while (off < data.size()) {
         ssize_t n = send(sock, data.data() + off, data.size() - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) _exit(0);
+        if (n <= 0) trusted_side_gone();
         off += static_cast<size_t>(n);
     }
 }
@@ -339,10 +355,43 @@ json handle(const json& req, std::vector<int>& fds) {
     return {{"ok", false}, {"error", "unknown op " + op}};
 }
 
+// Without a PID namespace (the fallback mode) nothing kills the programs for us: as a child
+// subreaper the agent inherits every orphan, daemons included, and kills them all at the end.
+void kill_descendants() {
+    for (;;) {
+        bool any = false;
+        if (DIR* d = opendir("/proc")) {
+            while (dirent* e = readdir(d)) {
+                pid_t pid = std::atoi(e->d_name);
+                if (pid <= 0) continue;
+                std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
+                std::string line;
+                std::getline(stat, line);
+                size_t close_paren = line.rfind(')');
+                if (close_paren == std::string::npos) continue;
+                std::istringstream rest(line.substr(close_paren + 2));
+                char state;
+                pid_t ppid;
+                if (rest >> state >> ppid && ppid == getpid()) {
+                    kill(pid, SIGKILL);
+                    any = true;
+                }
+            }
+            closedir(d);
+        }
+        while (waitpid(-1, nullptr, WNOHANG) > 0) {
+        }
+        if (!any && waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD) return;
+        if (!any) waitpid(-1, nullptr, 0);  // one is still dying: wait for it, then look again
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc > 1) sock = std::atoi(argv[1]);
+    direct_mode = argc > 2 && std::string(argv[2]) == "--direct";
+    if (direct_mode) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     // Student programs run as this uid too: not dumpable means they cannot ptrace this process
     // or read its memory, so they cannot make the harness report what it did not see.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -372,7 +421,7 @@ int main(int argc, char** argv) {
         if (fds[0].revents) {
             ssize_t n = recv(sock, chunk, sizeof chunk, 0);
             if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return 0;  // the trusted side is gone: so is the sandbox
+            if (n <= 0) trusted_side_gone();
             buf.append(chunk, static_cast<size_t>(n));
             size_t nl;
             while ((nl = buf.find('\n')) != std::string::npos) {

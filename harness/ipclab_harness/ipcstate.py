@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 SHM_DEST = 0o1000
 SHM_LOCKED = 0o2000
@@ -95,3 +96,22 @@ def parse_msg(text: str) -> list[Queue]:
 def ftok_key(ino: int, dev: int, proj_id: int) -> int:
     """What glibc's ftok returns for a file with this inode and device (reference.md)."""
     return (ino & 0xFFFF) | ((dev & 0xFF) << 16) | ((proj_id & 0xFF) << 24)
+
+
+def object_ids() -> set[tuple[str, int]]:
+    """Every IPC object this process can see, as (kind, id): the fallback mode's baseline."""
+    return {(kind, ident) for kind, ident, _, _ in object_owners()}
+
+
+def object_owners() -> list[tuple[str, int, int, int]]:
+    """(kind, id, creator uid, ctime) of every IPC object, from /proc/sysvipc."""
+    out = []
+    for kind, parse in (("shm", parse_shm), ("sem", parse_sem), ("msg", parse_msg)):
+        try:
+            text = Path(f"/proc/sysvipc/{kind}").read_text()
+        except OSError:
+            continue
+        for obj in parse(text):
+            ident = getattr(obj, {"shm": "shmid", "sem": "semid", "msg": "msqid"}[kind])
+            out.append((kind, ident, obj.cuid, obj.ctime))
+    return out

@@ -188,13 +188,16 @@ class Lab:
         return reply
 
     def segments(self) -> list[ipcstate.Segment]:
-        return ipcstate.parse_shm(self._call("read", path="/proc/sysvipc/shm")["text"])
+        return [s for s in ipcstate.parse_shm(self._call("read", path="/proc/sysvipc/shm")["text"])
+                if self._session.visible("shm", s.shmid)]
 
     def semaphores(self) -> list[ipcstate.SemSet]:
-        return ipcstate.parse_sem(self._call("read", path="/proc/sysvipc/sem")["text"])
+        return [s for s in ipcstate.parse_sem(self._call("read", path="/proc/sysvipc/sem")["text"])
+                if self._session.visible("sem", s.semid)]
 
     def queues(self) -> list[ipcstate.Queue]:
-        return ipcstate.parse_msg(self._call("read", path="/proc/sysvipc/msg")["text"])
+        return [q for q in ipcstate.parse_msg(self._call("read", path="/proc/sysvipc/msg")["text"])
+                if self._session.visible("msg", q.msqid)]
 
     def segment(self, key: int | None = None, shmid: int | None = None):
         for seg in self.segments():

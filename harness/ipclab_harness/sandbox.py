@@ -39,7 +39,24 @@ SYSTEM_LINKS = [("usr/lib", "/lib"), ("usr/lib64", "/lib64"), ("usr/bin", "/bin"
                 ("usr/sbin", "/sbin")]
 
 
+# How student code is run: "bwrap" (the sandbox) or, only for a student checking their own
+# work where no sandbox can be built, "unsandboxed" (see docs/sandbox.en.md). Kept in the
+# environment so the process checks' pytest run inherits it.
+SANDBOXED, FALLBACK = "bwrap", "unsandboxed"
+
+
+def current_mode() -> str:
+    return FALLBACK if os.environ.get("IPCLAB_MODE") == FALLBACK else SANDBOXED
+
+
+def enter_fallback() -> None:
+    os.environ["IPCLAB_MODE"] = FALLBACK
+
+
 def bwrap_path() -> str | None:
+    # IPCLAB_BWRAP names another bubblewrap (or /bin/false, to see what happens without one).
+    if os.environ.get("IPCLAB_BWRAP"):
+        return os.environ["IPCLAB_BWRAP"]
     return shutil.which("bwrap") or (os.path.exists("/usr/bin/bwrap") and "/usr/bin/bwrap") or None
 
 
@@ -56,7 +73,7 @@ def probe() -> str | None:
             r = subprocess.run(box.argv, capture_output=True, timeout=20, pass_fds=box.pass_fds)
         finally:
             box.close()
-            box.kill(None)
+            box.kill()
     except (OSError, subprocess.TimeoutExpired) as e:
         return f"bubblewrap could not start: {e}"
     if r.returncode != 0:
@@ -91,16 +108,17 @@ class Prepared:
             os.close(fd)
         self.pass_fds = ()
 
-    def kill(self, outer: subprocess.Popen | None) -> None:
-        """`outer` is the bwrap process started with argv: while it runs, the init it
-        reported is its unreaped child, so that pid cannot belong to anyone else."""
+    def kill(self) -> None:
+        """Kills the sandbox's init if it still runs. The pid is checked against the PID
+        namespace bubblewrap reported, so a reused pid is never someone else's process."""
         if self.info_fd is None:
             return
         try:
             os.set_blocking(self.info_fd, False)
             info = json.loads(os.read(self.info_fd, 65536) or b"{}")
-            if info.get("child-pid") and outer is not None and outer.poll() is None:
-                os.kill(int(info["child-pid"]), signal.SIGKILL)
+            pid, ns = info.get("child-pid"), info.get("pid-namespace")
+            if pid and ns and os.stat(f"/proc/{int(pid)}/ns/pid").st_ino == ns:
+                os.kill(int(pid), signal.SIGKILL)
         except (OSError, ValueError):
             pass  # never started, or already gone
         finally:

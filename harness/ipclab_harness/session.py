@@ -5,6 +5,7 @@ from __future__ import annotations
 import array
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -14,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox
+from . import ipcstate, sandbox
 from .agentbin import AgentBuildError, agent_binary
 
 
@@ -47,8 +48,14 @@ class Session:
     def __init__(self, mounts: list[tuple[Path, str]], *, output_cap: int = 1 << 20,
                  start_timeout: float = 15.0) -> None:
         """mounts: (host path, sandbox path) pairs shown read-only, e.g. the built programs
-        at /lab/bin. The scratch directory is /work, the only place the student can write."""
-        sandbox.require()
+        at /lab/bin. The scratch directory is /work, the only place the student can write.
+
+        In the fallback mode (sandbox.FALLBACK) there is no sandbox: the agent runs here as
+        the user, paths are translated to the host's, IPC objects that existed before are
+        ignored, and close() kills every descendant and removes what this session created."""
+        self.direct = sandbox.current_mode() == sandbox.FALLBACK
+        if not self.direct:
+            sandbox.require()
         try:
             agent = agent_binary()
         except AgentBuildError as e:
@@ -66,6 +73,18 @@ class Session:
         self._next_id = 1
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock = ours
+        if self.direct:
+            self._start_direct(agent, mounts, theirs)
+        else:
+            self._start_sandbox(agent, mounts, theirs)
+        theirs.close()
+        ready = self._read_until(lambda: self._ready, time.monotonic() + start_timeout)
+        if not ready:
+            why = self._bwrap_stderr()
+            self.close()
+            raise SessionError("the sandbox did not start: " + why)
+
+    def _start_sandbox(self, agent: Path, mounts, theirs: socket.socket) -> None:
         mounts = sandbox.Mounts(ro=[*((str(h), i) for h, i in mounts),
                                     (str(agent), "/lab/agent")],
                                 rw=[(str(self.scratch), "/work")])
@@ -79,12 +98,51 @@ class Session:
         finally:
             box.close()
         self.box = box
-        theirs.close()
-        ready = self._read_until(lambda: self._ready, time.monotonic() + start_timeout)
-        if not ready:
-            why = self._bwrap_stderr()
-            self.close()
-            raise SessionError("the sandbox did not start: " + why)
+
+    def _start_direct(self, agent: Path, mounts, theirs: socket.socket) -> None:
+        self._paths = sorted([(inside, str(host)) for host, inside in mounts] +
+                             [("/work", str(self.scratch))], key=lambda m: -len(m[0]))
+        self.preexisting = ipcstate.object_ids()
+        self.started_at = time.time()
+        self.proc = subprocess.Popen([str(agent), str(theirs.fileno()), "--direct"],
+                                     cwd=self.scratch, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     pass_fds=(theirs.fileno(),), start_new_session=True,
+                                     env=sandbox.default_env())
+        self.box = sandbox.Prepared([])
+
+    def host_path(self, text: str) -> str:
+        """A sandbox path (/work/x, /lab/bin/y, --opt=/work/z) as the host sees it."""
+        if not self.direct:
+            return text
+        for inside, host in self._paths:
+            text = re.sub(rf"(^|[:=]){re.escape(inside)}(?=/|$)", lambda m: m.group(1) + host, text)
+        return text
+
+    def _translate(self, op: str, args: dict) -> dict:
+        if op == "spawn":
+            args = {**args, "argv": [self.host_path(a) for a in args["argv"]],
+                    "cwd": self.host_path(args.get("cwd", "/work")),
+                    "env": {k: ":".join(self.host_path(part) for part in v.split(":"))
+                            for k, v in args.get("env", {}).items()},
+                    "limits": self._direct_limits(args.get("limits", {}))}
+        elif op == "stat":
+            args = {**args, "path": self.host_path(args["path"])}
+        return args
+
+    @staticmethod
+    def _direct_limits(limits: dict) -> dict:
+        """RLIMIT_NPROC counts every process of the user: on their own machine the student's
+        desktop already has many, so the allowance is on top of those."""
+        if "nproc" in limits and os.getuid() != 0:
+            mine = sum(1 for d in Path("/proc").iterdir() if d.name.isdigit() and
+                       _owner(d) == os.getuid())
+            limits = {**limits, "nproc": limits["nproc"] + mine}
+        return limits
+
+    def visible(self, kind: str, ident: int) -> bool:
+        """Whether an IPC object belongs to this session (always, in a sandbox)."""
+        return not self.direct or (kind, ident) not in self.preexisting
 
     _ready = False
 
@@ -127,6 +185,8 @@ class Session:
         return True
 
     def call(self, op: str, timeout: float = 10.0, **args) -> dict:
+        if self.direct:
+            args = self._translate(op, args)
         req_id = self._next_id
         self._next_id += 1
         try:
@@ -213,7 +273,7 @@ class Session:
         # The sandbox's init first: its PID namespace, and every process in it, dies with it,
         # and bubblewrap, left without a child, reaps it and exits (killing bubblewrap first
         # would leave the init a zombie of whoever adopts it).
-        self.box.kill(self.proc)
+        self.box.kill()
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -222,6 +282,12 @@ class Session:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+        if self.direct:
+            try:  # the agent killed all it could; this catches what outlived a killed agent
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self._remove_created_objects()
         if self.proc.stderr:
             self.proc.stderr.close()
         for p in self.procs.values():
@@ -230,6 +296,25 @@ class Session:
             os.close(fd)
         self._fds = []
         _rmtree(self.scratch)
+
+
+    def _remove_created_objects(self) -> None:
+        """Without a namespace, what the check's programs created would stay on the machine:
+        remove the objects that did not exist before and that this user created during the
+        session. Nobody else's objects, and none that were there before, are touched."""
+        for kind, ident, cuid, ctime in ipcstate.object_owners():
+            if (kind, ident) in self.preexisting or cuid != os.getuid() or \
+                    ctime < int(self.started_at) - 1:
+                continue
+            subprocess.run(["ipcrm", {"shm": "-m", "sem": "-s", "msg": "-q"}[kind], str(ident)],
+                           capture_output=True)
+
+
+def _owner(d: Path) -> int | None:
+    try:
+        return d.stat().st_uid
+    except OSError:
+        return None
 
 
 def _rmtree(path: Path) -> None:
