@@ -1,33 +1,33 @@
-"""`./ipclab check [EXERCISE]`: a student's check, visible unit tests and process checks only."""
+"""`./ipclab check [EXERCISE]`: a student's check, visible unit tests and process checks only,
+with the grader's feedback and the next step. An unchanged exercise is answered from the last
+check (.ipclab/checks.json) without building anything."""
 from __future__ import annotations
 
-import sys
+from .. import i18n, progress
+from ..student import Stop, exercises, fail, find, show_check
 
-from .. import paths
-from .common import add_lang, error, lang, load
-
+_m = i18n.at_import()
 NAME = "check"
-HELP = "build and run the visible checks of your exercises"
+HELP = _m("check.help")
 ORDER = 20
 
 
 def register(p) -> None:
-    p.add_argument("exercise", nargs="?", help="one exercise (default: all)")
-    add_lang(p)
+    p.add_argument("exercise", nargs="?", help=_m("check.arg_exercise"))
+    i18n.add_lang(p)
 
 
 def run(args) -> int:
-    from ipclab_harness.sandbox import SandboxUnavailable
-    from .. import report
-    from ..grade import grade
-    from ..locate import SubmissionError
-    from ..manifest import ManifestError
+    m = i18n.messages(args.lang)
     try:
-        exercises = load([args.exercise] if args.exercise else None)
-        result = grade(str(paths.EXERCISES), exercises, lang(args.lang), visible_only=True)
-    except (SubmissionError, ManifestError) as e:
-        return error(str(e))
-    except SandboxUnavailable as e:
-        return error(f"cannot check: {e}", 3)
-    sys.stdout.write(report.render(result, "text", color=sys.stdout.isatty()))
-    return 0 if result.score == result.max_score else 1
+        all_ex = exercises(m)
+        if args.exercise:
+            ex = find(m, all_ex, args.exercise)
+        else:
+            ex = progress.first_not_passing(all_ex)
+            if ex is None:
+                print(m("check.all_done", total=len(all_ex)))
+                return 0
+        return 0 if show_check(m, ex, all_ex) else 1
+    except Stop as e:
+        return fail(str(e), e.code)

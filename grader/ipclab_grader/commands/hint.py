@@ -1,37 +1,43 @@
-"""`./ipclab hint EXERCISE`: hints are revealed one at a time; the count lives in .ipclab/."""
+"""`./ipclab hint [EXERCISE]`: hints are revealed one at a time; how many a student has seen
+lives in .ipclab/hints.json, so the next `hint` shows the next one."""
 from __future__ import annotations
 
-import json
+from .. import i18n, progress
+from ..state import read_json, write_json
+from ..student import HINTS, Stop, command, exercises, fail, find
 
-from .. import paths
-from .common import add_lang, error, lang, load
-
+_m = i18n.at_import()
 NAME = "hint"
-HELP = "the next hint of an exercise (one at a time)"
+HELP = _m("hint.help")
 ORDER = 30
 
 
 def register(p) -> None:
-    p.add_argument("exercise")
-    add_lang(p)
+    p.add_argument("exercise", nargs="?", help=_m("hint.arg_exercise"))
+    i18n.add_lang(p)
 
 
 def run(args) -> int:
-    from ..manifest import ManifestError
+    m = i18n.messages(args.lang)
     try:
-        ex = load([args.exercise])[0]
-    except ManifestError as e:
-        return error(str(e))
-    language = lang(args.lang)
-    state_file = paths.ROOT / ".ipclab" / "hints.json"
-    try:
-        seen = json.loads(state_file.read_text())
-    except (OSError, ValueError):
-        seen = {}
-    n = min(seen.get(ex.id, 0) + 1, len(ex.hints))
+        all_ex = exercises(m)
+        ex = find(m, all_ex, args.exercise) if args.exercise else progress.first_not_passing(all_ex)
+    except Stop as e:
+        return fail(str(e), e.code)
+    if ex is None:
+        print(m("check.all_done", total=len(all_ex)))
+        return 0
+    seen = read_json(HINTS)
+    total = len(ex.hints)
+    n = min(int(seen.get(ex.id, 0)) + 1, total)
     seen[ex.id] = n
-    state_file.parent.mkdir(exist_ok=True)
-    state_file.write_text(json.dumps(seen))
-    label = "Pista" if language == "es" else "Hint"
-    print(f"{ex.id} — {label} {n}/{len(ex.hints)}:\n{ex.hints[n - 1][language]}")
+    write_json(HINTS, seen)
+    text = ex.hints[n - 1].get(m.lang) or ex.hints[n - 1]["en"]
+    print(m("hint.header", id=ex.id, n=n, total=total))
+    print(text)
+    print()
+    if n < total:
+        print("→ " + m("hint.more", cmd=command("hint", ex.id)))
+    else:
+        print("→ " + m("hint.last", cmd=command("check", ex.id)))
     return 0
