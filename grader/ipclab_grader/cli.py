@@ -3,6 +3,7 @@ in commands/ (see commands/__init__.py); this file only finds and dispatches the
 from __future__ import annotations
 
 import argparse
+import os
 import importlib
 import pkgutil
 import sys
@@ -45,3 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ipclab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `./ipclab list | head`: the reader left; nothing more to say, and no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -7,7 +7,6 @@ programs run in the sandbox."""
 from __future__ import annotations
 
 import json
-import locale
 import os
 import sys
 from pathlib import Path
@@ -32,15 +31,15 @@ def pytest_addoption(parser):
 
 
 def default_lang() -> str:
+    """The locale's language when it names one; Spanish otherwise (unset, C, POSIX): the
+    course is Spanish-speaking. The student commands use the same rule (grader i18n)."""
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        value = os.environ.get(var, "")
+        value = os.environ.get(var, "").split(":")[0]
         if value:
+            if value.split(".")[0] in ("C", "POSIX"):
+                return "es"
             return "es" if value.lower().startswith("es") else "en"
-    try:
-        loc = locale.getlocale()[0] or ""
-    except ValueError:
-        loc = ""
-    return "es" if loc.lower().startswith("es") else "en"
+    return "es"
 
 
 def _message_dirs(path: Path) -> list[Path]:

@@ -8,8 +8,8 @@ def lang(arg: str | None) -> str:
     """--lang if given, else the locale (Spanish first: the course is Spanish-speaking)."""
     if arg:
         return arg
-    from ipclab_harness.plugin import default_lang
-    return default_lang()
+    from ..i18n import from_locale
+    return from_locale()
 
 
 def error(msg: str, code: int = 2) -> int:
