@@ -1,6 +1,7 @@
 """A whole grade, one way: locate → stage → build → run → score. Reports are report.py's."""
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 import tempfile
@@ -57,9 +58,21 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
             raw += run.run_process_checks(ex, b.dir, lang, include_hidden=not visible_only)
             return grade_exercise(ex, lang, raw, visible_only=visible_only, notes=st.notes)
 
+        def guarded(st: stage.Staged) -> GradedExercise:
+            # Whatever goes wrong while grading one exercise is that exercise's problem:
+            # the others are graded, and the grade still comes out.
+            try:
+                return one(st)
+            except Exception as e:  # noqa: BLE001 - any failure, recorded with its reason
+                return grade_exercise(st.exercise, lang, [], status="error",
+                                      problem=f"{type(e).__name__}: {e}", visible_only=visible_only,
+                                      notes=st.notes)
+
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            graded = list(pool.map(one, staged))
-        return Grade(str(submission), lang, mode, graded)
+            graded = list(pool.map(guarded, staged))
+        # A folder name that is not UTF-8 is shown with U+FFFD: reports are UTF-8 text.
+        shown = os.fsencode(str(submission)).decode("utf-8", errors="replace")
+        return Grade(shown, lang, mode, graded)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

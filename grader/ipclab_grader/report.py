@@ -45,7 +45,7 @@ def text(grade: Grade, color: bool = False) -> str:
     out = []
     for ex in grade.exercises:
         state = {"not_submitted": u("not_submitted"), "build_failed": u("build_failed"),
-                 "refused": u("refused")}.get(ex.status)
+                 "refused": u("refused"), "error": u("grader_error")}.get(ex.status)
         head = f"{ex.exercise.id}  {ex.title}"
         score = f"{ex.score}/{ex.max_score}"
         colour = "32" if ex.score == ex.max_score and ex.max_score else ("31" if ex.score == 0 else "33")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ipclab_harness import limits as bounds
-from ipclab_harness.session import Session, Process
+from ipclab_harness.session import Process, Session, SessionError
 
 from . import paths
 from .manifest import Exercise
@@ -47,13 +47,13 @@ def run_unit_tests(ex: Exercise, built_dir: Path, include_hidden: bool = True) -
             continue
         if not (built_dir / "tests" / exe_name).exists():
             continue
-        session = Session([(built_dir / "tests", "/lab/tests")],
-                          output_cap=min(ex.limits["output"], 256 << 10))
-        try:
-            results += _run_suites(session, exe_name, visibility, ex)
-        finally:
-            session.close()
+        results += _run_suites(built_dir, exe_name, visibility, ex)
     return results
+
+
+def _session(built_dir: Path, ex: Exercise) -> Session:
+    return Session([(built_dir / "tests", "/lab/tests")],
+                   output_cap=min(ex.limits["output"], 256 << 10))
 
 
 def _spawn(session: Session, argv: list[str], limits: dict) -> Process:
@@ -61,41 +61,58 @@ def _spawn(session: Session, argv: list[str], limits: dict) -> Process:
            "GTEST_COLOR": "no"}
     reply = session.call("spawn", argv=argv, env=env, cwd="/work", limits=limits)
     if not reply.get("ok"):
-        raise RuntimeError(reply.get("error"))
+        raise SessionError(reply.get("error"))
     p = Process(session, argv[0], reply["pid"], reply["fds"])
     session.procs[p.pid] = p
     p.close_stdin()
     return p
 
 
-def _run_suites(session: Session, exe_name: str, visibility: str, ex: Exercise) -> list[RawResult]:
+def _run_suites(built_dir: Path, exe_name: str, visibility: str,
+                ex: Exercise) -> list[RawResult]:
     exe = f"/lab/tests/{exe_name}"
     limits = bounds.rlimits(ex.limits)
-    lister = _spawn(session, [exe, "--gtest_list_tests"], limits)
     wall = ex.limits["wall"]
-    session.wait_until(lambda: lister.status is not None and lister.out.fd is None,
-                       time.monotonic() + wall)
-    suites = _suites(lister.stdout) if lister.status == 0 else []
+    session = _session(built_dir, ex)
+    try:
+        lister = _spawn(session, [exe, "--gtest_list_tests"], limits)
+        session.wait_until(lambda: lister.status is not None and lister.out.fd is None,
+                           time.monotonic() + wall)
+        suites = _suites(lister.stdout) if lister.status == 0 else []
+        listing_error = f"({lister.status}): {lister.stderr[-500:]}"
+    except SessionError as e:
+        suites, listing_error = [], str(e)
+    finally:
+        session.close()
     if not suites:
         return [RawResult(f"unit.{exe_name}", "error",
-                          f"the unit test program could not list its tests "
-                          f"({lister.status}): {lister.stderr[-500:]}", visibility)]
-    out = []
-    for suite in suites:
-        t0 = time.monotonic()
-        report = f"/work/{suite}.json"
-        p = _spawn(session, [exe, f"--gtest_filter={suite}.*", f"--gtest_output=json:{report}"],
-                   limits)
+                          f"the unit test program could not list its tests {listing_error}",
+                          visibility)]
+    # Each suite in a sandbox of its own: whatever one leaves running or breaks (a daemon,
+    # a kill of the agent) cannot cost the next one.
+    return [_run_suite(built_dir, exe, suite, visibility, ex, limits, wall) for suite in suites]
+
+
+def _run_suite(built_dir: Path, exe: str, suite: str, visibility: str, ex: Exercise,
+               limits: dict, wall: int) -> RawResult:
+    t0 = time.monotonic()
+    session = _session(built_dir, ex)
+    try:
+        p = _spawn(session, [exe, f"--gtest_filter={suite}.*",
+                             f"--gtest_output=json:/work/{suite}.json"], limits)
         done = session.wait_until(lambda: p.status is not None and p.out.fd is None,
                                   time.monotonic() + wall)
         seconds = time.monotonic() - t0
         if not done and p.status is None:
-            out.append(RawResult(f"unit.{suite}", "timeout", "", visibility, seconds=seconds,
-                                 msg="_unit_timeout", params={"seconds": wall}))
-            session.call("kill", pid=p.pid, sig=9)
-            continue
-        out.append(_suite_result(suite, p, session.scratch / f"{suite}.json", visibility, seconds))
-    return out
+            return RawResult(f"unit.{suite}", "timeout", "", visibility, seconds=seconds,
+                             msg="_unit_timeout", params={"seconds": wall})
+        return _suite_result(suite, p, session.scratch / f"{suite}.json", visibility, seconds)
+    except SessionError:
+        # The code under test killed the sandbox's agent (its parent, or kill(-1)).
+        return RawResult(f"unit.{suite}", "failed", "", visibility,
+                         seconds=time.monotonic() - t0, msg="_unit_killed_agent")
+    finally:
+        session.close()
 
 
 def _suite_result(suite: str, p: Process, report: Path, visibility: str,

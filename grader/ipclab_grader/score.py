@@ -73,6 +73,8 @@ def grade_exercise(ex: Exercise, lang: str, raw: list[RawResult], *, status: str
         reason = cat.render(CheckFailed("_refused", what=problem))
     elif status == "build_failed":
         reason = cat.render(CheckFailed("_not_compiled", errors=build_errors))
+    elif status == "error":
+        reason = cat.render(CheckFailed("_grader_error", what=problem))
     else:
         reason = cat.render(CheckFailed("_check_missing"))
     for name, points in ex.points.items():
@@ -81,7 +83,7 @@ def grade_exercise(ex: Exercise, lang: str, raw: list[RawResult], *, status: str
             if visible_only and _is_hidden(ex, name):
                 continue
             g.checks.append(GradedCheck(name, cat.title(name), 0, points,
-                                        "failed" if status != "graded" else "error",
+                                        "failed" if status not in ("graded", "error") else "error",
                                         reason, _visibility_guess(ex, name)))
             continue
         feedback = r.feedback

@@ -115,9 +115,11 @@ class Session:
         """A sandbox path (/work/x, /lab/bin/y, --opt=/work/z) as the host sees it."""
         if not self.direct:
             return text
-        for inside, host in self._paths:
-            text = re.sub(rf"(^|[:=]){re.escape(inside)}(?=/|$)", lambda m: m.group(1) + host, text)
-        return text
+        # One pass: a translated path (/work/main/...) must not be translated again.
+        hosts = dict(self._paths)
+        alternatives = "|".join(re.escape(inside) for inside, _ in self._paths)
+        return re.sub(rf"(^|[:=])({alternatives})(?=/|$)",
+                      lambda m: m.group(1) + hosts[m.group(2)], text)
 
     def _translate(self, op: str, args: dict) -> dict:
         if op == "spawn":
