@@ -154,11 +154,15 @@ def _ccache_dir() -> Path | None:
 
 
 def _first_errors(log: str) -> str:
-    lines = [l for l in log.splitlines() if not l.startswith(("[", "ninja:", "FAILED:"))
-             and "Building CXX" not in l]
+    """The compiler's first errors, without the build tool's noise (progress lines and the
+    long compiler command lines); a note the grader added (a time limit) comes first."""
+    notes = [l for l in log.splitlines()[:2] if l.startswith("the build took longer")]
+    lines = [l for l in log.splitlines() if not l.startswith(("[", "ninja:", "FAILED:", "ccache "))
+             and "Building CXX" not in l and not re.match(r"\S*(c\+\+|g\+\+)\s+-", l)
+             and l not in notes]
     errors = [i for i, l in enumerate(lines) if re.search(r"\berror\b", l)]
     start = max(0, errors[0] - 2) if errors else 0
-    return "\n".join(lines[start:start + ERROR_LINES])
+    return "\n".join(notes + lines[start:start + ERROR_LINES])
 
 
 def build_all(staged: list[Staged], work: Path, jobs: int = 2,
