@@ -16,7 +16,11 @@ build: setup
 	cmake --build build/exercises -- -k 0
 
 # The reference solutions with the hidden unit tests, unit-tested in a private IPC namespace.
+# The student's copy (./ipclab bundle) has no solutions/: say so instead of a CMake error.
+NO_SOLUTIONS = { echo "ipclab: this copy has no solutions/ (it is the student's); ./ipclab check checks your work" >&2; exit 2; }
+
 solutions: setup
+	@test -d solutions || $(NO_SOLUTIONS)
 	cmake -S . -B build/solutions $(CMAKE_FLAGS) -DIPCLAB_SOURCE=solutions \
 	      -DIPCLAB_HIDDEN_DIR=$(CURDIR)/grader/hidden >/dev/null
 	cmake --build build/solutions
@@ -24,6 +28,7 @@ solutions: setup
 
 # The main job on a default: grade the reference solutions (full marks).
 demo: setup
+	@test -d solutions || $(NO_SOLUTIONS)
 	./ipclab grade solutions
 
 # The whole test suite: developer check, harness, grader end to end.

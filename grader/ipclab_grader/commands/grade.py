@@ -22,6 +22,9 @@ def register(p) -> None:
     p.add_argument("--exercise", action="append", metavar="ID",
                    help="grade only this exercise (repeatable): 03, 03-shmat or shmat")
     p.add_argument("-j", "--jobs", type=int, default=2, help="exercises checked at once (default 2)")
+    p.add_argument("--allow-unsandboxed", action="store_true",
+                   help="where no sandbox can be built, grade without one (never chosen "
+                        "silently: the report's mode says 'unsandboxed'; docs/sandbox.en.md)")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                    help="override a limit of every exercise, e.g. --limit wall=5 "
                         "(names: harness/ipclab_harness/limits.py)")
@@ -55,7 +58,8 @@ def run(args) -> int:
             print("ipclab: this copy has no hidden checks (grader/hidden/ is not here): grading "
                   "the visible checks only; the course's grade runs them all", file=sys.stderr)
         result = grade(args.submission, exercises, lang(args.lang), jobs=args.jobs,
-                       visible_only=visible_only, limits=limits)
+                       visible_only=visible_only, limits=limits,
+                       allow_fallback=args.allow_unsandboxed)
     except (SubmissionError, ManifestError, ValueError) as e:
         return error(str(e))
     except SandboxUnavailable as e:
