@@ -29,6 +29,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="warm grades and overhead rounds")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ipclab-bench-") as cache:
+        os.chmod(cache, 0o755)  # the sandbox's user (nobody) reaches the programs built here
         env = {**os.environ, "IPCLAB_CACHE": cache}
         grade = [str(ROOT / "ipclab"), "grade", str(ROOT / "solutions"), "--format", "json"]
         cold = timed(grade, env)

@@ -127,11 +127,16 @@ class Prepared:
 
 
 def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
-            gid: int = STUDENT_GID, **kw) -> Prepared:
+            gid: int = STUDENT_GID, supervised: bool = True, **kw) -> Prepared:
     """The sandbox for `command`. Run by root, bubblewrap's own user namespace would map the
     student to uid 0 outside, and the kernel never enforces RLIMIT_NPROC for uid 0: a fork
     bomb would fill the machine. So root gives bubblewrap a user namespace of its own making
-    where the student is nobody outside too (see _nobody_userns)."""
+    where the student is nobody outside too (see _nobody_userns). In that namespace
+    bubblewrap's --die-with-parent does not reach the sandbox's init, so the caller must end
+    it (Prepared.kill, or the agent's own clean-up): `supervised=False` keeps bubblewrap's
+    own namespace for a caller that cannot (ctest killing `ipclab sandbox-run`)."""
+    if not supervised:
+        return Prepared(bwrap_argv(command, mounts, uid=uid, gid=gid, **kw))
     info_r, info_w = os.pipe2(os.O_CLOEXEC)
     fds = [info_w]
     try:
@@ -246,7 +251,8 @@ def run_command_main(argv: list[str]) -> int:
     # The machine read-only, with a private /tmp; the working directory stays visible even
     # when it is under /tmp (a build directory there).
     binds = Mounts(whole_root=True, ro=[(os.getcwd(), os.getcwd())])
-    box = prepare(argv, binds, cwd=os.getcwd())
+    # ctest may kill this process outright: only bubblewrap's own namespace follows it down.
+    box = prepare(argv, binds, cwd=os.getcwd(), supervised=False)
     for fd in box.pass_fds:
         os.set_inheritable(fd, True)
     os.execv(box.argv[0], box.argv)
