@@ -22,6 +22,9 @@ def _command_modules():
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if os.environ.get("IPCLAB_CACHE"):
+        # A relative cache means the same folder to the process checks, which run elsewhere.
+        os.environ["IPCLAB_CACHE"] = os.path.abspath(os.environ["IPCLAB_CACHE"])
     # Entry points used by the build: kept out of argparse so their arguments pass untouched.
     if argv[:1] == ["sandbox-run"]:
         from ipclab_harness.sandbox import run_command_main

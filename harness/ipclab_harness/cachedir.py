@@ -10,7 +10,7 @@ from pathlib import Path
 
 def cache_base() -> Path:
     if os.environ.get("IPCLAB_CACHE"):
-        return Path(os.environ["IPCLAB_CACHE"])
+        return Path(os.environ["IPCLAB_CACHE"]).absolute()  # the checks run elsewhere
     if os.geteuid() == 0:
         return Path("/var/cache/ipclab")
     return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "ipclab"
