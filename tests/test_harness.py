@@ -97,6 +97,7 @@ def test_semaphores_and_queues_can_be_prepared_and_read(bindir):
     try:
         semid = lab.make_semaphores(0x8000_0001, [1, 0, 4])  # a key above INT_MAX, as ftok gives
         assert lab.sem_values(semid) == [1, 0, 4]
+        assert lab.sem_waiting(semid, 1) == 0
         (s,) = lab.semaphores()
         assert (s.key, s.nsems, s.perms & 0o777, s.otime) == (0x8000_0001, 3, 0o600, 0)
         msqid = lab.make_queue(0x42, mode=0o640)
@@ -140,3 +141,15 @@ def test_unknown_or_unbounded_limits_are_refused(bindir):
     for bad in ({"walltime": 3}, {"cpu": 0}, {"core": 1}, {"nproc": "many"}):
         with pytest.raises(LimitsError):
             Lab(bindir, limits=bad)
+
+
+def test_a_process_blocked_on_a_semaphore_is_seen_waiting(bindir):
+    lab = Lab(bindir)
+    try:
+        semid = lab.make_semaphores(0x51, [0])
+        p = lab._spawn("/usr/bin/python3", "python3",
+                       ["-c", "import sysv_ipc; sysv_ipc.Semaphore(0x51).acquire()"], b"")
+        lab.wait_for(lambda: lab.sem_waiting(semid) == 1, "blocked")
+        assert p.running()
+    finally:
+        lab.close()

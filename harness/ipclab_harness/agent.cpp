@@ -278,6 +278,15 @@ json sem_values(const json& req) {
     return {{"ok", true}, {"values", values}};
 }
 
+json sem_waiting(const json& req) {
+    int id = req.at("semid"), num = req.at("num");
+    int ncnt = semctl(id, num, GETNCNT);
+    if (ncnt == -1) return failure("semctl");
+    int zcnt = semctl(id, num, GETZCNT);
+    if (zcnt == -1) return failure("semctl");
+    return {{"ok", true}, {"ncnt", ncnt}, {"zcnt", zcnt}};
+}
+
 json msg_send(const json& req) {
     auto data = from_hex(req.at("data").get<std::string>());
     std::vector<unsigned char> buf(sizeof(long) + data.size());
@@ -339,6 +348,7 @@ json handle(const json& req, std::vector<int>& fds) {
                                                                          : json{{"ok", true}};
     if (op == "sem_create") return sem_create(req);
     if (op == "sem_values") return sem_values(req);
+    if (op == "sem_waiting") return sem_waiting(req);
     if (op == "remove_sem")
         return semctl(req.at("semid").get<int>(), 0, IPC_RMID) == -1 ? failure("semctl")
                                                                      : json{{"ok", true}};

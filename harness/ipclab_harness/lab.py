@@ -241,6 +241,11 @@ class Lab:
             raise SessionError(f"no semaphore set with id {semid}")
         return self._call("sem_values", semid=semid, nsems=sets[0].nsems)["values"]
 
+    def sem_waiting(self, semid: int, num: int = 0) -> int:
+        """How many processes are blocked in semop waiting for semaphore `num` to grow
+        (semctl GETNCNT): lets a check wait for "it is blocked" as an event."""
+        return self._call("sem_waiting", semid=semid, num=num)["ncnt"]
+
     def remove_semaphores(self, semid: int) -> None:
         self._call("remove_sem", semid=semid)
 
