@@ -1,0 +1,155 @@
+"""Visible process checks of 06-semaphores: sem_counter init|add|finish, run in a sandbox."""
+import struct
+
+from ipclab_harness.check import fail
+
+PROG = "sem_counter"
+
+
+def sem_set(lab, key):
+    """The semaphore set of `key` as /proc/sysvipc/sem shows it, or None."""
+    return next((s for s in lab.semaphores() if s.key == key), None)
+
+
+def counter(lab, shmid):
+    """The segment's std::uint64_t (little-endian: low int32, then high int32)."""
+    low, high = lab.read_ints(shmid, 2)
+    return struct.unpack("<Q", struct.pack("<ii", low, high))[0]
+
+
+def run_init(lab, proj, section="init"):
+    """sem_counter init data PROJ: exit 0, no output; returns (segment, semaphore set)."""
+    p = lab.run(PROG, "init", "data", proj)
+    lab.expect_exit(p, 0, section=section)
+    lab.expect_stdout(p, [], section=section)
+    key = lab.key("data", proj)
+    seg, sems = lab.segment(key=key), sem_set(lab, key)
+    if seg is None:
+        fail("init_no_segment", section, ipcs=lab.ipcs_all())
+    if sems is None:
+        fail("init_no_semaphore", section, ipcs=lab.ipcs_all())
+    return seg, sems
+
+
+def wait_exit(lab, p, msg, section, timeout=10, **params):
+    """Waits for `p` to end; at the deadline fails with `msg` (a wait that never ends)."""
+    lab.wait_for(lambda: not p.running(), msg, timeout=timeout, section=section,
+                 program=p.command, **params)
+    return p.wait()
+
+
+def run_finish(lab, proj, expected, section="finish"):
+    p = lab.run(PROG, "finish", "data", proj)
+    lab.expect_exit(p, 0, section=section)
+    got = p.stdout.strip()
+    if got != str(expected):
+        fail("finish_wrong_count", section, expected=expected, got=got or "∅")
+    lab.expect_stdout(p, [str(expected)], section=section)
+    key = lab.key("data", proj)
+    if lab.segment(key=key) is not None:
+        fail("finish_left_segment", section, ipcs=lab.ipcs_all())
+    if sem_set(lab, key) is not None:
+        fail("finish_left_semaphore", section, ipcs=lab.ipcs_all())
+
+
+# init makes an 8-byte zero counter and one semaphore worth 1, both 0600; add adds; finish
+# prints the count and removes both.
+def test_init_add_finish(lab):
+    lab.file("data")
+    seg, sems = run_init(lab, 21)
+    if seg.size != 8:
+        fail("init_segment_size", "init", got=seg.size)
+    for what, perms in (("segment", seg.perms), ("semaphore set", sems.perms)):
+        if perms & 0o777 != 0o600:
+            fail("init_mode", "init", what=what, mode=f"{perms & 0o777:04o}")
+    if sems.nsems != 1:
+        fail("init_nsems", "init", got=sems.nsems)
+    values = lab.sem_values(sems.semid)
+    if values != [1]:
+        fail("init_value", "init", got=values)
+    if counter(lab, seg.shmid) != 0:
+        fail("init_counter_not_zero", "init", got=counter(lab, seg.shmid))
+    p = lab.run(PROG, "add", "data", 21, 1000)
+    wait_exit(lab, p, "add_hangs", "add")
+    lab.expect_exit(p, 0, section="add")
+    lab.expect_stdout(p, [], section="add")
+    values = lab.sem_values(sems.semid)
+    if values != [1]:
+        fail("add_unbalanced", "add", got=values)
+    if counter(lab, seg.shmid) != 1000:
+        fail("add_wrong_count", "add", expected=1000, got=counter(lab, seg.shmid))
+    run_finish(lab, 21, 1000)
+
+
+# Four adds at once over the same counter: the total is exact only with mutual exclusion.
+def test_concurrent_adds_exact_total(lab):
+    lab.file("data")
+    seg, sems = run_init(lab, 22)
+    adds = [lab.run(PROG, "add", "data", 22, 50000) for _ in range(4)]
+    for p in adds:
+        wait_exit(lab, p, "adds_hang", "add", timeout=15)
+        lab.expect_exit(p, 0, section="add")
+    after = sem_set(lab, sems.key)
+    if after is not None and after.otime == 0:
+        fail("no_semop", "mutex")
+    values = lab.sem_values(sems.semid)
+    if values != [1]:
+        fail("add_unbalanced", "add", got=values)
+    got = counter(lab, seg.shmid)
+    if got != 200000:
+        fail("lost_updates", "mutex", expected=200000, got=got)
+    run_finish(lab, 22, 200000)
+
+
+# A second init on a used key fails with "File exists" (IPC_EXCL) and touches nothing.
+def test_init_twice(lab):
+    lab.file("data")
+    seg, sems = run_init(lab, 23)
+    p = lab.run(PROG, "init", "data", 23)
+    status = p.wait()
+    first = (p.stderr.strip().splitlines() or [""])[0]
+    if status != 1 or first not in ("shmget: File exists", "semget: File exists"):
+        fail("init_twice_not_refused", "errors", status=lab.describe_status(status),
+             stderr=first or "∅")
+    if lab.segment(key=seg.key) != seg or sem_set(lab, sems.key) is None or \
+            sem_set(lab, sems.key).semid != sems.semid:
+        fail("init_twice_changed", "errors", ipcs=lab.ipcs_all())
+    if lab.sem_values(sems.semid) != [1]:
+        fail("init_twice_changed", "errors", ipcs=lab.ipcs_all())
+    add = lab.run(PROG, "add", "data", 23, 3)
+    wait_exit(lab, add, "add_hangs", "add")
+    lab.expect_exit(add, 0, section="add")
+    run_finish(lab, 23, 3)
+
+
+# add and finish with no init: status 1, "shmget: ..." or "semget: ...", and nothing created.
+def test_missing_objects(lab):
+    lab.file("data")
+    for args in (("add", "data", 24, 5), ("finish", "data", 24)):
+        p = lab.run(PROG, *args)
+        status = p.wait()
+        first = (p.stderr.strip().splitlines() or [""])[0]
+        if status != 1 or not first.startswith(("shmget: No such file", "semget: No such file")):
+            fail("missing_not_reported", "errors", program=p.command,
+                 status=lab.describe_status(status), stderr=first or "∅")
+        if p.stdout:
+            fail("missing_printed", "errors", program=p.command, stdout=p.stdout.strip())
+        if lab.segments() or lab.semaphores():
+            fail("missing_created", "errors", program=p.command, ipcs=lab.ipcs_all())
+    lab.expect_error(lab.run(PROG, "init", "nonexistent", 24), "ftok", section="errors")
+
+
+# Wrong subcommand, argument count, PROJ_ID or N: status 2 and nothing created; then the right
+# arguments work.
+def test_usage_errors(lab):
+    lab.file("data")
+    for args in ((), ("start", "data", "1"), ("INIT", "data", "1"), ("init",), ("init", "data"),
+                 ("init", "data", "1", "2"), ("add", "data", "1"), ("add", "data", "1", "0"),
+                 ("add", "data", "1", "-5"), ("add", "data", "1", "ten"),
+                 ("add", "data", "0", "5"), ("finish", "data", "256"),
+                 ("finish", "data", "1", "2")):
+        lab.expect_usage(lab.run(PROG, *args), section="usage")
+    if lab.segments() or lab.semaphores():
+        fail("usage_created", "usage", ipcs=lab.ipcs_all())
+    run_init(lab, 25)
+    run_finish(lab, 25, 0)

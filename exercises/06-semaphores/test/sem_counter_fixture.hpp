@@ -1,0 +1,195 @@
+// What the visible and the hidden unit tests of 06-semaphores share: a fixture that also removes
+// the semaphore sets a test made, and small helpers that look at the kernel's state directly
+// (never through the code under test).
+#pragma once
+
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ipclab/testing.hpp"
+#include "sem_counter.hpp"
+
+namespace semtest {
+
+union Semun {  // the test's own, as semctl(2) asks every caller to define it
+    int val;
+    semid_ds* buf;
+    unsigned short* array;
+};
+
+// semctl GETVAL / GETNCNT (processes blocked waiting in a P), or -1 when the set is gone.
+inline int value_of(int semid) { return semctl(semid, 0, GETVAL); }
+inline int waiters_of(int semid) { return semctl(semid, 0, GETNCNT); }
+inline int semaphore_of(key_t key) { return semget(key, 0, 0); }
+
+inline unsigned mode_of_set(int semid) {
+    semid_ds ds{};
+    Semun arg{};
+    arg.buf = &ds;
+    if (semctl(semid, 0, IPC_STAT, arg) == -1) return 0;
+    return ds.sem_perm.mode & 0777;
+}
+
+inline unsigned long nsems_of(int semid) {
+    semid_ds ds{};
+    Semun arg{};
+    arg.buf = &ds;
+    if (semctl(semid, 0, IPC_STAT, arg) == -1) return 0;
+    return ds.sem_nsems;
+}
+
+// The test itself takes / gives one unit, without SEM_UNDO (it plays "another process").
+inline bool take(int semid) {
+    sembuf op{0, -1, 0};
+    return semop(semid, &op, 1) == 0;
+}
+inline bool give(int semid) {
+    sembuf op{0, +1, 0};
+    return semop(semid, &op, 1) == 0;
+}
+
+inline std::uint64_t read_counter(int shmid) {
+    void* p = shmat(shmid, nullptr, SHM_RDONLY);
+    if (p == reinterpret_cast<void*>(-1)) {
+        ADD_FAILURE() << "test: shmat: " << std::strerror(errno);
+        return 0;
+    }
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, sizeof v);
+    shmdt(p);
+    return v;
+}
+
+inline void write_counter(int shmid, std::uint64_t v) {
+    void* p = shmat(shmid, nullptr, 0);
+    if (p == reinterpret_cast<void*>(-1)) {
+        ADD_FAILURE() << "test: shmat: " << std::strerror(errno);
+        return;
+    }
+    std::memcpy(p, &v, sizeof v);
+    shmdt(p);
+}
+
+// Polls `done` every millisecond until it is true or `seconds` pass; returns the last answer.
+inline bool wait_until(const std::function<bool()>& done, double seconds = 5.0) {
+    timespec start{};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (done()) return true;
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds) return false;
+        timespec ms{0, 1000000};
+        nanosleep(&ms, nullptr);
+    }
+}
+
+// Runs `body` in a child process; its exit status is body's return value (99 when it throws).
+// The child never returns into GoogleTest.
+inline pid_t spawn(const std::function<int()>& body) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int status = 99;
+        try {
+            status = body();
+        } catch (...) {
+        }
+        _exit(status);
+    }
+    return pid;
+}
+
+// The child's exit status (or 128+signal), or -1 when it did not end within `seconds` (then it
+// is killed).
+inline int finish_child(pid_t pid, double seconds = 10.0) {
+    int status = 0;
+    bool ended = wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; }, seconds);
+    if (!ended) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace semtest
+
+class SemCounterBase : public ipclab::testing::IpcTest {
+protected:
+    // A watchdog: a test stuck in a wait that never ends says why instead of hanging.
+    void SetUp() override {
+        IpcTest::SetUp();
+        signal(SIGALRM, [](int) {
+            static const char msg[] =
+                "\n*** this test did not finish within 20 s: an add_to_counter or sem_p waited for ever: is the semaphore left at 0 (no SETVAL, a sem_p without its sem_v)?\n";
+            (void)!write(1, msg, sizeof msg - 1);
+            _exit(1);
+        });
+        alarm(20);
+    }
+
+    // The key of this test's file with proj_id; its segment and semaphore set go in TearDown.
+    key_t skey(int proj_id = 42) {
+        key_t k = key(proj_id);
+        keys_.push_back(k);
+        return k;
+    }
+
+    // A set of one semaphore made by the test (as another program would), with `value`.
+    int make_set(key_t k, int value) {
+        int id = semget(k, 1, IPC_CREAT | IPC_EXCL | 0600);
+        if (id == -1) {
+            ADD_FAILURE() << "test set-up: semget: " << std::strerror(errno);
+            return -1;
+        }
+        semids_.push_back(id);
+        semtest::Semun arg{};
+        arg.val = value;
+        if (semctl(id, 0, SETVAL, arg) == -1) ADD_FAILURE() << "test set-up: SETVAL failed";
+        return id;
+    }
+
+    void track_set(int semid) {
+        if (semid >= 0) semids_.push_back(semid);
+    }
+
+    void TearDown() override {
+        alarm(0);
+        for (key_t k : keys_) {
+            int id = semget(k, 0, 0);
+            if (id != -1) semctl(id, 0, IPC_RMID);
+        }
+        for (int id : semids_) semctl(id, 0, IPC_RMID);
+        IpcTest::TearDown();
+    }
+
+    // init_counter(k), then the ids it made; fails the test when either object is missing.
+    bool init_ok(key_t k, int& shmid, int& semid) {
+        init_counter(k);
+        shmid = ipclab::testing::segment_of(k);
+        semid = semtest::semaphore_of(k);
+        track(shmid);
+        track_set(semid);
+        EXPECT_NE(shmid, -1) << "init_counter made no segment: create it with shmget(key, "
+                                "sizeof(std::uint64_t), IPC_CREAT | IPC_EXCL | 0600)";
+        EXPECT_NE(semid, -1) << "init_counter made no semaphore set: create it with semget(key, 1, "
+                                "IPC_CREAT | IPC_EXCL | 0600) (in create_semaphore)";
+        return shmid != -1 && semid != -1;
+    }
+
+private:
+    std::vector<key_t> keys_;
+    std::vector<int> semids_;
+};

@@ -1,0 +1,190 @@
+"""Visible process checks of 08-prodcons: prodcons init|produce|consume|finish, run in a sandbox."""
+import re
+
+from ipclab_harness.check import CheckFailed, fail
+
+PROG = "prodcons"
+NUMBER = re.compile(r"-?\d+")
+
+
+def sem_set(lab, key):
+    return next((s for s in lab.semaphores() if s.key == key), None)
+
+
+def run_init(lab, proj, slots, section="init"):
+    """prodcons init data PROJ SLOTS: exit 0, no output; returns (segment, semaphore set)."""
+    p = lab.run(PROG, "init", "data", proj, slots)
+    lab.expect_exit(p, 0, section=section)
+    lab.expect_stdout(p, [], section=section)
+    key = lab.key("data", proj)
+    seg, sems = lab.segment(key=key), sem_set(lab, key)
+    if seg is None:
+        fail("init_no_segment", section, ipcs=lab.ipcs_all())
+    if sems is None:
+        fail("init_no_semaphores", section, ipcs=lab.ipcs_all())
+    values = lab.sem_values(sems.semid)
+    if values != [slots, 0, 1]:
+        fail("init_values", section, slots=slots, got=values)
+    return seg, sems
+
+
+def wait_exit(lab, p, msg, section, timeout=10, **params):
+    """Waits for `p` to end; at the deadline fails with `msg` (a wait that never ends)."""
+    lab.wait_for(lambda: not p.running(), msg, timeout=timeout, section=section,
+                 program=p.command, **params)
+    return p.wait()
+
+
+def run_finish(lab, proj, section="finish"):
+    p = lab.run(PROG, "finish", "data", proj)
+    lab.expect_exit(p, 0, section=section)
+    lab.expect_stdout(p, [], section=section)
+    key = lab.key("data", proj)
+    if lab.segment(key=key) is not None:
+        fail("finish_left_segment", section, ipcs=lab.ipcs_all())
+    if sem_set(lab, key) is not None:
+        fail("finish_left_semaphores", section, ipcs=lab.ipcs_all())
+
+
+def still_running_after(p, seconds):
+    """True when `p` has not ended within `seconds` (it is waiting, as it must)."""
+    try:
+        p.wait(timeout=seconds)
+    except CheckFailed:
+        return True
+    return False
+
+
+# init lays out a 4-slot buffer and {empty, full, mutex} = {4, 0, 1}; 3 items go in and come
+# out in order; finish leaves nothing.
+def test_init_produce_consume_finish(lab):
+    lab.file("data")
+    seg, sems = run_init(lab, 41, 4)
+    if seg.size != 28:
+        fail("init_segment_size", "init", got=seg.size)
+    for what, perms in (("segment", seg.perms), ("semaphore set", sems.perms)):
+        if perms & 0o777 != 0o600:
+            fail("init_mode", "init", what=what, mode=f"{perms & 0o777:04o}")
+    if sems.nsems != 3:
+        fail("init_nsems", "init", got=sems.nsems)
+    if lab.read_ints(seg.shmid, 3) != [4, 0, 0]:
+        fail("init_layout", "init", got=lab.read_ints(seg.shmid, 3))
+    p = lab.run(PROG, "produce", "data", 41, 1, 3)
+    wait_exit(lab, p, "produce_hangs", "produce")
+    lab.expect_exit(p, 0, section="produce")
+    lab.expect_stdout(p, [], section="produce")
+    values = lab.sem_values(sems.semid)
+    if values != [1, 3, 1]:
+        fail("produce_values", "produce", got=values)
+    c = lab.run(PROG, "consume", "data", 41, 3)
+    wait_exit(lab, c, "consume_hangs", "consume")
+    lab.expect_exit(c, 0, section="consume")
+    lab.expect_stdout(c, ["1", "2", "3"], section="consume")
+    values = lab.sem_values(sems.semid)
+    if values != [4, 0, 1]:
+        fail("consume_values", "consume", got=values)
+    run_finish(lab, 41)
+
+
+# Three producers and three consumers at once over 3 slots: every value exactly once, each
+# producer's values in order, no deadlock, nothing left after finish.
+def test_producers_and_consumers_exactly_once(lab):
+    lab.file("data")
+    seg, sems = run_init(lab, 42, 3)
+    each = 400
+    procs, consumers = [], []
+    for i in range(3):
+        c = lab.run(PROG, "consume", "data", 42, each)
+        consumers.append(c)
+        procs += [c, lab.run(PROG, "produce", "data", 42, (i + 1) * 1000, each)]
+    lab.wait_for(lambda: not any(p.running() for p in procs), "deadlock", timeout=15,
+                 section="semaphores",
+                 running=", ".join(p.command for p in procs if p.running()) or "?")
+    for p in procs:
+        lab.expect_exit(p, 0, section="semaphores")
+    got = []
+    for c in consumers:
+        lines = c.stdout.splitlines()
+        bad = [l for l in lines if not NUMBER.fullmatch(l)]
+        if bad:
+            fail("consume_bad_line", "consume", line=bad[0])
+        values = [int(l) for l in lines]
+        for producer in (1000, 2000, 3000):
+            mine = [v for v in values if producer <= v < producer + each]
+            if mine != sorted(mine):
+                fail("out_of_order", "buffer", program=c.command, values=" ".join(map(str, mine[:20])))
+        got += values
+    want = [base + i for base in (1000, 2000, 3000) for i in range(each)]
+    if sorted(got) != want:
+        missing = sorted(set(want) - set(got))
+        twice = sorted({v for v in got if got.count(v) > 1})
+        fail("not_exactly_once", "mutex", got=len(got), expected=len(want),
+             missing=" ".join(map(str, missing[:10])) or "∅",
+             twice=" ".join(map(str, twice[:10])) or "∅")
+    values = lab.sem_values(sems.semid)
+    if values != [3, 0, 1]:
+        fail("end_values", "semaphores", got=values)
+    run_finish(lab, 42)
+
+
+# A consumer on an empty buffer sleeps in semop: it waits for the producer without using CPU.
+def test_consumer_sleeps_while_waiting(lab):
+    lab.file("data")
+    seg, sems = run_init(lab, 43, 2)
+    c = lab.run(PROG, "consume", "data", 43, 2)
+
+    def attached():
+        s = lab.segment(shmid=seg.shmid)
+        return s is not None and s.nattch >= 1
+    try:
+        lab.wait_for(lambda: not c.running() or attached(), "consume_never_attached", timeout=3,
+                     section="consume", program=c.command)
+    except CheckFailed:
+        pass  # a consumer may wait before attaching: that is waiting too
+    if not still_running_after(c, 1.5):
+        fail("consume_did_not_wait", "consume", status=lab.describe_status(c.status),
+             stdout=c.stdout.strip() or "∅", stderr=c.stderr.strip() or "∅")
+    p = lab.run(PROG, "produce", "data", 43, 7, 2)
+    wait_exit(lab, p, "produce_hangs", "produce")
+    lab.expect_exit(p, 0, section="produce")
+    wait_exit(lab, c, "consume_hangs", "consume")
+    lab.expect_stdout(c, ["7", "8"], section="consume")
+    lab.expect_exit(c, 0, section="consume")
+    cpu = c.cpu_time
+    if cpu is not None and cpu > 0.3:
+        fail("busy_wait", "no_busy_wait", cpu=f"{cpu:.2f}")
+    run_finish(lab, 43)
+
+
+# produce, consume and finish with no init: status 1 naming shmget or semget; nothing created.
+def test_missing_buffer(lab):
+    lab.file("data")
+    for args in (("produce", "data", 44, 1, 1), ("consume", "data", 44, 1), ("finish", "data", 44)):
+        p = lab.run(PROG, *args)
+        status = p.wait()
+        first = (p.stderr.strip().splitlines() or [""])[0]
+        if status != 1 or not first.startswith(("shmget: No such file", "semget: No such file")):
+            fail("missing_not_reported", "errors", program=p.command,
+                 status=lab.describe_status(status), stderr=first or "∅")
+        if p.stdout:
+            fail("missing_printed", "errors", program=p.command, stdout=p.stdout.strip())
+        if lab.segments() or lab.semaphores():
+            fail("missing_created", "errors", program=p.command, ipcs=lab.ipcs_all())
+    lab.expect_error(lab.run(PROG, "init", "nonexistent", 44, 2), "ftok", section="errors")
+
+
+# Wrong subcommand, counts or numbers: status 2 and nothing created; then the right ones work.
+def test_usage_errors(lab):
+    lab.file("data")
+    for args in ((), ("start", "data", "1"), ("init", "data", "1"), ("init", "data", "1", "0"),
+                 ("init", "data", "1", "65"), ("init", "data", "1", "x"),
+                 ("init", "data", "0", "4"), ("produce", "data", "1", "5"),
+                 ("produce", "data", "1", "5", "0"), ("produce", "data", "1", "x", "2"),
+                 ("produce", "data", "1", "2147483647", "2"), ("consume", "data", "1"),
+                 ("consume", "data", "1", "0"), ("consume", "data", "1", "-3"),
+                 ("finish", "data", "1", "2"), ("finish", "data", "256")):
+        lab.expect_usage(lab.run(PROG, *args), section="usage")
+    if lab.segments() or lab.semaphores():
+        fail("usage_created", "usage", ipcs=lab.ipcs_all())
+    run_init(lab, 45, 64)
+    run_finish(lab, 45)

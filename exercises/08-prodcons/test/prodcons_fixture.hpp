@@ -1,0 +1,217 @@
+// What the visible and the hidden unit tests of 08-prodcons share: a fixture that also removes the
+// semaphore sets a test made, and helpers that read the kernel's state directly.
+#pragma once
+
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ipclab/testing.hpp"
+#include "prodcons.hpp"
+
+namespace pctest {
+
+union Semun {
+    int val;
+    semid_ds* buf;
+    unsigned short* array;
+};
+
+// {empty, full, mutex} as the kernel has them (GETALL), or {} when the set is gone.
+inline std::vector<int> values_of(int semid) {
+    unsigned short v[3] = {};
+    Semun arg{};
+    arg.array = v;
+    if (semctl(semid, 0, GETALL, arg) == -1) return {};
+    return {v[0], v[1], v[2]};
+}
+// Processes asleep in a P of semaphore `num`.
+inline int waiters_of(int semid, unsigned short num) { return semctl(semid, num, GETNCNT); }
+inline int semaphore_of(key_t key) { return semget(key, 0, 0); }
+
+inline semid_ds stat_set(int semid) {
+    semid_ds ds{};
+    Semun arg{};
+    arg.buf = &ds;
+    semctl(semid, 0, IPC_STAT, arg);
+    return ds;
+}
+
+// The test takes / gives a unit of `num` itself, without SEM_UNDO ("another process").
+inline bool take(int semid, unsigned short num) {
+    sembuf op{num, -1, 0};
+    return semop(semid, &op, 1) == 0;
+}
+inline bool give(int semid, unsigned short num) {
+    sembuf op{num, +1, 0};
+    return semop(semid, &op, 1) == 0;
+}
+
+inline std::vector<std::int32_t> ints_of(int shmid, std::size_t count) {
+    std::vector<std::int32_t> out(count);
+    void* p = shmat(shmid, nullptr, SHM_RDONLY);
+    if (p == reinterpret_cast<void*>(-1)) {
+        ADD_FAILURE() << "test: shmat: " << std::strerror(errno);
+        return {};
+    }
+    std::memcpy(out.data(), p, count * sizeof(std::int32_t));
+    shmdt(p);
+    return out;
+}
+
+inline bool wait_until(const std::function<bool()>& done, double seconds = 5.0) {
+    timespec start{};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (done()) return true;
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds) return false;
+        timespec ms{0, 1000000};
+        nanosleep(&ms, nullptr);
+    }
+}
+
+// Runs `body` in a child; its exit status is body's result (99 when it throws). Never returns
+// into GoogleTest.
+inline pid_t spawn(const std::function<int()>& body) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int status = 99;
+        try {
+            status = body();
+        } catch (...) {
+        }
+        _exit(status);
+    }
+    return pid;
+}
+
+// A child under watch: reaped() polls it without blocking.
+struct Child {
+    pid_t pid = -1;
+    int status = 0;
+    bool done = false;
+    bool reaped() {
+        if (!done && pid > 0 && waitpid(pid, &status, WNOHANG) == pid) done = true;
+        return done;
+    }
+    // Exit status (or 128+signal); -1 when it does not end within `seconds` (then it is killed).
+    int finish(double seconds = 10.0) {
+        if (!wait_until([this] { return reaped(); }, seconds)) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            done = true;
+            return -1;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+};
+
+// consume() in a child: the values go back through a pipe as int32s. collect() reads them.
+struct Consumer {
+    Child child;
+    int fd = -1;
+    std::vector<std::int32_t> collect() {
+        std::vector<std::int32_t> out;
+        std::int32_t v;
+        while (read(fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) out.push_back(v);
+        close(fd);
+        fd = -1;
+        return out;
+    }
+};
+
+// With go_fd, the child first waits for end-of-file on it (go_close: the write end, closed in
+// the child so that only the test holds it).
+inline Consumer start_consumer(key_t k, int count, int go_fd = -1, int go_close = -1) {
+    int p[2];
+    if (pipe(p) != 0) return {};
+    Consumer c;
+    c.child.pid = spawn([=]() -> int {
+        close(p[0]);
+        if (go_close != -1) close(go_close);
+        if (go_fd != -1) {
+            char ch;
+            if (read(go_fd, &ch, 1) != 0) return 98;
+        }
+        consume(k, count, [&](std::int32_t v) { (void)!write(p[1], &v, sizeof v); });
+        return 0;
+    });
+    close(p[1]);
+    c.fd = p[0];
+    return c;
+}
+
+}  // namespace pctest
+
+class ProdConsBase : public ipclab::testing::IpcTest {
+protected:
+    // A watchdog: a test stuck in a wait that never ends says why instead of hanging.
+    void SetUp() override {
+        IpcTest::SetUp();
+        signal(SIGALRM, [](int) {
+            static const char msg[] =
+                "\n*** this test did not finish within 15 s: a produce or consume waited for ever: empty/full swapped? P(mutex) before P(empty)/P(full)? no SETALL?\n";
+            (void)!write(1, msg, sizeof msg - 1);
+            _exit(1);
+        });
+        alarm(15);
+    }
+
+    key_t skey(int proj_id = 42) {
+        key_t k = key(proj_id);
+        keys_.push_back(k);
+        return k;
+    }
+
+    void track_set(int semid) {
+        if (semid >= 0) semids_.push_back(semid);
+    }
+
+    void TearDown() override {
+        alarm(0);
+        for (key_t k : keys_) {
+            int id = semget(k, 0, 0);
+            if (id != -1) semctl(id, 0, IPC_RMID);
+        }
+        for (int id : semids_) semctl(id, 0, IPC_RMID);
+        IpcTest::TearDown();
+    }
+
+    // init_buffer(k, slots) and the ids it made; checks the three starting values, so a test that
+    // goes on to produce or consume in-process cannot hang on a semaphore left at 0.
+    bool init_ok(key_t k, int slots, int& shmid, int& semid) {
+        init_buffer(k, slots);
+        shmid = ipclab::testing::segment_of(k);
+        semid = pctest::semaphore_of(k);
+        track(shmid);
+        track_set(semid);
+        EXPECT_NE(shmid, -1) << "init_buffer made no segment: shmget(key, (kHeader + slots) * "
+                                "sizeof(std::int32_t), IPC_CREAT | IPC_EXCL | 0600)";
+        EXPECT_NE(semid, -1) << "init_buffer made no semaphore set: semget(key, 3, IPC_CREAT | "
+                                "IPC_EXCL | 0600)";
+        if (shmid == -1 || semid == -1) return false;
+        std::vector<int> want{slots, 0, 1};
+        EXPECT_EQ(pctest::values_of(semid), want)
+            << "after init the semaphores {empty, full, mutex} must be {SLOTS, 0, 1}: give them "
+               "their values with semctl(semid, 0, SETALL, arg) (arg.array -> unsigned short[3]); "
+               "a new semaphore has no defined value until then";
+        return pctest::values_of(semid) == want;
+    }
+
+private:
+    std::vector<key_t> keys_;
+    std::vector<int> semids_;
+};
