@@ -1,0 +1,92 @@
+"""Hidden process checks of 07-msgqueue: messages the harness sends and receives itself, so the
+exact sizes, the types and the malformed requests show."""
+from ipclab_harness.check import excerpt, fail
+from test_mq_chat import (PROJ, REPLY_SIZE, REQUEST_SIZE, ask, quit_server, request_bytes,
+                          start_server, text_of)
+
+
+def wait_reply(lab, msqid, pid, section):
+    """Waits for the reply of type `pid` (the harness's receive takes only that type)."""
+    return lab.wait_for(lambda: lab.receive_message(msqid, pid), "no_reply", section=section,
+                        pid=pid)
+
+
+# A request the harness sends gets a reply of mtype = its pid, measuring exactly kReplySize;
+# a request mq_client sends measures exactly kRequestSize and carries the client's pid.
+def test_injected_request(lab):
+    server, q = start_server(lab)
+    lab.send_message(q.msqid, 1, request_bytes(4242, "hola mundo"))
+    mtype, data = wait_reply(lab, q.msqid, 4242, "sizes")
+    if len(data) != REPLY_SIZE:
+        fail("reply_size", section="sizes", want=REPLY_SIZE, got=len(data))
+    if text_of(data) != "HOLA MUNDO":
+        fail("reply_text", section="server", want="HOLA MUNDO", got=text_of(data))
+    quit_server(lab, server)
+
+    # Now the harness plays the server, to look at the client's request.
+    lab.file("other")
+    msqid = lab.make_queue(lab.key("other", PROJ))
+    client = ask(lab, "que tal", path="other")
+    req = lab.wait_for(lambda: lab.receive_message(msqid, 1), "no_request", section="client")
+    data = req[1]
+    if len(data) != REQUEST_SIZE:
+        fail("request_size", section="sizes", want=REQUEST_SIZE, got=len(data))
+    pid = int.from_bytes(data[:4], "little", signed=True)
+    if pid != client.pid or text_of(data[4:]) != "que tal":
+        fail("request_fields", section="client", pid=client.pid, got_pid=pid,
+             got_text=text_of(data[4:]))
+    lab.send_message(msqid, client.pid, b"QUE TAL".ljust(REPLY_SIZE, b"\0"))
+    lab.expect_exit(client, 0, section="client")
+    lab.expect_stdout(client, ["QUE TAL"], section="client")
+    lab.remove_queue(msqid)
+
+
+# The client takes the reply of its own pid even when another client's reply comes first.
+def test_client_takes_its_own_reply(lab):
+    lab.file("data")
+    msqid = lab.make_queue(lab.key("data", PROJ))
+    client = ask(lab, "propia")
+    lab.wait_for(lambda: lab.receive_message(msqid, 1), "no_request", section="client")
+    lab.send_message(msqid, client.pid + 1000, b"AJENA".ljust(REPLY_SIZE, b"\0"))
+    lab.send_message(msqid, client.pid, b"PROPIA".ljust(REPLY_SIZE, b"\0"))
+    status = client.wait(section="client")
+    if client.stdout.strip() == "AJENA":
+        fail("took_other_reply", section="client", got="AJENA")
+    if status != 0 or client.stdout != "PROPIA\n":
+        fail("wrong_answer", section="client", text="propia", want="PROPIA",
+             got=excerpt(client.stdout), how=lab.describe_status(status),
+             stderr=excerpt(client.stderr))
+    lab.remove_queue(msqid)
+
+
+# The server's queue has mode 0600 and is owned by the user who ran it.
+def test_queue_mode_0600(lab):
+    server, q = start_server(lab)
+    if q.perms & 0o777 != 0o600:
+        fail("wrong_mode", section="server", got=f"{q.perms & 0o777:04o}")
+    quit_server(lab, server)
+
+
+# Requests that cannot be answered (too short, pid <= 0) are skipped; a request larger than
+# kRequestSize makes msgrcv fail (E2BIG): the server says so, removes its queue, exits 1.
+def test_malformed_requests(lab):
+    server, q = start_server(lab)
+    lab.send_message(q.msqid, 1, b"\x05\x00\x00\x00hi")
+    lab.send_message(q.msqid, 1, request_bytes(0, "pid cero"))
+    lab.send_message(q.msqid, 1, request_bytes(4243, "bien"))
+    mtype, data = wait_reply(lab, q.msqid, 4243, "server")
+    if text_of(data) != "BIEN":
+        fail("reply_text", section="server", want="BIEN", got=text_of(data))
+    if not server.running():
+        fail("server_died", section="server", how=lab.describe_status(server.status),
+             stderr=excerpt(server.stderr))
+    stray = lab.receive_message(q.msqid, 0)
+    if stray is not None:
+        fail("malformed_answered", section="server", got=stray[0])
+    lab.send_message(q.msqid, 1, request_bytes(4244, "grande") + b"\0" * 8)
+    status = server.wait(section="sizes")
+    if status != 1 or server.stderr.strip() != "msgrcv: Argument list too long":
+        fail("oversized_accepted", section="sizes", size=REQUEST_SIZE + 8,
+             how=lab.describe_status(status), stderr=excerpt(server.stderr))
+    if lab.queues():
+        fail("queue_left_on_error", section="quit", ipcs=lab.ipcs_all())

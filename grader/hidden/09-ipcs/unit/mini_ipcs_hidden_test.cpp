@@ -1,0 +1,62 @@
+// Hidden unit tests of 09-ipcs (grading only): holes in the index table, big sizes, keys above
+// 0x7fffffff, removal of an attached segment.
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "ipclab/testing.hpp"
+#include "mini_ipcs.hpp"
+
+using ipclab::testing::segment_of;
+
+class MiniIpcsHidden : public ipclab::testing::IpcTest {};
+
+// Removed segments leave holes in the index table; the ones after a hole are still listed.
+TEST_F(MiniIpcsHidden, ListsPastHoles) {
+    std::vector<int> ids;
+    for (int proj = 1; proj <= 6; ++proj) ids.push_back(make_segment(key(proj), 16 * proj, 0600));
+    shmctl(ids[1], IPC_RMID, nullptr);
+    shmctl(ids[3], IPC_RMID, nullptr);
+    std::vector<ShmRow> rows = list_segments();
+    std::vector<int> got;
+    for (const ShmRow& r : rows) got.push_back(r.shmid);
+    EXPECT_EQ(got, (std::vector<int>{ids[0], ids[2], ids[4], ids[5]}))
+        << "after removing the 2nd and 4th segments, the rest must be listed in index order: a "
+           "free index fails SHM_STAT with EINVAL; skip it and go on up to SHM_INFO's highest index";
+}
+
+// A key with the top bit set prints as 0x%08x of the unsigned value, sizes beyond 10 digits too.
+TEST_F(MiniIpcsHidden, FormatsBigKeysAndSizes) {
+    std::string row = format_row(ShmRow{static_cast<key_t>(0xfedcba98u), 7, 4242, 0666, 12345678901ull, 0});
+    EXPECT_EQ(row.substr(0, 11), "0xfedcba98 ") << "print the key as 0x%08x of (unsigned) key";
+    EXPECT_NE(row.find(" 12345678901 "), std::string::npos) << "the size is a size_t: %zu, not %d";
+    EXPECT_NE(row.find(" 666 "), std::string::npos) << "perms are printed in octal (%o)";
+}
+
+// remove_id on an attached segment marks it (dest) and it stays listed until the detach.
+TEST_F(MiniIpcsHidden, RemovingAnAttachedSegmentMarksIt) {
+    int id = make_segment(key(1), 16, 0600);
+    void* p = shmat(id, nullptr, 0);
+    ASSERT_NE(p, reinterpret_cast<void*>(-1));
+    ::remove_id(id);
+    bool dest = false;
+    for (const ShmRow& r : list_segments()) {
+        if (r.shmid == id) dest = r.mode & SHM_DEST;
+    }
+    EXPECT_TRUE(dest) << "an attached segment removed with IPC_RMID stays, marked SHM_DEST";
+    shmdt(p);
+    EXPECT_TRUE(list_segments().empty()) << "after the last detach the segment is gone";
+}
+
+// Removing by key works for keys above 0x7fffffff (negative as a key_t).
+TEST_F(MiniIpcsHidden, RemovesAKeyWithTheTopBitSet) {
+    key_t k = parse_key("0xfedcba98");
+    int id = shmget(k, 16, IPC_CREAT | IPC_EXCL | 0600);
+    ASSERT_NE(id, -1);
+    track(id);
+    ::remove_key(k);
+    EXPECT_EQ(segment_of(k), -1) << "remove_key(0xfedcba98) did not remove the segment";
+}
