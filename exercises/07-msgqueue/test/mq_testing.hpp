@@ -157,6 +157,8 @@ protected:
         pid_t pid = fork();
         if (pid == 0) {
             close(fds[0]);
+            // The parent stops reading after "R": a later write must fail, not kill us.
+            signal(SIGPIPE, SIG_IGN);
             int out = fds[1];
             try {
                 run_server(k, [out] { (void)!write(out, "R", 1); });
