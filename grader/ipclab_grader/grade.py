@@ -43,33 +43,61 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
         built = build.build_all(staged, work, jobs=jobs,
                                 use_sandbox=mode == sandbox.SANDBOXED)
 
-        def one(st: stage.Staged) -> GradedExercise:
+        def problem(st: stage.Staged) -> GradedExercise | None:
             ex = st.exercise
             if st.problem:
                 return grade_exercise(ex, lang, [], problem=st.problem,
                                       status="not_submitted" if st.missing else "refused",
                                       visible_only=visible_only, notes=st.notes)
-            b = built[ex.id]
-            if not b.ok:
+            if not built[ex.id].ok:
                 return grade_exercise(ex, lang, [], status="build_failed",
-                                      build_errors=_first_lines(b.log), visible_only=visible_only,
-                                      notes=st.notes)
-            raw = run.run_unit_tests(ex, b.dir, include_hidden=not visible_only)
-            raw += run.run_process_checks(ex, b.dir, lang, include_hidden=not visible_only)
-            return grade_exercise(ex, lang, raw, visible_only=visible_only, notes=st.notes)
+                                      build_errors=_first_lines(built[ex.id].log),
+                                      visible_only=visible_only, notes=st.notes)
+            return None
 
-        def guarded(st: stage.Staged) -> GradedExercise:
-            # Whatever goes wrong while grading one exercise is that exercise's problem:
-            # the others are graded, and the grade still comes out.
+        graded = {st.exercise.id: problem(st) for st in staged}
+        ready = [st for st in staged if graded[st.exercise.id] is None]
+        raw: dict[str, list] = {st.exercise.id: [] for st in ready}
+        failures: dict[str, str] = {}
+
+        def unit(st: stage.Staged) -> None:
             try:
-                return one(st)
-            except Exception as e:  # noqa: BLE001 - any failure, recorded with its reason
-                return grade_exercise(st.exercise, lang, [], status="error",
-                                      problem=f"{type(e).__name__}: {e}", visible_only=visible_only,
-                                      notes=st.notes)
+                raw[st.exercise.id] += run.run_unit_tests(st.exercise, built[st.exercise.id].dir,
+                                                          include_hidden=not visible_only)
+            except Exception as e:  # noqa: BLE001 - recorded as that exercise's problem
+                failures[st.exercise.id] = f"{type(e).__name__}: {e}"
 
+        def checks(group: list[stage.Staged]) -> None:
+            try:
+                found = run.run_process_checks_of(
+                    [(st.exercise, built[st.exercise.id].dir) for st in group], lang,
+                    include_hidden=not visible_only)
+                for ex_id, results in found.items():
+                    raw[ex_id] += results
+            except Exception as e:  # noqa: BLE001
+                for st in group:
+                    failures[st.exercise.id] = f"{type(e).__name__}: {e}"
+
+        # Unit tests per exercise; process checks in `jobs` pytest runs (pytest starts once
+        # per run, not once per exercise), all of it `jobs` at a time.
+        groups = [ready[i::max(1, jobs)] for i in range(max(1, jobs))]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            graded = list(pool.map(guarded, staged))
+            tasks = [pool.submit(unit, st) for st in ready]
+            tasks += [pool.submit(checks, g) for g in groups if g]
+            for t in tasks:
+                t.result()
+        for st in ready:
+            ex_id = st.exercise.id
+            if ex_id in failures:
+                # Whatever goes wrong while grading one exercise is that exercise's problem:
+                # the others are graded, and the grade still comes out.
+                graded[ex_id] = grade_exercise(st.exercise, lang, [], status="error",
+                                               problem=failures[ex_id], visible_only=visible_only,
+                                               notes=st.notes)
+            else:
+                graded[ex_id] = grade_exercise(st.exercise, lang, raw[ex_id],
+                                               visible_only=visible_only, notes=st.notes)
+        graded = [graded[st.exercise.id] for st in staged]
         # A folder name that is not UTF-8 is shown with U+FFFD: reports are UTF-8 text.
         shown = os.fsencode(str(submission)).decode("utf-8", errors="replace")
         return Grade(shown, lang, mode, graded)

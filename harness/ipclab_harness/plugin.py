@@ -28,6 +28,9 @@ def pytest_addoption(parser):
                 help="es or en (default: from the locale)")
     g.addoption("--ipclab-results", default=None, help="write check results (JSON) here")
     g.addoption("--ipclab-limits", default=None, help="JSON object of limits for programs")
+    g.addoption("--ipclab-exercises", default=None,
+                help='JSON {"<exercise id>": {"bin": DIR, "limits": {...}}}: several exercises '
+                     "checked in one run, each with its own programs and limits")
 
 
 def default_lang() -> str:
@@ -81,6 +84,10 @@ def lab(request):
     config = request.config
     bindir = config.getoption("--ipclab-bin") or str(ROOT / "build" / "exercises" / "bin")
     limits = json.loads(config.getoption("--ipclab-limits") or "{}")
+    plan = json.loads(config.getoption("--ipclab-exercises") or "{}")
+    exercise = Path(str(request.node.fspath)).parent.parent.name  # <id>/checks/test_x.py
+    if exercise in plan:
+        bindir, limits = plan[exercise]["bin"], plan[exercise]["limits"]
     the_lab = Lab(Path(bindir), lang=config._ipclab.lang, limits=limits)
     request.node._ipclab_lab = the_lab
     yield the_lab

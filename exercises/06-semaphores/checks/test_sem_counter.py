@@ -85,7 +85,7 @@ def test_init_add_finish(lab):
 def test_concurrent_adds_exact_total(lab):
     lab.file("data")
     seg, sems = run_init(lab, 22)
-    adds = [lab.run(PROG, "add", "data", 22, 50000) for _ in range(4)]
+    adds = [lab.run(PROG, "add", "data", 22, 25000) for _ in range(4)]
     for p in adds:
         wait_exit(lab, p, "adds_hang", "add", timeout=15)
         lab.expect_exit(p, 0, section="add")
@@ -96,9 +96,9 @@ def test_concurrent_adds_exact_total(lab):
     if values != [1]:
         fail("add_unbalanced", "add", got=values)
     got = counter(lab, seg.shmid)
-    if got != 200000:
-        fail("lost_updates", "mutex", expected=200000, got=got)
-    run_finish(lab, 22, 200000)
+    if got != 100000:
+        fail("lost_updates", "mutex", expected=100000, got=got)
+    run_finish(lab, 22, 100000)
 
 
 # A second init on a used key fails with "File exists" (IPC_EXCL) and touches nothing.

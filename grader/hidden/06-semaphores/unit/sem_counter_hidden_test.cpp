@@ -27,7 +27,8 @@ void on_usr1(int) {
 
 class SemCounterHidden : public SemCounterBase {};
 
-// Four processes released together, each adding 100000: exactly 400000, and semop was used.
+// Four processes released together, each adding 25000: exactly 100000, and semop was used
+// (the process check concurrent_adds_exact_total does the same with more adds).
 TEST_F(SemCounterHidden, ConcurrentAddsGiveTheExactTotal) {
     key_t k = skey();
     int shmid = -1, semid = -1;
@@ -41,7 +42,7 @@ TEST_F(SemCounterHidden, ConcurrentAddsGiveTheExactTotal) {
             close(go[1]);
             char c;
             if (read(go[0], &c, 1) != 0) return 98;  // wait until the test closes the pipe
-            add_to_counter(k, 100000);
+            add_to_counter(k, 25000);
             return 0;
         }));
     }
@@ -54,8 +55,8 @@ TEST_F(SemCounterHidden, ConcurrentAddsGiveTheExactTotal) {
     ASSERT_EQ(semctl(semid, 0, IPC_STAT, arg), 0);
     EXPECT_NE(ds.sem_otime, 0) << "sem_otime is 0: add_to_counter never did a semop on the "
                                   "semaphore. Without P/V around it, the increment is a race";
-    EXPECT_EQ(semtest::read_counter(shmid), 400000u)
-        << "four concurrent add_to_counter(key, 100000) lost updates: *counter += 1 is read, add, "
+    EXPECT_EQ(semtest::read_counter(shmid), 100000u)
+        << "four concurrent add_to_counter(key, 25000) lost updates: *counter += 1 is read, add, "
            "write; two processes in it at once both write the same value. Do it between sem_p and sem_v";
     EXPECT_EQ(value_of(semid), 1) << "after all the adds the semaphore must be free (1)";
 }

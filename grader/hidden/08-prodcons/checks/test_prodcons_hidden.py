@@ -3,7 +3,7 @@ and SEM_UNDO on the mutex."""
 import re
 import signal
 
-from ipclab_harness.check import fail
+from ipclab_harness.check import CheckFailed, fail
 
 # The helpers of the visible checks (the plugin puts exercises/*/checks on sys.path).
 from test_prodcons import PROG, run_finish, run_init, still_running_after, wait_exit  # noqa: E402
@@ -38,13 +38,24 @@ def _prepared(lab, proj, ints, values):
     return lab.make_segment(key, 4 * len(ints), ints=ints), lab.make_semaphores(key, values)
 
 
+def _blocked_on_mutex(lab, p, semid) -> bool:
+    """Waits for the event "p sleeps in semop on the mutex (index 2)"; False if p ends first
+    or never gets there (then it is waiting some other way, or not at all)."""
+    try:
+        lab.wait_for(lambda: not p.running() or lab.sem_waiting(semid, 2) >= 1, "mutex_wait",
+                     timeout=3)
+    except CheckFailed:
+        return still_running_after(p, 0.5)
+    return p.running()
+
+
 # With the mutex held by "someone", produce and consume wait in P(mutex) and touch nothing.
 def test_mutex_held_blocks(lab):
     lab.file("data")
     # A 2-slot buffer, empty, mutex taken.
     shmid, semid = _prepared(lab, 52, [2, 0, 0, 0, 0], [2, 0, 0])
     p = lab.run(PROG, "produce", "data", 52, 5, 1)
-    if not still_running_after(p, 1.0) or lab.sem_values(semid)[1] != 0 or \
+    if not _blocked_on_mutex(lab, p, semid) or lab.sem_values(semid)[1] != 0 or \
             lab.read_ints(shmid, 5) != [2, 0, 0, 0, 0]:
         fail("produce_ignored_mutex", "mutex", status=lab.describe_status(p.status),
              got=lab.sem_values(semid), ints=lab.read_ints(shmid, 5))
@@ -53,7 +64,7 @@ def test_mutex_held_blocks(lab):
     # A 2-slot buffer holding 77, mutex taken.
     shmid2, semid2 = _prepared(lab, 53, [2, 1, 0, 77, 0], [1, 1, 0])
     c = lab.run(PROG, "consume", "data", 53, 1)
-    if not still_running_after(c, 1.0) or c.stdout or lab.read_ints(shmid2, 3) != [2, 1, 0]:
+    if not _blocked_on_mutex(lab, c, semid2) or c.stdout or lab.read_ints(shmid2, 3) != [2, 1, 0]:
         fail("consume_ignored_mutex", "mutex", status=lab.describe_status(c.status),
              stdout=c.stdout.strip() or "∅", ints=lab.read_ints(shmid2, 3))
     c.signal(signal.SIGKILL)
