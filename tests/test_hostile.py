@@ -192,7 +192,7 @@ def test_build_case_fails_to_build_and_leaks_nothing(verdicts, case):
     assert SECRET_LINE not in text, "the reference solution leaked into the report"
     assert "TEST_F(" not in text and "FtokKeyHidden" not in e01.get("build_errors", "")
     if case == "compile_forever":
-        assert "longer than" in e01["build_errors"]
+        assert "longer than" in e01["build_errors"] or "compiler was stopped" in e01["build_errors"]
 
 
 def test_the_machine_is_as_before(verdicts, canary):

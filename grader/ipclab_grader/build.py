@@ -28,6 +28,10 @@ from .manifest import Exercise, cmake_fragment
 from .stage import Staged
 
 BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cmake)
+WALL_MARGIN = 60           # wall-clock seconds a build may take beyond its CPU limit
+# Part of every cache key: change it when how a build is made changes, and cached results
+# (failures included) made the old way are not reused.
+RECIPE = "ipclab-build/2"
 ERROR_LINES = 15           # compiler lines shown to the student
 DEFAULT_BUILD_LIMITS = bounds.resolve({})
 
@@ -65,6 +69,7 @@ def _lab_digest(ex: Exercise) -> str:
         hidden = list((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))
         _hash_files(h, lab_files + own + hidden)
         h.update(_compiler_version().encode())
+        h.update(RECIPE.encode())
         _lab_digest_cache[ex.id] = h.hexdigest()
     return _lab_digest_cache[ex.id]
 
@@ -156,7 +161,8 @@ def _ccache_dir() -> Path | None:
 def _first_errors(log: str) -> str:
     """The compiler's first errors, without the build tool's noise (progress lines and the
     long compiler command lines); a note the grader added (a time limit) comes first."""
-    notes = [l for l in log.splitlines()[:2] if l.startswith("the build took longer")]
+    notes = [l for l in log.splitlines() if l.startswith(("the build took longer",
+                                                         "the compiler was stopped"))][:2]
     lines = [l for l in log.splitlines() if not l.startswith(("[", "ninja:", "FAILED:", "ccache "))
              and "Building CXX" not in l and not re.match(r"\S*(c\+\+|g\+\+)\s+-", l)
              and l not in notes]
@@ -206,9 +212,12 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
                                             "cmake configure failed:\n" + r.stdout[-3000:],
                                             False, time.monotonic() - t0)
         return results
+    t1 = time.monotonic()
+    outcome = _build_together([st.exercise for st, _ in todo], stage_dir, build_dir,
+                              use_sandbox, jobs)
+    seconds = time.monotonic() - t1
     for st, key in todo:
-        t1 = time.monotonic()
-        ok, log = _build_exercise(st.exercise, stage_dir, build_dir, use_sandbox, jobs)
+        ok, log = outcome[st.exercise.id]
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
         (tmp / "log.txt").write_text(log if ok else _first_errors(log) + "\n\n" + log[-20000:])
         if ok:
@@ -219,7 +228,7 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
                     src = build_dir / sub / name
                     if src.exists():
                         shutil.copy2(src, tmp / sub / name)
-        (tmp / ("ok" if ok else "failed")).write_text(json.dumps({"seconds": time.monotonic() - t1}))
+        (tmp / ("ok" if ok else "failed")).write_text(json.dumps({"seconds": seconds}))
         # Everything in the cache is readable by the sandbox's unprivileged user.
         for p in [tmp, *tmp.rglob("*")]:
             p.chmod(0o755 if p.is_dir() or os.access(p, os.X_OK) else 0o644)
@@ -231,34 +240,100 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
         ok = (final / "ok").exists()
         results[st.exercise.id] = Built(st.exercise, ok, final if ok else None,
                                         (final / "log.txt").read_text(errors="replace"),
-                                        False, time.monotonic() - t1)
+                                        False, seconds)
     return results
 
 
-def _build_exercise(ex: Exercise, stage_dir: Path, build_dir: Path, use_sandbox: bool,
-                    jobs: int) -> tuple[bool, str]:
-    """Two steps: first everything the student's files go into, with the hidden tests out of
-    sight; then the hidden tests alone, which only link against what is already compiled."""
-    limits = ex.limits
-    public = [b.name for b in ex.binaries] + [f"{ex.id}-unit"]
-    r = _run(["cmake", "--build", str(build_dir), "--target", *public, "--", f"-j{jobs}"],
+def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
+                    use_sandbox: bool, jobs: int) -> dict[str, tuple[bool, str]]:
+    """Builds the exercises in two ninja runs, each keeping going past failures (-k 0), so
+    one exercise that does not compile stops no other: first everything the students' files
+    go into, with the hidden tests out of sight; then the hidden tests alone, which only link
+    against what is already compiled. Returns (ok, log) per exercise; a log holds only the
+    failures of that exercise's own targets."""
+    limits = _together_limits(exercises)
+    public = {ex.id: [b.name for b in ex.binaries] + [f"{ex.id}-unit"] for ex in exercises}
+    r = _run(["cmake", "--build", str(build_dir), "--target",
+              *[t for ts in public.values() for t in ts], "--", "-k", "0", f"-j{jobs}"],
              stage_dir, build_dir, use_sandbox, limits, hidden=False)
-    log = _timeout_note(r, limits) + r.stdout
-    if r.returncode != 0 or not any((paths.HIDDEN / ex.id / "unit").glob("*.cpp")):
-        return r.returncode == 0, log
-    hidden = ["cmake", "--build", str(build_dir), "--target", f"{ex.id}-hidden", "--"]
-    plan = _run(hidden + ["-n", "-v"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
-    if plan.returncode != 0 or str(stage_dir) in plan.stdout:
+    note = _timeout_note(r, limits)
+    blocks = _failure_blocks(r.stdout)
+    out = {}
+    for ex in exercises:
+        built = all((build_dir / "bin" / b.name).exists() for b in ex.binaries) and \
+            (build_dir / "tests" / f"{ex.id}-unit").exists()
+        mine = _blocks_of(ex, blocks)
+        log = note + "".join(_limit_note(b, limits) + b for b in mine)
+        out[ex.id] = (built, log if log.strip() or built else note + r.stdout[-20000:])
+    hidden = [ex for ex in exercises if out[ex.id][0]
+              and any((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))]
+    if not hidden:
+        return out
+    step = ["cmake", "--build", str(build_dir), "--target", *[f"{ex.id}-hidden" for ex in hidden],
+            "--", "-k", "0"]
+    plan = _run(step + ["-n", "-v"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
+    if str(stage_dir) in plan.stdout:
         # The hidden step would compile a student file with the hidden tests in sight.
-        return False, log + "\ninternal: the hidden tests' build wanted to recompile the " \
-                            "student's files; nothing was built\n" + plan.stdout[-2000:]
-    r = _run(hidden + [f"-j{jobs}"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
-    return r.returncode == 0, log + _timeout_note(r, limits) + r.stdout
+        for ex in hidden:
+            out[ex.id] = (False, "internal: the hidden tests' build wanted to recompile the "
+                                 "student's files; nothing was built\n" + plan.stdout[-2000:])
+        return out
+    r = _run(step + [f"-j{jobs}"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
+    note = _timeout_note(r, limits)
+    blocks = _failure_blocks(r.stdout)
+    for ex in hidden:
+        built = (build_dir / "tests" / f"{ex.id}-hidden").exists()
+        log = out[ex.id][1] + note + "".join(_limit_note(b, limits) + b
+                                             for b in _blocks_of(ex, blocks))
+        out[ex.id] = (built, log)
+    return out
+
+
+def _together_limits(exercises: list[Exercise]) -> dict:
+    """One build of several exercises: each compiler keeps the largest per-exercise bounds
+    (RLIMIT_CPU stops a runaway compile), and the whole build gets a wall-clock allowance."""
+    limits = dict(DEFAULT_BUILD_LIMITS)
+    limits["build_memory"] = max(ex.limits["build_memory"] for ex in exercises)
+    limits["build_time"] = max(ex.limits["build_time"] for ex in exercises)
+    return limits
+
+
+def _failure_blocks(log: str) -> list[tuple[str, str]]:
+    """ninja's failures: (the FAILED line, everything printed for it)."""
+    blocks, current = [], None
+    for line in log.splitlines(keepends=True):
+        if line.startswith("FAILED: "):
+            current = [line, [line]]
+            blocks.append(current)
+        elif re.match(r"\[\d+/\d+\] |ninja: ", line):
+            current = None
+        elif current is not None:
+            current[1].append(line)
+    return [(head, "".join(body)) for head, body in blocks]
+
+
+def _blocks_of(ex: Exercise, blocks: list[tuple[str, str]]) -> list[str]:
+    names = [f"{ex.id}-student", f"{ex.id}-unit", f"{ex.id}-hidden", *(b.name for b in ex.binaries)]
+    marks = [m for n in names for m in (f"CMakeFiles/{n}.dir/", f"bin/{n}", f"tests/{n}")]
+    lab = ("CMakeFiles/ipclab_support.dir/", "libipclab_support")
+    return [body for head, body in blocks if any(m in head for m in marks)
+            or any(m in head for m in lab)]
 
 
 def _timeout_note(r, limits) -> str:
     if r.returncode == -9:
-        return f"the build took longer than {limits['build_time']} s and was stopped\n"
+        return f"the build took longer than {limits['build_time'] + WALL_MARGIN} s and was stopped\n"
+    return ""
+
+
+def _limit_note(block: str, limits: dict) -> str:
+    """A compiler killed by the build's limits says only "Killed signal": say which limit."""
+    if "Killed signal terminated program" in block or "CPU time limit exceeded" in block:
+        return (f"the compiler was stopped: it used more than the {limits['build_time']} s of "
+                f"CPU a compile may take (a template or constexpr computation without end?)\n")
+    if "memory exhausted" in block or "std::bad_alloc" in block or "out of memory" in block:
+        return (f"the compiler was stopped: it needed more than the "
+                f"{limits['build_memory'] >> 20} MiB a compile may use\n")
     return ""
 
 
@@ -272,7 +347,9 @@ def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden):
         box.close()
     argv = box.argv
     try:
-        out, _ = p.communicate(timeout=limits["build_time"])
+        # Each compiler has build_time seconds of CPU (RLIMIT_CPU), so a runaway one dies and
+        # ninja goes on with the rest; the wall clock is the backstop for one that sleeps.
+        out, _ = p.communicate(timeout=limits["build_time"] + WALL_MARGIN)
         return subprocess.CompletedProcess(argv, p.returncode, out.decode(errors="replace")[-200000:])
     except subprocess.TimeoutExpired:
         box.kill()   # the compilers run in the sandbox's PID namespace: they all die here
