@@ -153,3 +153,18 @@ def test_a_process_blocked_on_a_semaphore_is_seen_waiting(bindir):
         assert p.running()
     finally:
         lab.close()
+
+
+def test_a_segment_can_belong_to_another_user(bindir):
+    import os
+    lab = Lab(bindir)
+    try:
+        if os.geteuid() != 0:
+            assert lab.other_uid is None
+            return
+        shmid = lab.make_segment(0x77, 64, mode=0o640, owner=lab.other_uid)
+        seg = lab.segment(shmid=shmid)
+        assert (seg.uid, seg.cuid, seg.perms & 0o777) == (lab.other_uid, 65534, 0o640)
+        assert f"{lab.other_uid}" in lab.ipcs_m()
+    finally:
+        lab.close()

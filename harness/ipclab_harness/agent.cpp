@@ -222,12 +222,20 @@ json shm_create(const json& req) {
         if (p == reinterpret_cast<void*>(-1)) return failure("shmat");
         std::memcpy(p, data.data(), data.size());
         shmdt(p);
-        if (mode != 0600) {
-            shmid_ds ds{};
-            if (shmctl(id, IPC_STAT, &ds) == -1) return failure("shmctl");
-            ds.shm_perm.mode = mode;
-            if (shmctl(id, IPC_SET, &ds) == -1) return failure("shmctl");
+    }
+    // The asked mode (after writing), and maybe another owner: the creator may give its
+    // segment to any user its namespace maps (IPC_SET), which is how "someone else's
+    // segment" is prepared.
+    const bool other_owner = req.contains("owner") && !req["owner"].is_null();
+    if ((!data.empty() && mode != 0600) || other_owner) {
+        shmid_ds ds{};
+        if (shmctl(id, IPC_STAT, &ds) == -1) return failure("shmctl");
+        ds.shm_perm.mode = mode;
+        if (other_owner) {
+            ds.shm_perm.uid = req["owner"].get<uid_t>();
+            ds.shm_perm.gid = req["owner"].get<gid_t>();
         }
+        if (shmctl(id, IPC_SET, &ds) == -1) return failure("shmctl");
     }
     return {{"ok", true}, {"shmid", id}};
 }

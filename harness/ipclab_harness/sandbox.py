@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 
 STUDENT_UID = 65534  # "nobody": not root, no capabilities, not the grader's uid inside
 STUDENT_GID = 65534
+# "Another user" for checks that need one (root only: see _nobody_userns); no account has it
+# on Debian, so tools show it as a number, as they do for an unknown user.
+OTHER_UID = 65533
 
 
 class SandboxUnavailable(RuntimeError):
@@ -102,6 +105,7 @@ class Prepared:
     argv: list[str]
     pass_fds: tuple[int, ...] = ()
     info_fd: int | None = None
+    other_uid: bool = False   # OTHER_UID is mapped too (root's own user namespace)
 
     def close(self) -> None:
         for fd in self.pass_fds:
@@ -151,7 +155,8 @@ def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
         for fd in (info_r, *fds):
             os.close(fd)
         raise
-    return Prepared(argv[:1] + ["--info-fd", str(info_w)] + argv[1:], tuple(fds), info_r)
+    return Prepared(argv[:1] + ["--info-fd", str(info_w)] + argv[1:], tuple(fds), info_r,
+                    other_uid=len(fds) > 1)
 
 
 def _require_reachable(path: str) -> None:
@@ -170,7 +175,8 @@ def _require_reachable(path: str) -> None:
 
 
 def _nobody_userns() -> int:
-    """A fresh user namespace whose only user is nobody, mapped to nobody outside; returns
+    """A fresh user namespace where the student is nobody, mapped to nobody outside (and
+    OTHER_UID to itself, so that a check can prepare someone else's segment); returns
     an open descriptor of it for bwrap --userns. A short-lived helper makes it (unshare(1)
     prints a line once the namespace exists), root writes its maps, and the helper exits."""
     helper = subprocess.Popen(["unshare", "--user", "--", "/bin/sh", "-c", "echo; read x"],
@@ -181,7 +187,7 @@ def _nobody_userns() -> int:
             raise SandboxUnavailable("unshare --user failed: user namespaces are not available")
         for kind, ident in (("uid_map", STUDENT_UID), ("gid_map", STUDENT_GID)):
             with open(f"/proc/{helper.pid}/{kind}", "w") as f:
-                f.write(f"{ident} {ident} 1\n")
+                f.write(f"{ident} {ident} 1\n{OTHER_UID} {OTHER_UID} 1\n")
         return os.open(f"/proc/{helper.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
     finally:
         helper.stdin.close()

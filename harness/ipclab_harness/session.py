@@ -91,6 +91,7 @@ class Session:
         env = sandbox.default_env()
         env["PATH"] = "/lab/bin:/usr/bin:/bin"
         box = sandbox.prepare(["/lab/agent", str(theirs.fileno())], mounts, cwd="/work", env=env)
+        self.other_uid = sandbox.OTHER_UID if box.other_uid else None
         try:
             self.proc = subprocess.Popen(box.argv, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -103,6 +104,7 @@ class Session:
         self._paths = sorted([(inside, str(host)) for host, inside in mounts] +
                              [("/work", str(self.scratch))], key=lambda m: -len(m[0]))
         self.preexisting = ipcstate.object_ids()
+        self.other_uid = None
         self.started_at = time.time()
         self.proc = subprocess.Popen([str(agent), str(theirs.fileno()), "--direct"],
                                      cwd=self.scratch, stdin=subprocess.DEVNULL,

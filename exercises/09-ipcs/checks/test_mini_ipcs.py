@@ -30,7 +30,8 @@ def wrap_ids(lab):
 
 
 def prepare(lab):
-    """Several sizes and modes, one attached, one marked dest, one whose id is not its index."""
+    """Several sizes and modes, one attached, one marked dest, one whose id is not its index,
+    and (where the sandbox maps a second user) one that belongs to someone else."""
     lab.file("data")
     wrap_ids(lab)
     ids = [lab.make_segment(lab.key("data", 2), 1, mode=0o600),
@@ -38,6 +39,8 @@ def prepare(lab):
            lab.make_segment(lab.key("data", 4), 4096, mode=0o400),
            lab.make_segment(lab.key("data", 5), 1 << 20, mode=0o666),
            lab.make_segment(0x7FFFABCD, 12345, mode=0o604)]
+    if lab.other_uid is not None:                     # owner shown as a number: no account
+        ids.append(lab.make_segment(lab.key("data", 6), 256, mode=0o644, owner=lab.other_uid))
     lab.hold(ids[1])                                  # nattch 1
     lab.hold(ids[2], readonly=True)
     lab.remove_segment(ids[2])                        # dest, key 0x00000000, nattch 1
@@ -48,9 +51,9 @@ def prepare(lab):
 # first on an empty table, then on prepared segments.
 def test_matches_ipcs(lab):
     compare_with_ipcs(lab)
-    prepare(lab)
+    ids = prepare(lab)
     compare_with_ipcs(lab)
-    lab.allow(shm=5)
+    lab.allow(shm=len(ids))
 
 
 # mini_ipcrm -m SHMID removes that segment, prints nothing, exits 0.
