@@ -6,8 +6,10 @@
      it again and lets it finish;
   3. checks every submission has a row, nothing finished before the kill was graded again, and
      re-running changes nothing; prints the throughput (submissions a minute, builds included:
-     the build cache starts empty unless --warm).
-Usage: /usr/bin/python3 scripts/class-demo.py [--students 40] [--jobs 2] [--keep DIR] [--warm]"""
+     the build cache starts empty unless --warm; with --cold-compiler the compiler cache
+     too, so the lab's own test programs are compiled as well, as on a machine's first class).
+Usage: /usr/bin/python3 scripts/class-demo.py [--students 40] [--jobs 2] [--keep DIR] [--warm]
+                                              [--cold-compiler]"""
 from __future__ import annotations
 
 import argparse
@@ -192,6 +194,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", type=Path, help="build the class and results here and keep them")
     ap.add_argument("--warm", action="store_true", help="reuse the usual build cache")
+    ap.add_argument("--cold-compiler", action="store_true",
+                    help="start with an empty compiler cache too (a machine's first class)")
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="ipclab-class-"))
     if base.exists() and args.keep:
@@ -204,6 +208,12 @@ def main() -> int:
     if not args.warm:
         cache = tempfile.mkdtemp(prefix="ipclab-demo-cache-")
         env["IPCLAB_CACHE"] = cache
+        if not args.cold_compiler:
+            # Every submission is built; only the lab's own, unchanging test programs come
+            # from the machine's compiler cache, as for any class after the first.
+            sys.path[:0] = [str(ROOT / "harness")]
+            from ipclab_harness.cachedir import cache_base
+            env["IPCLAB_CCACHE"] = str(cache_base() / "ccache")
     print(f"class: {len(kinds)} submissions in {class_dir} "
           f"({', '.join(f'{k} {list(kinds.values()).count(k)}' for k in sorted(set(kinds.values())))})")
 
@@ -253,7 +263,7 @@ def main() -> int:
     print(f"rows: {len(rows)} ({', '.join(f'{k} {v}' for k, v in sorted(by_status.items()))}); "
           f"state has {len(state)} students; unknown names: {sorted(set(r['student'] for r in rows) - expected - {chr(39) + n for n in expected})}")
     print(f"graded {len(kinds)} submissions in {wall:.1f} s with -j {args.jobs}, builds included"
-          f"{'' if args.warm else ' (empty build cache)'}, one crash and resume included: "
+          f"{'' if args.warm else ' (empty build cache' + (', empty compiler cache)' if args.cold_compiler else ', the lab compiled before)')}, one crash and resume included: "
           f"{60 * len(kinds) / wall:.1f} submissions a minute")
     print(f"a second run over the unchanged class: {rerun:.1f} s (nothing graded again)")
     print(f"results in {out} (gradebook.csv, summary.md, report.html, students/)")

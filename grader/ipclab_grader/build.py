@@ -153,7 +153,7 @@ def _ccache_dir() -> Path | None:
     submission, so after the first build only the student's files are compiled."""
     if not shutil.which("ccache") or os.environ.get("IPCLAB_NO_CCACHE"):
         return None
-    d = cache_root().parent / "ccache"
+    d = Path(os.environ.get("IPCLAB_CCACHE") or cache_root().parent / "ccache")
     d.mkdir(parents=True, exist_ok=True)
     return d
 

@@ -19,6 +19,7 @@ from ipclab_harness.session import Process, Session, SessionError
 from . import paths
 from .manifest import Exercise
 
+OUTPUT_GRACE = 0.5       # seconds for a finished test program's pipes to close
 CHECKS_TIMEOUT = 60      # per check (pytest-timeout), a backstop behind each wait's deadline
 FAILURE_CHARS = 1500
 
@@ -94,9 +95,9 @@ def _run_suites(built_dir: Path, exe_name: str, visibility: str,
     session = _session(built_dir, ex)
     try:
         for suite in suites:
-            result = _run_suite(session, exe, suite, visibility, limits, wall)
+            result, clean = _run_suite(session, exe, suite, visibility, limits, wall)
             out.append(result)
-            if result.msg in ("_unit_killed_agent", "_unit_timeout"):
+            if not clean:
                 session.close()
                 session = _session(built_dir, ex)
     finally:
@@ -105,23 +106,30 @@ def _run_suites(built_dir: Path, exe_name: str, visibility: str,
 
 
 def _run_suite(session: Session, exe: str, suite: str, visibility: str, limits: dict,
-               wall: int) -> RawResult:
+               wall: int) -> tuple[RawResult, bool]:
+    """One group's result, and whether the sandbox is still clean for the next group (not
+    when the group hung, killed the agent, or left a process of its own running)."""
     t0 = time.monotonic()
     try:
         p = _spawn(session, [exe, f"--gtest_filter={suite}.*",
                              f"--gtest_output=json:/work/{suite}.json"], limits)
-        done = session.wait_until(lambda: p.status is not None and p.out.fd is None,
-                                  time.monotonic() + wall)
-        seconds = time.monotonic() - t0
-        if not done and p.status is None:
+        session.wait_until(lambda: p.status is not None, time.monotonic() + wall)
+        if p.status is None:
             session.call("kill", pid=p.pid, sig=9)
-            return RawResult(f"unit.{suite}", "timeout", "", visibility, seconds=seconds,
-                             msg="_unit_timeout", params={"seconds": wall})
-        return _suite_result(suite, p, session.scratch / f"{suite}.json", visibility, seconds)
+            return RawResult(f"unit.{suite}", "timeout", "", visibility,
+                             seconds=time.monotonic() - t0, msg="_unit_timeout",
+                             params={"seconds": wall}), False
+        # Its output ends with it, unless a child it forked still holds the pipes: a moment
+        # for the last bytes, then the sandbox is replaced (that child dies with it).
+        session.wait_until(lambda: p.out.fd is None and p.err.fd is None,
+                           time.monotonic() + OUTPUT_GRACE)
+        lingering = p.out.fd is not None or p.err.fd is not None
+        return (_suite_result(suite, p, session.scratch / f"{suite}.json", visibility,
+                              time.monotonic() - t0), not lingering)
     except SessionError:
         # The code under test killed the sandbox's agent (its parent, or kill(-1)).
         return RawResult(f"unit.{suite}", "failed", "", visibility,
-                         seconds=time.monotonic() - t0, msg="_unit_killed_agent")
+                         seconds=time.monotonic() - t0, msg="_unit_killed_agent"), False
 
 
 def _suite_result(suite: str, p: Process, report: Path, visibility: str,
