@@ -18,8 +18,8 @@ Per exercise build (the compiler is not student code, but what it compiles is):
 from __future__ import annotations
 
 DEFAULTS: dict[str, int] = {
-    "wall": 20,
-    "cpu": 10,
+    "wall": 10,
+    "cpu": 5,
     "as": 512 << 20,
     "nproc": 64,
     "nofile": 64,

@@ -87,7 +87,7 @@ def test_concurrent_adds_exact_total(lab):
     seg, sems = run_init(lab, 22)
     adds = [lab.run(PROG, "add", "data", 22, 25000) for _ in range(4)]
     for p in adds:
-        wait_exit(lab, p, "adds_hang", "add", timeout=15)
+        wait_exit(lab, p, "adds_hang", "add", timeout=8)
         lab.expect_exit(p, 0, section="add")
     after = sem_set(lab, sems.key)
     if after is not None and after.otime == 0:

@@ -97,7 +97,7 @@ def test_producers_and_consumers_exactly_once(lab):
         c = lab.run(PROG, "consume", "data", 42, each)
         consumers.append(c)
         procs += [c, lab.run(PROG, "produce", "data", 42, (i + 1) * 1000, each)]
-    lab.wait_for(lambda: not any(p.running() for p in procs), "deadlock", timeout=15,
+    lab.wait_for(lambda: not any(p.running() for p in procs), "deadlock", timeout=8,
                  section="semaphores",
                  running=", ".join(p.command for p in procs if p.running()) or "?")
     for p in procs:
