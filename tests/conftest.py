@@ -49,3 +49,21 @@ def host_ipc_unchanged():
     before = ipc_snapshot()
     yield
     assert ipc_snapshot() == before, "the test suite left IPC objects on the machine"
+
+
+@pytest.fixture(autouse=True)
+def sandbox_can_enter_tmp(request, tmp_path_factory):
+    """As root, sandboxed programs and builds run as nobody, who must be able to pass through
+    every folder above what they use (harness/ipclab_harness/sandbox.py): pytest makes its
+    temporary folders private, so the tests open them (o+x, never o+r)."""
+    if os.geteuid() != 0:
+        return
+    base = tmp_path_factory.getbasetemp()
+    dirs = [base.parent, base]
+    if "tmp_path" in request.fixturenames:
+        tmp = request.getfixturevalue("tmp_path")
+        dirs += [p for p in tmp.parents if base in p.parents] + [tmp]
+    for d in dirs:
+        mode = d.stat().st_mode
+        if not mode & 0o001:
+            d.chmod(mode | 0o001)

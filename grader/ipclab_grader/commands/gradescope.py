@@ -17,6 +17,9 @@ def register(p) -> None:
     p.add_argument("--exercise", action="append", metavar="ID",
                    help="grade only this exercise in this assignment (repeatable; default all)")
     add_lang(p)
+    p.add_argument("--allow-unsandboxed", action="store_true",
+                   help="if Gradescope's container cannot build the sandbox, grade without it "
+                        "(each report's mode then says 'unsandboxed'; docs/sandbox.en.md)")
     p.add_argument("--timeout", type=int, default=540,
                    help="seconds a grade may take on Gradescope (default 540; Gradescope stops "
                         "everything at its own limit, 600 by default)")
@@ -36,7 +39,8 @@ def run(args) -> int:
         exercises = load(args.exercise)
     except ManifestError as e:
         return error(str(e))
-    n = gradescope_pkg.build(out, exercises, args.lang or "es", args.timeout)
+    n = gradescope_pkg.build(out, exercises, args.lang or "es", args.timeout,
+                             allow_unsandboxed=args.allow_unsandboxed)
     print(f"{out}: {n} files; upload it as the autograder of a Gradescope programming assignment "
           f"(exercises: {', '.join(e.id for e in exercises)}; language: {args.lang or 'es'})",
           file=sys.stderr)
