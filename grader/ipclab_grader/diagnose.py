@@ -33,6 +33,7 @@ PACKAGES = {
     "rich": {"apt": "python3-rich", "dnf": "python3-rich"},
     "bwrap": {"apt": "bubblewrap", "dnf": "bubblewrap"},
     "ipcs": {"apt": "util-linux", "dnf": "util-linux"},
+    "json": {"apt": "nlohmann-json3-dev", "dnf": "json-devel"},
 }
 INSTALL = {"apt": "sudo apt-get install -y {pkgs}", "dnf": "sudo dnf install -y {pkgs}"}
 
@@ -208,10 +209,23 @@ def sandbox() -> list[Finding]:
             Finding("sandbox", True, detail_key="doctor.sandbox_works")]
 
 
+def agent(compiler_ok: bool) -> Finding:
+    """The sandbox's agent is compiled here on first use (harness/ipclab_harness/agent.cpp),
+    with nlohmann-json's header."""
+    if not compiler_ok:
+        return Finding("agent", False, detail_key="doctor.agent_needs_compiler")
+    from ipclab_harness.agentbin import AgentBuildError, agent_binary
+    try:
+        return Finding("agent", True, detail=str(agent_binary()))
+    except (AgentBuildError, OSError) as e:
+        return Finding("agent", False, detail=str(e), packages=["json"])
+
+
 def all_findings() -> list[Finding]:
     cm = cmake()
-    return [compiler(), cm, ninja(), gtest(cm.ok), python_modules(), ipc_tools(),
-            *user_namespaces(), *sandbox()]
+    cc = compiler()
+    return [cc, cm, ninja(), gtest(cm.ok), python_modules(), ipc_tools(),
+            *user_namespaces(), *sandbox(), agent(cc.ok)]
 
 
 def install_command(findings: list[Finding], manager: str) -> str | None:
