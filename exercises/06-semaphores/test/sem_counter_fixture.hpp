@@ -23,11 +23,9 @@
 
 namespace semtest {
 
-union Semun {  // the test's own, as semctl(2) asks every caller to define it
-    int val;
-    semid_ds* buf;
-    unsigned short* array;
-};
+using ipclab::testing::Semun;
+using ipclab::testing::spawn;
+using ipclab::testing::wait_until;
 
 // semctl GETVAL / GETNCNT (processes blocked waiting in a P), or -1 when the set is gone.
 inline int value_of(int semid) { return semctl(semid, 0, GETVAL); }
@@ -80,35 +78,6 @@ inline void write_counter(int shmid, std::uint64_t v) {
     }
     std::memcpy(p, &v, sizeof v);
     shmdt(p);
-}
-
-// Polls `done` every millisecond until it is true or `seconds` pass; returns the last answer.
-inline bool wait_until(const std::function<bool()>& done, double seconds = 5.0) {
-    timespec start{};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        if (done()) return true;
-        timespec now{};
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds) return false;
-        timespec ms{0, 1000000};
-        nanosleep(&ms, nullptr);
-    }
-}
-
-// Runs `body` in a child process; its exit status is body's return value (99 when it throws).
-// The child never returns into GoogleTest.
-inline pid_t spawn(const std::function<int()>& body) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int status = 99;
-        try {
-            status = body();
-        } catch (...) {
-        }
-        _exit(status);
-    }
-    return pid;
 }
 
 // The child's exit status (or 128+signal), or -1 when it did not end within `seconds` (then it

@@ -22,11 +22,9 @@
 
 namespace pctest {
 
-union Semun {
-    int val;
-    semid_ds* buf;
-    unsigned short* array;
-};
+using ipclab::testing::Semun;
+using ipclab::testing::spawn;
+using ipclab::testing::wait_until;
 
 // {empty, full, mutex} as the kernel has them (GETALL), or {} when the set is gone.
 inline std::vector<int> values_of(int semid) {
@@ -68,34 +66,6 @@ inline std::vector<std::int32_t> ints_of(int shmid, std::size_t count) {
     std::memcpy(out.data(), p, count * sizeof(std::int32_t));
     shmdt(p);
     return out;
-}
-
-inline bool wait_until(const std::function<bool()>& done, double seconds = 5.0) {
-    timespec start{};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        if (done()) return true;
-        timespec now{};
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds) return false;
-        timespec ms{0, 1000000};
-        nanosleep(&ms, nullptr);
-    }
-}
-
-// Runs `body` in a child; its exit status is body's result (99 when it throws). Never returns
-// into GoogleTest.
-inline pid_t spawn(const std::function<int()>& body) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int status = 99;
-        try {
-            status = body();
-        } catch (...) {
-        }
-        _exit(status);
-    }
-    return pid;
 }
 
 // A child under watch: reaped() polls it without blocking.

@@ -8,20 +8,59 @@
 
 #include <gtest/gtest.h>
 #include <sys/ipc.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "ipclab/error.hpp"
 
 namespace ipclab::testing {
+
+// semctl's fourth argument: the caller defines it, as semctl(2) asks (the tests' own).
+union Semun {
+    int val;
+    semid_ds* buf;
+    unsigned short* array;
+};
+
+// Polls `done` every millisecond until it is true or `seconds` pass; returns the last answer.
+inline bool wait_until(const std::function<bool()>& done, double seconds = 5.0) {
+    timespec start{};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (done()) return true;
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds) return false;
+        timespec ms{0, 1000000};
+        nanosleep(&ms, nullptr);
+    }
+}
+
+// Runs `body` in a child process; its exit status is body's return value (99 when it throws).
+// The child never returns into GoogleTest.
+inline pid_t spawn(const std::function<int()>& body) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int status = 99;
+        try {
+            status = body();
+        } catch (...) {
+        }
+        _exit(status);
+    }
+    return pid;
+}
 
 // The key ftok() gives, computed from stat() as the kernel's C library does, so tests do not
 // trust the student's ftok to check the student's ftok.
