@@ -69,7 +69,7 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
 
         def checks(group: list[stage.Staged]) -> None:
             try:
-                found = run.run_process_checks_of(
+                found = run.run_process_checks(
                     [(st.exercise, built[st.exercise.id].dir) for st in group], lang,
                     include_hidden=not visible_only)
                 for ex_id, results in found.items():

@@ -159,12 +159,7 @@ def _suite_result(suite: str, p: Process, report: Path, visibility: str,
                      msg="_unit_failed", params={"details": text})
 
 
-def run_process_checks(ex: Exercise, built_dir: Path, lang: str,
-                       include_hidden: bool = True) -> list[RawResult]:
-    return run_process_checks_of([(ex, built_dir)], lang, include_hidden)[ex.id]
-
-
-def run_process_checks_of(built: list[tuple[Exercise, Path]], lang: str,
+def run_process_checks(built: list[tuple[Exercise, Path]], lang: str,
                           include_hidden: bool = True) -> dict[str, list[RawResult]]:
     """The process checks of several built exercises in one pytest run: starting pytest
     costs a third of a second, paid once for them all. Each check still gets its own

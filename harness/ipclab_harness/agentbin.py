@@ -6,6 +6,7 @@ rather than shipped as a binary; the cache key is the source's hash, so an edit 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import subprocess
@@ -25,14 +26,11 @@ def cache_dir() -> Path:
     return cache_base() / "agent"
 
 
-_built: dict[str, Path] = {}
-
-
+@functools.lru_cache(maxsize=1)
 def agent_binary() -> Path:
-    """The path of the compiled agent, building it (once, under a lock) if needed."""
+    """The path of the compiled agent, building it (once, under a lock) if needed. Asked for
+    by every sandbox: the source is hashed once per process."""
     digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
-    if digest in _built:
-        return _built[digest]
     d = cache_dir()
     d.mkdir(parents=True, exist_ok=True)
     d.chmod(0o755)
@@ -42,7 +40,6 @@ def agent_binary() -> Path:
             fcntl.flock(lock, fcntl.LOCK_EX)  # parallel graders build it once
             if not target.exists():
                 _compile(target)
-    _built[digest] = target
     return target
 
 
