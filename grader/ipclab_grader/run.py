@@ -16,12 +16,12 @@ from pathlib import Path
 from ipclab_harness import limits as bounds
 from ipclab_harness.session import Process, Session, SessionError
 
-from . import paths
+from . import paths, unit_messages
 from .manifest import Exercise
 
 OUTPUT_GRACE = 0.5       # seconds for a finished test program's pipes to close
 CHECKS_TIMEOUT = 60      # per check (pytest-timeout), a backstop behind each wait's deadline
-FAILURE_CHARS = 1500
+TAIL_CHARS = 4000        # of a crashed test program's output; cut to size once rendered
 
 
 @dataclass
@@ -134,14 +134,14 @@ def _run_suite(session: Session, exe: str, suite: str, visibility: str, limits: 
 
 def _suite_result(suite: str, p: Process, report: Path, visibility: str,
                   seconds: float) -> RawResult:
-    failures, names = [], []
+    failures, names = [], []     # failures: [test, GoogleTest's text with its messages]
     try:
         data = json.loads(report.read_text(errors="replace"))
         for s in data.get("testsuites", []):
             for t in s.get("testsuite", []):
                 names.append(t["name"])
                 for f in t.get("failures", []):
-                    failures.append(f"{t['name']}: {f.get('failure', '')}")
+                    failures.append([t["name"], f.get("failure", "")[:unit_messages.TEST_CHARS]])
     except (OSError, ValueError, KeyError, TypeError):
         data = None
     if p.status == 0 and data is not None and not failures and names:
@@ -149,14 +149,12 @@ def _suite_result(suite: str, p: Process, report: Path, visibility: str,
     if data is None or p.status not in (0, 1):
         from ipclab_harness.lab import Lab
         how = Lab.describe_status(p.status)
-        tail = (p.stdout[-FAILURE_CHARS:] or p.stderr[-FAILURE_CHARS:]).strip()
+        tail = (p.stdout[-TAIL_CHARS:] or p.stderr[-TAIL_CHARS:]).strip()
         return RawResult(f"unit.{suite}", "failed", "", visibility, seconds=seconds,
                          msg="_unit_crashed", params={"how": how, "details": tail})
-    text = "\n".join(failures)
-    if len(text) > FAILURE_CHARS:
-        text = text[:FAILURE_CHARS] + " …"
+    # Rendered later, in the student's language (unit_messages.py).
     return RawResult(f"unit.{suite}", "failed", "", visibility, seconds=seconds,
-                     msg="_unit_failed", params={"details": text})
+                     msg="_unit_failed", params={"failures": failures[:50]})
 
 
 def run_process_checks(built: list[tuple[Exercise, Path]], lang: str,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ipclab_harness.check import Catalog, CheckFailed
 
-from . import paths
+from . import paths, unit_messages
 from .manifest import Exercise
 from .run import RawResult
 
@@ -88,7 +88,7 @@ def grade_exercise(ex: Exercise, lang: str, raw: list[RawResult], *, status: str
             continue
         feedback = r.feedback
         if r.msg:
-            feedback = cat.render(CheckFailed(r.msg, **r.params))
+            feedback = cat.render(CheckFailed(r.msg, **_unit_params(r, cat)))
         g.checks.append(GradedCheck(name, r.title or cat.title(name),
                                     points if r.status == "passed" else 0, points, r.status,
                                     feedback if r.status != "passed" else "", r.visibility))
@@ -97,6 +97,16 @@ def grade_exercise(ex: Exercise, lang: str, raw: list[RawResult], *, status: str
         g.checks.append(GradedCheck(r.id, r.title or cat.title(r.id), 0, 0, r.status,
                                     r.feedback, r.visibility))
     return g
+
+
+def _unit_params(r: RawResult, cat: Catalog) -> dict:
+    """A unit test's details carry message ids: rendered here, in the catalog's language."""
+    if "failures" in r.params:
+        return {**r.params, "details": unit_messages.details(r.params["failures"], cat,
+                                                             r.visibility == "hidden")}
+    if "details" in r.params:
+        return {**r.params, "details": unit_messages.localize_tail(r.params["details"], cat)}
+    return r.params
 
 
 def _is_hidden(ex: Exercise, name: str) -> bool:

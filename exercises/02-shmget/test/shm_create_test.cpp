@@ -13,6 +13,9 @@
 #include "shm_create.hpp"
 #include "test/shm_create_fixture.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
+using ipclab::testing::octal;
 using ipclab::testing::segment_of;
 using ipclab::testing::stat_segment;
 
@@ -23,9 +26,7 @@ TEST_F(ShmCreate, CreatesTheSegmentUnderTheKey) {
     key_t k = key(1);
     int id = create_ok(k, 4096);
     ASSERT_NE(id, -1);
-    EXPECT_EQ(segment_of(k), id)
-        << "no segment under the key has the returned shmid: pass `key` to shmget "
-           "(not IPC_PRIVATE) and return what shmget returns";
+    EXPECT_EQ(segment_of(k), id) << msg("not_under_the_key").with("shmid", id);
 }
 
 // shm_segsz is exactly the requested size, page-aligned or not.
@@ -37,10 +38,7 @@ TEST_F(ShmCreate, SizeIsExactlyTheRequestedSize) {
         ASSERT_NE(id, -1);
         shmid_ds ds{};
         ASSERT_TRUE(stat_segment(id, ds));
-        EXPECT_EQ(ds.shm_segsz, size)
-            << "asked for " << size << " bytes, the segment measures " << ds.shm_segsz
-            << ": pass size to shmget unchanged (a wrong size: not 0, not rounded, not "
-               "multiplied by sizeof)";
+        EXPECT_EQ(ds.shm_segsz, size) << msg("wrong_size").with("want", size).with("got", ds.shm_segsz);
     }
 }
 
@@ -51,9 +49,7 @@ TEST_F(ShmCreate, ModeIs0600) {
     shmid_ds ds{};
     ASSERT_TRUE(stat_segment(id, ds));
     unsigned mode = ds.shm_perm.mode & 0777;
-    EXPECT_EQ(mode, 0600u) << "the segment was created with mode 0" << std::oct << mode
-                           << "; create it with 0600 (IPC_CREAT | IPC_EXCL | 0600), not 0666 "
-                              "or the slide's 0777, which let every user read and write it";
+    EXPECT_EQ(mode, 0600u) << msg("wrong_mode").with("mode", octal(mode));
 }
 
 // Creating attaches nothing: nattch is 0 and no process has ever attached.
@@ -62,13 +58,9 @@ TEST_F(ShmCreate, NoProcessIsAttached) {
     ASSERT_NE(id, -1);
     shmid_ds ds{};
     ASSERT_TRUE(stat_segment(id, ds));
-    EXPECT_EQ(ds.shm_nattch, 0u)
-        << "after create_segment the segment has nattch " << ds.shm_nattch
-        << ": create_segment attached it (shmat) and did not detach; it must only create";
-    EXPECT_EQ(ds.shm_atime, 0) << "shm_atime is set: create_segment attached to the segment "
-                                  "(shmat); it must only create it";
-    EXPECT_EQ(ds.shm_lpid, 0) << "shm_lpid is " << ds.shm_lpid
-                              << ": create_segment attached or detached; it must only create";
+    EXPECT_EQ(ds.shm_nattch, 0u) << msg("left_attached").with("nattch", ds.shm_nattch);
+    EXPECT_EQ(ds.shm_atime, 0) << msg("attached_atime");
+    EXPECT_EQ(ds.shm_lpid, 0) << msg("attached_lpid").with("lpid", ds.shm_lpid);
 }
 
 class ShmCreateErrors : public ShmCreateBase {};
@@ -82,37 +74,30 @@ TEST_F(ShmCreateErrors, KeyInUseIsEEXISTAndLeavesTheSegmentUntouched) {
     try {
         id = create_segment(k, 64);
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmget") << "the error must name the failing call, shmget";
-        EXPECT_EQ(e.error(), EEXIST) << "a key in use must give File exists (EEXIST), got "
-                                     << std::strerror(e.error())
-                                     << ": use IPC_CREAT | IPC_EXCL";
+        EXPECT_EQ(e.call(), "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST) << msg("key_in_use_not_eexist").with("got", errno_name(e.error()));
     }
     if (id == existing) {
-        ADD_FAILURE() << "create_segment returned the existing segment (shmid " << id
-                      << ") instead of failing with EEXIST: IPC_EXCL is missing, so a key "
-                         "in use is silently reused";
+        ADD_FAILURE() << msg("reused_existing").with("shmid", id);
     } else if (id == -1) {
-        ADD_FAILURE() << "create_segment returned -1 instead of throwing "
-                         "ipclab::SysError(\"shmget\"): check shmget's result for -1";
+        ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing").with("size", 64).with("error", "EEXIST");
     } else if (id != -2) {
         track(id);
-        ADD_FAILURE() << "create_segment returned shmid " << id << " for a key in use; it must "
-                         "throw ipclab::SysError(\"shmget\") with EEXIST";
+        ADD_FAILURE() << msg("succeeded_instead_of_failing").with("size", 64).with("shmid", id).with("error", "EEXIST");
     }
     shmid_ds ds{};
-    ASSERT_TRUE(stat_segment(existing, ds)) << "the existing segment is gone: leave it alone";
-    EXPECT_EQ(ds.shm_segsz, 64u) << "the existing segment changed size";
+    ASSERT_TRUE(stat_segment(existing, ds)) << msg("existing_removed").with("shmid", existing);
+    EXPECT_EQ(ds.shm_segsz, 64u) << msg("existing_resized").with("want", 64).with("got", ds.shm_segsz);
     void* p = shmat(existing, nullptr, SHM_RDONLY);
     ASSERT_NE(p, reinterpret_cast<void*>(-1));
     std::vector<std::int32_t> got(3);
     std::memcpy(got.data(), p, 3 * sizeof(std::int32_t));
     shmdt(p);
-    EXPECT_EQ(got, (std::vector<std::int32_t>{7, 8, 9}))
-        << "the existing segment's content changed: a failed create must not touch it";
+    EXPECT_EQ(got, (std::vector<std::int32_t>{7, 8, 9})) << msg("existing_changed");
 }
 
 // Size 0 is refused by the kernel, and that failure is thrown, never returned as -1.
 TEST_F(ShmCreateErrors, SizeZeroThrowsEINVAL) {
-    expect_shmget_error(key(5), 0, EINVAL, "a segment of 0 bytes cannot be created");
-    EXPECT_EQ(segment_of(key(5)), -1) << "a segment was created although the size was 0";
+    expect_shmget_error(key(5), 0, EINVAL);
+    EXPECT_EQ(segment_of(key(5)), -1) << msg("created_with_size_zero");
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "ipclab/error.hpp"
+#include "ipclab/unit_message.hpp"
 
 namespace ipclab::testing {
 
@@ -86,7 +87,8 @@ protected:
     void SetUp() override {
         char path[] = "/tmp/ipclab-test-XXXXXX";
         int fd = mkstemp(path);
-        ASSERT_NE(fd, -1) << "mkstemp: " << std::strerror(errno);
+        int err = errno;
+        ASSERT_NE(fd, -1) << msg("setup_failed").with("call", "mkstemp").with("error", errno_name(err));
         close(fd);
         path_ = path;
     }
@@ -112,14 +114,14 @@ protected:
     int make_segment(key_t k, std::size_t size, int mode, const std::vector<std::int32_t>& ints = {}) {
         int id = shmget(k, size, IPC_CREAT | IPC_EXCL | 0600);
         if (id == -1) {
-            ADD_FAILURE() << "test set-up: shmget: " << std::strerror(errno);
+            setup_failed("shmget");
             return -1;
         }
         shmids_.push_back(id);
         if (!ints.empty()) {
             void* p = shmat(id, nullptr, 0);
             if (p == reinterpret_cast<void*>(-1)) {
-                ADD_FAILURE() << "test set-up: shmat: " << std::strerror(errno);
+                setup_failed("shmat");
                 return id;
             }
             std::memcpy(p, ints.data(), ints.size() * sizeof(std::int32_t));
@@ -130,10 +132,16 @@ protected:
             shmctl(id, IPC_STAT, &ds);
             ds.shm_perm.mode = static_cast<unsigned short>(mode & 0777);
             if (shmctl(id, IPC_SET, &ds) == -1) {
-                ADD_FAILURE() << "test set-up: shmctl(IPC_SET): " << std::strerror(errno);
+                setup_failed("shmctl(IPC_SET)");
             }
         }
         return id;
+    }
+
+    // A set-up call of the test's own failed: the machine, not the student's code.
+    static void setup_failed(const char* call) {
+        int err = errno;
+        ADD_FAILURE() << msg("setup_failed").with("call", call).with("error", errno_name(err));
     }
 
     // Registers a segment the code under test made, so TearDown removes it.
@@ -156,17 +164,22 @@ private:
 
 // Expects `statement` to throw ipclab::SysError naming `call` with errno `err`, and says what
 // happened instead in words a student can act on.
-#define EXPECT_SYSERROR(statement, call_name, err)                                                 \
-    do {                                                                                      \
-        try {                                                                                 \
-            statement;                                                                        \
-            ADD_FAILURE() << "expected " #statement " to fail: " << (call_name) << " with "        \
-                          << std::strerror(err) << " (errno " << (err)                        \
-                          << "), but it returned normally. Check the call's result and "      \
-                             "throw ipclab::SysError(\"" << (call_name) << "\") when it fails.";    \
-        } catch (const ipclab::SysError& e) {                                                 \
-            EXPECT_EQ(e.call(), std::string(call_name)) << "the error should name the failing call"; \
-            EXPECT_EQ(e.error(), (err)) << "expected " << std::strerror(err) << ", got "      \
-                                        << std::strerror(e.error());                           \
-        }                                                                                     \
+#define EXPECT_SYSERROR(statement, call_name, err)                                          \
+    do {                                                                                   \
+        using ipclab::testing::errno_name;                                                 \
+        using ipclab::testing::msg;                                                        \
+        try {                                                                              \
+            statement;                                                                     \
+            ADD_FAILURE() << msg("syserror_not_thrown")                                    \
+                                 .with("statement", #statement)                            \
+                                 .with("call", call_name)                                  \
+                                 .with("error", errno_name(err));                          \
+        } catch (const ipclab::SysError& e) {                                              \
+            EXPECT_EQ(e.call(), std::string(call_name))                                    \
+                << msg("syserror_wrong_call").with("call", call_name).with("got", e.call()); \
+            EXPECT_EQ(e.error(), (err)) << msg("syserror_wrong_errno")                      \
+                                               .with("call", call_name)                    \
+                                               .with("error", errno_name(err))             \
+                                               .with("got", errno_name(e.error()));        \
+        }                                                                                  \
     } while (0)

@@ -1,0 +1,87 @@
+"""A failed unit test's details in the student's language.
+
+The C++ tests print `@@ipclab-msg {"id": ..., "args": {...}}@@` after a failed assertion
+(lab/include/ipclab/unit_message.hpp); the text of each id is in the [unit] table of the
+message files, found by the same Catalog as the process checks' feedback. GoogleTest's own
+lines ("Expected equality of these values: ...") are English and name variables of the test,
+so a failure that carries a message shows only the message."""
+from __future__ import annotations
+
+import json
+import re
+
+from ipclab_harness.check import Catalog
+
+MARK = "@@ipclab-msg "
+END = "@@"
+FAILURE_CHARS = 1500           # of all of a group's details, once rendered
+TEST_CHARS = 4000              # of one test's raw failure text, kept until it is rendered
+_LOCATION = re.compile(r"\A(?P<path>/\S+?):(?P<line>\d+)\n")
+_decoder = json.JSONDecoder()
+
+
+def _scan(text: str):
+    """The text as ("text", str) and ("msg", dict) pieces, in order. A marker that does not
+    parse (cut by an output limit, or forged) stays in the text as it is."""
+    pos = 0
+    while True:
+        start = text.find(MARK, pos)
+        if start == -1:
+            yield "text", text[pos:]
+            return
+        try:
+            obj, end = _decoder.raw_decode(text, start + len(MARK))
+            if not text.startswith(END, end) or not isinstance(obj, dict) \
+                    or not isinstance(obj.get("id"), str) or not isinstance(obj.get("args", {}), dict):
+                raise ValueError("not a message")
+        except ValueError:
+            yield "text", text[pos:start + len(MARK)]
+            pos = start + len(MARK)
+            continue
+        yield "text", text[pos:start]
+        yield "msg", obj
+        pos = end + len(END)
+
+
+def split(text: str) -> tuple[str, list[dict]]:
+    """The text without its messages, and the messages in order."""
+    pieces = list(_scan(text))
+    return ("".join(v for k, v in pieces if k == "text"), [v for k, v in pieces if k == "msg"])
+
+
+def render(message: dict, cat: Catalog) -> str:
+    args = {str(k): str(v) for k, v in message.get("args", {}).items()}
+    text = cat.text("unit", message["id"], **args)
+    if text is None:  # a message the files lack: its id and values, rather than nothing
+        return message["id"] + "".join(f" {k}={v}" for k, v in args.items())
+    return text
+
+
+def localize(text: str, cat: Catalog) -> str:
+    """Every message inside `text` replaced by its rendering (a crashed test program's output)."""
+    return "".join(v if k == "text" else render(v, cat) for k, v in _scan(text))
+
+
+def localize_tail(text: str, cat: Catalog) -> str:
+    """The end of a crashed test program's output, its messages rendered."""
+    text = localize(text, cat)
+    return text if len(text) <= FAILURE_CHARS else "… " + text[-FAILURE_CHARS:]
+
+
+def failure(test: str, text: str, cat: Catalog, hidden: bool) -> str:
+    plain, found = split(text)
+    if found:
+        return f"{test}: " + "\n".join(render(m, cat) for m in found)
+    # No message: GoogleTest's own words. Where the test is, only when the student has it.
+    m = _LOCATION.match(plain)
+    if m:
+        where = "" if hidden else f"{m.group('path').rsplit('/', 1)[-1]}:{m.group('line')}\n"
+        plain = where + plain[m.end():]
+    return f"{test}: {plain.strip()}"
+
+
+def details(failures: list, cat: Catalog, hidden: bool) -> str:
+    text = "\n".join(failure(test, raw, cat, hidden) for test, raw in failures)
+    if len(text) > FAILURE_CHARS:
+        text = text[:FAILURE_CHARS] + " …"
+    return text
