@@ -31,7 +31,7 @@ BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cm
 WALL_MARGIN = 60           # wall-clock seconds a build may take beyond its CPU limit
 # Part of every cache key: change it when how a build is made changes, and cached results
 # (failures included) made the old way are not reused.
-RECIPE = "ipclab-build/3"
+RECIPE = "ipclab-build/4"
 ERROR_LINES = 15           # compiler lines shown to the student
 DEFAULT_BUILD_LIMITS = bounds.resolve({})
 
@@ -127,8 +127,10 @@ def _sandboxed(cmd: list[str], stage_dir: Path, build_dir: Path, hidden: bool) -
     ccache = _ccache_dir()
     if ccache:
         rw.append((str(ccache), str(ccache)))
+        # pch_defines, time_macros: what ccache needs to cache the precompiled header and
+        # the files compiled with it.
         env.update(CCACHE_DIR=str(ccache), CCACHE_NOHASHDIR="1", CCACHE_BASEDIR=str(build_dir.parent),
-                   CCACHE_UMASK="022")
+                   CCACHE_UMASK="022", CCACHE_SLOPPINESS="pch_defines,time_macros")
     uid = os.getuid() or sandbox.STUDENT_UID
     gid = os.getgid() or sandbox.STUDENT_GID
     if os.geteuid() == 0:
@@ -275,7 +277,7 @@ def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
     step = ["cmake", "--build", str(build_dir), "--target", *[f"{ex.id}-hidden" for ex in hidden],
             "--", "-k", "0"]
     plan = _run(step + ["-n", "-v"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
-    if str(stage_dir) in plan.stdout:
+    if re.search(rf"\s-c\s+{re.escape(str(stage_dir))}/", plan.stdout):
         # The hidden step would compile a student file with the hidden tests in sight.
         for ex in hidden:
             out[ex.id] = (False, "internal: the hidden tests' build wanted to recompile the "
