@@ -181,8 +181,18 @@ def test_an_unknown_id_shows_itself(cat_es):
     assert unit_messages.localize(_marker("no_such_text", got="7"), cat_es) == "no_such_text got=7"
 
 
-# One group's details are bounded once rendered, however many tests failed.
+# One group's details are bounded once rendered, and cut between failures, not inside one.
 def test_details_are_bounded(cat_es):
     failures = [[f"T{i}", _marker("setup_failed", call="shmget", error="ENOSPC")] for i in range(50)]
     text = unit_messages.details(failures, cat_es, hidden=False)
-    assert len(text) <= unit_messages.FAILURE_CHARS + 2 and text.endswith("…")
+    assert len(text) <= unit_messages.FAILURE_CHARS + 20
+    assert text.splitlines()[-1].startswith("… (+") and text.splitlines()[-2].endswith("avisa a tu profesor.")
+
+
+# A bare assertion in a test whose other failure explains itself is an echo: left out.
+def test_bare_echoes_of_an_explained_failure_are_left_out(cat_es):
+    failures = [["A", "/x/t.cpp:3\n" + _marker("setup_failed", call="shmget", error="ENOSPC")],
+                ["A", "/x/t.cpp:4\nExpected: (id) != (-1), actual: -1 vs -1"],
+                ["B", "/x/t.cpp:9\nValue of: ok\n  Actual: false"]]
+    text = unit_messages.details(failures, cat_es, hidden=False)
+    assert "Expected: (id)" not in text and "A: La preparación" in text and "B: t.cpp:9" in text

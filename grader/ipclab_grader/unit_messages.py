@@ -81,7 +81,17 @@ def failure(test: str, text: str, cat: Catalog, hidden: bool) -> str:
 
 
 def details(failures: list, cat: Catalog, hidden: bool) -> str:
-    text = "\n".join(failure(test, raw, cat, hidden) for test, raw in failures)
-    if len(text) > FAILURE_CHARS:
-        text = text[:FAILURE_CHARS] + " …"
-    return text
+    """One line (or a few) per failed assertion, whole ones only, up to FAILURE_CHARS. In a
+    test where some failure carries a message, its bare assertions (ASSERT_NE(id, -1) after a
+    fixture already said why) only echo it in GoogleTest's English: they are left out."""
+    explained = {test for test, raw in failures if MARK in raw and split(raw)[1]}
+    shown = [(test, raw) for test, raw in failures if test not in explained or split(raw)[1]]
+    lines, used = [], 0
+    for i, (test, raw) in enumerate(shown):
+        line = failure(test, raw, cat, hidden)
+        if lines and used + len(line) > FAILURE_CHARS:
+            lines.append(f"… (+{len(shown) - i})")
+            break
+        lines.append(line[:FAILURE_CHARS] + (" …" if len(line) > FAILURE_CHARS else ""))
+        used += len(line) + 1
+    return "\n".join(lines)
