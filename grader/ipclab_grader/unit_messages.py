@@ -16,7 +16,14 @@ MARK = "@@ipclab-msg "
 END = "@@"
 FAILURE_CHARS = 1500           # of all of a group's details, once rendered
 TEST_CHARS = 4000              # of one test's raw failure text, kept until it is rendered
-_LOCATION = re.compile(r"\A(?P<path>/\S+?):(?P<line>\d+)\n")
+_LOCATION = re.compile(r"\A(?:(?P<path>/\S+?):(?P<line>\d+)|unknown file)\n")
+# GoogleTest's own sentences a student meets without any assertion: [unit] ids of the
+# harness's message files, with the fields they fill.
+GTEST_SENTENCES = [
+    (re.compile(r'C\+\+ exception with description "(?P<what>.*)" thrown in [^\n]*\.\Z', re.S),
+     "uncaught_exception"),
+    (re.compile(r"Unknown C\+\+ exception thrown in [^\n]*\.\Z"), "uncaught_unknown"),
+]
 _decoder = json.JSONDecoder()
 
 
@@ -74,10 +81,16 @@ def failure(test: str, text: str, cat: Catalog, hidden: bool) -> str:
         return f"{test}: " + "\n".join(render(m, cat) for m in found)
     # No message: GoogleTest's own words. Where the test is, only when the student has it.
     m = _LOCATION.match(plain)
+    where = ""
     if m:
-        where = "" if hidden else f"{m.group('path').rsplit('/', 1)[-1]}:{m.group('line')}\n"
-        plain = where + plain[m.end():]
-    return f"{test}: {plain.strip()}"
+        if m.group("path") and not hidden:
+            where = f"{m.group('path').rsplit('/', 1)[-1]}:{m.group('line')}\n"
+        plain = plain[m.end():]
+    for pattern, msg_id in GTEST_SENTENCES:
+        known = pattern.match(plain.strip())
+        if known:
+            return f"{test}: " + render({"id": msg_id, "args": known.groupdict()}, cat)
+    return f"{test}: {where}{plain.strip()}"
 
 
 def details(failures: list, cat: Catalog, hidden: bool) -> str:

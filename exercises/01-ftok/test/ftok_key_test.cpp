@@ -3,28 +3,44 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <string>
 
 #include "ftok_key.hpp"
 #include "ipclab/testing.hpp"
 
 using ipclab::testing::expected_key;
+using ipclab::testing::msg;
+
+namespace {
+
+// A key as ftok_key prints it: 0x%08x.
+std::string hex(key_t k) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(k));
+    return buf;
+}
+
+}  // namespace
 
 class FtokKey : public ipclab::testing::IpcTest {};
 
 // The key is the one ftok(3) defines: inode, device and the low 8 bits of the number.
 TEST_F(FtokKey, MatchesTheKernelFormula) {
-    EXPECT_EQ(make_key(path(), 33), expected_key(path(), 33))
-        << "make_key must return what ftok(path, proj_id) returns";
+    key_t got = make_key(path(), 33), want = expected_key(path(), 33);
+    EXPECT_EQ(got, want) << msg("wrong_key").with("proj", 33).with("got", hex(got)).with("want", hex(want));
 }
 
 // Two calls with the same file and number agree: that is how two programs meet.
 TEST_F(FtokKey, SameFileAndNumberGiveTheSameKey) {
-    EXPECT_EQ(make_key(path(), 7), make_key(path(), 7));
+    key_t first = make_key(path(), 7), second = make_key(path(), 7);
+    EXPECT_EQ(first, second) << msg("same_input_other_key").with("first", hex(first)).with("second", hex(second));
 }
 
 // Another number gives another key (the number is the top byte of the key).
 TEST_F(FtokKey, AnotherNumberGivesAnotherKey) {
-    EXPECT_NE(make_key(path(), 1), make_key(path(), 2));
+    key_t one = make_key(path(), 1), two = make_key(path(), 2);
+    EXPECT_NE(one, two) << msg("same_key_for_numbers").with("key", hex(one));
 }
 
 // A symbolic link gives its target's key: ftok follows links (it uses stat, not lstat).
@@ -33,7 +49,8 @@ TEST_F(FtokKey, SymlinkGivesItsTargetsKey) {
     ASSERT_EQ(symlink(path().c_str(), link.c_str()), 0);
     key_t through_link = make_key(link, 5);
     unlink(link.c_str());
-    EXPECT_EQ(through_link, make_key(path(), 5));
+    key_t target = make_key(path(), 5);
+    EXPECT_EQ(through_link, target) << msg("symlink_key").with("target", hex(target)).with("link", hex(through_link));
 }
 
 class FtokKeyErrors : public ipclab::testing::IpcTest {};

@@ -6,12 +6,16 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "ipclab/testing.hpp"
 #include "shm_rw.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
+using ipclab::testing::octal;
 using ipclab::testing::segment_of;
 using ipclab::testing::stat_segment;
 
@@ -22,7 +26,8 @@ std::vector<std::int32_t> ints_of(int shmid, std::size_t count) {
     std::vector<std::int32_t> out(count);
     void* p = shmat(shmid, nullptr, SHM_RDONLY);
     if (p == reinterpret_cast<void*>(-1)) {
-        ADD_FAILURE() << "test: shmat: " << std::strerror(errno);
+        int err = errno;
+        ADD_FAILURE() << msg("segment_unreadable").with("shmid", shmid).with("error", errno_name(err));
         return {};
     }
     std::memcpy(out.data(), p, count * sizeof(std::int32_t));
@@ -32,8 +37,19 @@ std::vector<std::int32_t> ints_of(int shmid, std::size_t count) {
 
 shmid_ds stat_of(int shmid) {
     shmid_ds ds{};
-    EXPECT_TRUE(stat_segment(shmid, ds)) << "test: shmctl(IPC_STAT): " << std::strerror(errno);
+    bool ok = stat_segment(shmid, ds);
+    int err = errno;
+    EXPECT_TRUE(ok) << msg("segment_gone").with("shmid", shmid).with("error", errno_name(err));
     return ds;
+}
+
+// Values as the feedback shows them: [3, 1, 2, 3].
+std::string list(const std::vector<std::int32_t>& values) {
+    std::ostringstream out;
+    out << '[';
+    for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+    out << ']';
+    return out.str();
 }
 
 }  // namespace
@@ -45,15 +61,13 @@ TEST_F(ShmWrite, CreatesSegmentWithCountThenValues) {
     key_t k = key();
     write_values(k, {1, 2, 3});
     int id = segment_of(k);
-    ASSERT_NE(id, -1) << "write_values left no segment: create it with shmget(key, (n+1)*sizeof(int32_t), "
-                         "IPC_CREAT | 0600) and do not remove it";
+    ASSERT_NE(id, -1) << msg("no_segment_after_write");
     track(id);
-    EXPECT_EQ(stat_of(id).shm_segsz, 16u)
-        << "wrong segment size: 3 values need (n+1)*sizeof(std::int32_t) = 16 bytes (the count "
-           "takes the first slot), not the lecture's 1024 nor n*sizeof(int)";
-    EXPECT_EQ(ints_of(id, 4), (std::vector<std::int32_t>{3, 1, 2, 3}))
-        << "the segment must hold arreglo[0] = n (the count) and then the values in arreglo[1..n]; "
-           "did you forget to write the count, or write the values from arreglo[0]?";
+    std::size_t size = stat_of(id).shm_segsz;
+    EXPECT_EQ(size, 16u) << msg("wrong_size").with("n", 3).with("want", 16).with("got", size);
+    const std::vector<std::int32_t> want{3, 1, 2, 3};
+    std::vector<std::int32_t> got = ints_of(id, 4);
+    EXPECT_EQ(got, want) << msg("wrong_layout").with("want", list(want)).with("got", list(got));
 }
 
 // Mode 0600: only the owner reads and writes (the lecture's 0777 lets anybody write).
@@ -61,11 +75,10 @@ TEST_F(ShmWrite, CreatesWithMode0600) {
     key_t k = key();
     write_values(k, {7});
     int id = segment_of(k);
-    ASSERT_NE(id, -1) << "write_values left no segment";
+    ASSERT_NE(id, -1) << msg("no_segment_after_write");
     track(id);
     unsigned mode = stat_of(id).shm_perm.mode & 0777;
-    EXPECT_EQ(mode, 0600u) << "the segment was created with mode 0" << std::oct << mode
-                           << "; create it with 0600 (IPC_CREAT | 0600), never the lecture's 0777 or 0666";
+    EXPECT_EQ(mode, 0600u) << msg("wrong_mode").with("mode", octal(mode));
 }
 
 // After writing, nobody is attached: the writer detached with shmdt.
@@ -73,12 +86,11 @@ TEST_F(ShmWrite, DetachesAfterWriting) {
     key_t k = key();
     write_values(k, {4, 5});
     int id = segment_of(k);
-    ASSERT_NE(id, -1) << "write_values left no segment";
+    ASSERT_NE(id, -1) << msg("no_segment_after_write");
     track(id);
     shmid_ds ds = stat_of(id);
-    EXPECT_EQ(ds.shm_nattch, 0u) << "shm_nattch is " << ds.shm_nattch
-                                 << " after write_values: you forgot shmdt(p) after writing";
-    EXPECT_NE(ds.shm_dtime, 0) << "shm_dtime is 0: the segment was never detached with shmdt";
+    EXPECT_EQ(ds.shm_nattch, 0u) << msg("writer_left_attached").with("nattch", ds.shm_nattch);
+    EXPECT_NE(ds.shm_dtime, 0) << msg("writer_never_detached");
 }
 
 // An existing segment at least as large is reused: its start is overwritten.
@@ -86,9 +98,11 @@ TEST_F(ShmWrite, ReusesAnExistingLargerSegment) {
     key_t k = key();
     int id = make_segment(k, 64, 0600, {9, 9, 9, 9, 9});
     write_values(k, {5, 6});
-    EXPECT_EQ(stat_of(id).shm_segsz, 64u) << "the existing segment must be reused, not replaced";
-    EXPECT_EQ(ints_of(id, 3), (std::vector<std::int32_t>{2, 5, 6}))
-        << "write_values must write the count and the values into the existing segment";
+    std::size_t size = stat_of(id).shm_segsz;
+    EXPECT_EQ(size, 64u) << msg("existing_replaced").with("want", 64).with("got", size);
+    const std::vector<std::int32_t> want{2, 5, 6};
+    std::vector<std::int32_t> got = ints_of(id, 3);
+    EXPECT_EQ(got, want) << msg("existing_not_written").with("want", list(want)).with("got", list(got));
 }
 
 class ShmWriteErrors : public ipclab::testing::IpcTest {};
@@ -98,8 +112,9 @@ TEST_F(ShmWriteErrors, TooSmallExistingSegmentIsShmgetEinval) {
     key_t k = key();
     int id = make_segment(k, 8, 0600, {1, 42});
     EXPECT_SYSERROR(write_values(k, {1, 2, 3}), "shmget", EINVAL);
-    EXPECT_EQ(ints_of(id, 2), (std::vector<std::int32_t>{1, 42}))
-        << "a segment too small for the values must stay untouched";
+    const std::vector<std::int32_t> want{1, 42};
+    std::vector<std::int32_t> got = ints_of(id, 2);
+    EXPECT_EQ(got, want) << msg("small_segment_changed").with("want", list(want)).with("got", list(got));
 }
 
 class ShmRead : public ipclab::testing::IpcTest {};
@@ -109,9 +124,9 @@ TEST_F(ShmRead, ReadsTheValuesAfterTheCount) {
     key_t k = key();
     make_segment(k, 16, 0600, {3, 10, -4, 30});
     Reading r = read_values(k);
-    EXPECT_EQ(r.values, (std::vector<std::int32_t>{10, -4, 30}))
-        << "read_values must return arreglo[1..n], where n = arreglo[0]";
-    EXPECT_EQ(r.sum, 36) << "sum must be the sum of the values";
+    const std::vector<std::int32_t> want{10, -4, 30};
+    EXPECT_EQ(r.values, want) << msg("wrong_values").with("want", list(want)).with("got", list(r.values));
+    EXPECT_EQ(r.sum, 36) << msg("wrong_sum").with("values", list(r.values)).with("want", 36).with("got", r.sum);
 }
 
 // What write_values writes, read_values reads: they agree on the layout.
@@ -120,16 +135,18 @@ TEST_F(ShmRead, ReadsWhatTheWriterWrote) {
     write_values(k, {8, 0, -1});
     track(segment_of(k));
     Reading r = read_values(k);
-    EXPECT_EQ(r.values, (std::vector<std::int32_t>{8, 0, -1}));
-    EXPECT_EQ(r.sum, 7);
+    const std::vector<std::int32_t> want{8, 0, -1};
+    EXPECT_EQ(r.values, want) << msg("round_trip_differs").with("want", list(want)).with("got", list(r.values));
+    EXPECT_EQ(r.sum, 7) << msg("wrong_sum").with("values", list(r.values)).with("want", 7).with("got", r.sum);
 }
 
 // The sum is 64-bit: INT32_MAX + INT32_MAX does not overflow.
 TEST_F(ShmRead, SumsIn64Bits) {
     key_t k = key();
     make_segment(k, 12, 0600, {2, INT32_MAX, INT32_MAX});
-    EXPECT_EQ(read_values(k).sum, 4294967294LL)
-        << "the sum overflowed: add the values in a std::int64_t, not in an int";
+    std::int64_t sum = read_values(k).sum;
+    EXPECT_EQ(sum, 4294967294LL)
+        << msg("sum_overflow").with("values", "[2147483647, 2147483647]").with("want", 4294967294LL).with("got", sum);
 }
 
 // SHM_RDONLY needs only read permission: a 0400 segment can be read.
@@ -138,11 +155,10 @@ TEST_F(ShmRead, ReadsA0400SegmentWithShmRdonly) {
     make_segment(k, 12, 0400, {2, 5, 6});
     try {
         Reading r = read_values(k);
-        EXPECT_EQ(r.values, (std::vector<std::int32_t>{5, 6}));
+        const std::vector<std::int32_t> want{5, 6};
+        EXPECT_EQ(r.values, want) << msg("wrong_values").with("want", list(want)).with("got", list(r.values));
     } catch (const ipclab::SysError& e) {
-        ADD_FAILURE() << "read_values failed on a 0400 (read-only) segment with " << e.what()
-                      << ": attach it with shmat(id, nullptr, SHM_RDONLY); a read-write attach "
-                         "(flags 0) needs write permission";
+        ADD_FAILURE() << msg("no_shm_rdonly").with("what", e.what());
     }
 }
 
@@ -150,11 +166,11 @@ TEST_F(ShmRead, ReadsA0400SegmentWithShmRdonly) {
 TEST_F(ShmRead, DetachesAfterReading) {
     key_t k = key();
     int id = make_segment(k, 8, 0600);  // zero-filled: count 0; never attached, so lpid is 0
-    EXPECT_TRUE(read_values(k).values.empty()) << "a count of 0 means no values";
+    std::vector<std::int32_t> values = read_values(k).values;
+    EXPECT_TRUE(values.empty()) << msg("values_for_count_zero").with("got", list(values));
     shmid_ds ds = stat_of(id);
-    EXPECT_EQ(ds.shm_nattch, 0u) << "shm_nattch is " << ds.shm_nattch
-                                 << " after read_values: you forgot shmdt(p) after reading";
-    EXPECT_EQ(ds.shm_lpid, getpid()) << "shm_lpid is not this process: read_values did not attach";
+    EXPECT_EQ(ds.shm_nattch, 0u) << msg("reader_left_attached").with("nattch", ds.shm_nattch);
+    EXPECT_EQ(ds.shm_lpid, getpid()) << msg("reader_never_attached").with("lpid", ds.shm_lpid).with("pid", getpid());
 }
 
 class ShmReadErrors : public ipclab::testing::IpcTest {};
@@ -163,8 +179,7 @@ class ShmReadErrors : public ipclab::testing::IpcTest {};
 TEST_F(ShmReadErrors, MissingSegmentIsShmgetEnoentAndNothingIsCreated) {
     key_t k = key();
     EXPECT_SYSERROR(read_values(k), "shmget", ENOENT);
-    EXPECT_EQ(segment_of(k), -1)
-        << "read_values created a segment: the reader must call shmget(key, 0, 0), without IPC_CREAT";
+    EXPECT_EQ(segment_of(k), -1) << msg("reader_created");
 }
 
 // A count that does not fit in the segment is a corrupt segment, not a reason to read past it.
@@ -173,22 +188,18 @@ TEST_F(ShmReadErrors, CountLargerThanTheSegmentIsAFailure) {
     int id = make_segment(k, 16, 0600, {1000, 1, 2, 3});
     try {
         Reading r = read_values(k);
-        ADD_FAILURE() << "read_values returned " << r.values.size()
-                      << " values from a 16-byte segment whose count is 1000: check "
-                         "(count+1)*sizeof(int32_t) <= shm_segsz (IPC_STAT) before reading, and "
-                         "throw ipclab::Failure otherwise";
+        ADD_FAILURE() << msg("corrupt_count_read").with("got", r.values.size());
     } catch (const ipclab::Failure& e) {
-        EXPECT_EQ(std::string(e.what()),
-                  "shm_read: corrupt segment: count 1000 does not fit in 16 bytes");
+        const std::string want = "shm_read: corrupt segment: count 1000 does not fit in 16 bytes";
+        EXPECT_EQ(std::string(e.what()), want) << msg("corrupt_message").with("want", want).with("got", e.what());
     }
-    EXPECT_EQ(stat_of(id).shm_nattch, 0u)
-        << "read_values stayed attached after the corrupt count: detach before throwing (RAII)";
+    auto nattch = stat_of(id).shm_nattch;
+    EXPECT_EQ(nattch, 0u) << msg("attached_after_corrupt").with("nattch", nattch);
 }
 
 // A negative count is corrupt too.
 TEST_F(ShmReadErrors, NegativeCountIsAFailure) {
     key_t k = key();
     make_segment(k, 16, 0600, {-1, 1, 2, 3});
-    EXPECT_THROW(read_values(k), ipclab::Failure)
-        << "a negative count must throw ipclab::Failure (corrupt segment)";
+    EXPECT_THROW(read_values(k), ipclab::Failure) << msg("negative_count_not_failure");
 }

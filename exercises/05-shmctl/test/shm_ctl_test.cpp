@@ -4,10 +4,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <string>
 
 #include "ipclab/testing.hpp"
 #include "shm_ctl.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
+using ipclab::testing::octal;
 using ipclab::testing::segment_of;
 
 namespace {
@@ -32,8 +37,17 @@ private:
 // The kernel's own record, for comparing; fails the test when the segment is gone.
 shmid_ds kernel_stat(int shmid) {
     shmid_ds ds{};
-    EXPECT_TRUE(ipclab::testing::stat_segment(shmid, ds)) << "test: IPC_STAT failed";
+    bool ok = ipclab::testing::stat_segment(shmid, ds);
+    int err = errno;
+    EXPECT_TRUE(ok) << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
     return ds;
+}
+
+// A key as ipcs writes it: 0x0000abcd.
+std::string hex(key_t k) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(k));
+    return buf;
 }
 
 }  // namespace
@@ -47,13 +61,13 @@ TEST_F(ShmStat, FreshSegmentReportsEveryField) {
     ASSERT_NE(id, -1);
     shmid_ds ds = kernel_stat(id);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.key, k) << "key must be ds.shm_perm.__key, the key the segment was created with";
-    EXPECT_EQ(info.shmid, id) << "shmid must be the id shmget(key, 0, 0) returned";
-    EXPECT_EQ(info.size, 1000u) << "size must be ds.shm_segsz, the bytes asked for at creation";
-    EXPECT_EQ(info.cpid, getpid()) << "cpid must be ds.shm_cpid, the creator's pid";
-    EXPECT_EQ(info.lpid, 0) << "nobody attached yet: lpid must be ds.shm_lpid, which is 0";
-    EXPECT_EQ(info.nattch, 0u) << "nobody attached yet: nattch must be ds.shm_nattch, which is 0";
-    EXPECT_EQ(info.ctime, ds.shm_ctime) << "ctime must be ds.shm_ctime";
+    EXPECT_EQ(info.key, k) << msg("wrong_key").with("want", hex(k)).with("got", hex(info.key));
+    EXPECT_EQ(info.shmid, id) << msg("wrong_shmid").with("want", id).with("got", info.shmid);
+    EXPECT_EQ(info.size, 1000u) << msg("wrong_size").with("want", 1000).with("got", info.size);
+    EXPECT_EQ(info.cpid, getpid()) << msg("wrong_cpid").with("want", getpid()).with("got", info.cpid);
+    EXPECT_EQ(info.lpid, 0) << msg("lpid_not_zero").with("got", info.lpid);
+    EXPECT_EQ(info.nattch, 0u) << msg("nattch_not_zero").with("got", info.nattch);
+    EXPECT_EQ(info.ctime, ds.shm_ctime) << msg("wrong_ctime").with("want", ds.shm_ctime).with("got", info.ctime);
 }
 
 // Never-attached segment: atime and dtime are 0, not the current time nor garbage.
@@ -61,11 +75,9 @@ TEST_F(ShmStat, NeverAttachedSegmentHasZeroTimes) {
     key_t k = key();
     ASSERT_NE(make_segment(k, 64, 0600), -1);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.atime, 0) << "a segment nobody ever attached has atime 0: copy ds.shm_atime "
-                                "(not time(nullptr), not an uninitialised value)";
-    EXPECT_EQ(info.dtime, 0) << "a segment nobody ever detached has dtime 0: copy ds.shm_dtime "
-                                "(not time(nullptr), not an uninitialised value)";
-    EXPECT_GT(info.ctime, 0) << "ctime is set at creation: copy ds.shm_ctime";
+    EXPECT_EQ(info.atime, 0) << msg("atime_not_zero").with("got", info.atime);
+    EXPECT_EQ(info.dtime, 0) << msg("dtime_not_zero").with("got", info.dtime);
+    EXPECT_GT(info.ctime, 0) << msg("ctime_not_set").with("got", info.ctime);
 }
 
 // perms is the nine permission bits, masked with octal 0777.
@@ -73,10 +85,7 @@ TEST_F(ShmStat, PermsAreTheLowNineBits) {
     key_t k = key();
     ASSERT_NE(make_segment(k, 64, 0640), -1);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.perms, 0640u)
-        << "a 0640 segment gave perms=0" << std::oct << info.perms << std::dec
-        << ": perms must be ds.shm_perm.mode & 0777 (octal 0777 with the leading 0; decimal 777 "
-           "keeps the wrong bits)";
+    EXPECT_EQ(info.perms, 0640u) << msg("wrong_perms").with("want", octal(0640)).with("got", octal(info.perms));
 }
 
 // The mode also holds status bits (SHM_LOCKED 02000, SHM_DEST 01000); perms leaves them out.
@@ -86,10 +95,7 @@ TEST_F(ShmStat, PermsLeaveOutTheStatusBits) {
     ASSERT_NE(id, -1);
     if (shmctl(id, SHM_LOCK, nullptr) == -1) GTEST_SKIP() << "SHM_LOCK not allowed here";
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.perms, 0600u)
-        << "a locked 0600 segment gave perms=0" << std::oct << info.perms << std::dec
-        << ": that is the whole mode, with the status bits SHM_LOCKED (02000) or SHM_DEST (01000); "
-           "perms must be only the nine permission bits, ds.shm_perm.mode & 0777";
+    EXPECT_EQ(info.perms, 0600u) << msg("perms_with_status_bits").with("got", octal(info.perms));
 }
 
 // With the test attached: nattch 1, atime set, lpid this process.
@@ -101,10 +107,10 @@ TEST_F(ShmStat, AttachedSegmentCountsTheAttachment) {
     ASSERT_TRUE(a.ok());
     shmid_ds ds = kernel_stat(id);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.nattch, 1u) << "one process is attached: nattch must be ds.shm_nattch";
-    EXPECT_EQ(info.atime, ds.shm_atime) << "atime must be ds.shm_atime, set by the last shmat";
+    EXPECT_EQ(info.nattch, 1u) << msg("wrong_nattch").with("want", 1).with("got", info.nattch);
+    EXPECT_EQ(info.atime, ds.shm_atime) << msg("wrong_atime").with("want", ds.shm_atime).with("got", info.atime);
     EXPECT_GT(info.atime, 0);
-    EXPECT_EQ(info.lpid, getpid()) << "lpid must be ds.shm_lpid, the pid of the last shmat/shmdt";
+    EXPECT_EQ(info.lpid, getpid()) << msg("wrong_lpid").with("want", getpid()).with("got", info.lpid);
 }
 
 // Looking must not touch: stat_segment uses IPC_STAT, never shmat.
@@ -114,9 +120,8 @@ TEST_F(ShmStat, DoesNotAttachToLook) {
     ASSERT_NE(id, -1);
     stat_segment(k);
     shmid_ds ds = kernel_stat(id);
-    EXPECT_EQ(ds.shm_atime, 0) << "stat_segment attached to the segment (its atime is now set): "
-                                  "read it with shmctl(id, IPC_STAT, &ds), never with shmat";
-    EXPECT_EQ(ds.shm_nattch, 0u) << "stat_segment left the segment attached: use IPC_STAT, not shmat";
+    EXPECT_EQ(ds.shm_atime, 0) << msg("attached_to_look");
+    EXPECT_EQ(ds.shm_nattch, 0u) << msg("left_attached").with("want", 0).with("got", ds.shm_nattch);
 }
 
 class ShmRemove : public ipclab::testing::IpcTest {};
@@ -126,11 +131,11 @@ TEST_F(ShmRemove, RemovesAnUnattachedSegment) {
     key_t k = key();
     int id = make_segment(k, 64, 0600);
     ASSERT_NE(id, -1);
-    EXPECT_EQ(remove_segment(k), id) << "remove_segment must return the segment's shmid";
+    int removed = remove_segment(k);
+    EXPECT_EQ(removed, id) << msg("remove_wrong_return").with("want", id).with("got", removed);
     shmid_ds ds{};
-    EXPECT_FALSE(ipclab::testing::stat_segment(id, ds))
-        << "the segment is still there after remove_segment: call shmctl(id, IPC_RMID, NULL)";
-    EXPECT_EQ(segment_of(k), -1) << "the key still names a segment after remove_segment";
+    EXPECT_FALSE(ipclab::testing::stat_segment(id, ds)) << msg("not_removed").with("shmid", id);
+    EXPECT_EQ(segment_of(k), -1) << msg("key_still_there");
 }
 
 // Still attached: IPC_RMID only marks it (SHM_DEST, key 0); the last shmdt frees it.
@@ -140,16 +145,14 @@ TEST_F(ShmRemove, AttachedSegmentIsOnlyMarked) {
     ASSERT_NE(id, -1);
     Attachment a(id);
     ASSERT_TRUE(a.ok());
-    EXPECT_EQ(remove_segment(k), id) << "remove_segment must return the segment's shmid";
+    int removed = remove_segment(k);
+    EXPECT_EQ(removed, id) << msg("remove_wrong_return").with("want", id).with("got", removed);
     shmid_ds ds{};
-    ASSERT_TRUE(ipclab::testing::stat_segment(id, ds))
-        << "an attached segment must survive IPC_RMID until its last detach";
-    EXPECT_NE(ds.shm_perm.mode & SHM_DEST, 0u)
-        << "the attached segment was not marked for removal (SHM_DEST): call shmctl(id, IPC_RMID, NULL)";
-    EXPECT_EQ(segment_of(k), -1) << "a marked segment no longer answers to its key";
+    ASSERT_TRUE(ipclab::testing::stat_segment(id, ds)) << msg("attached_removed");
+    EXPECT_NE(ds.shm_perm.mode & SHM_DEST, 0u) << msg("not_marked").with("mode", octal(ds.shm_perm.mode));
+    EXPECT_EQ(segment_of(k), -1) << msg("marked_keeps_key");
     a.detach();
-    EXPECT_FALSE(ipclab::testing::stat_segment(id, ds))
-        << "the marked segment should vanish at its last detach";
+    EXPECT_FALSE(ipclab::testing::stat_segment(id, ds)) << msg("marked_not_freed").with("shmid", id);
 }
 
 class ShmCtlErrors : public ipclab::testing::IpcTest {};
@@ -158,16 +161,14 @@ class ShmCtlErrors : public ipclab::testing::IpcTest {};
 TEST_F(ShmCtlErrors, StatOfAMissingSegment) {
     key_t k = key();
     EXPECT_SYSERROR(stat_segment(k), "shmget", ENOENT);
-    EXPECT_EQ(segment_of(k), -1) << "stat_segment created a segment where there was none: use "
-                                    "shmget(key, 0, 0), without IPC_CREAT";
+    EXPECT_EQ(segment_of(k), -1) << msg("created_segment").with("function", "stat_segment");
 }
 
 // No segment under the key: shmget's ENOENT, and nothing is created.
 TEST_F(ShmCtlErrors, RemoveOfAMissingSegment) {
     key_t k = key();
     EXPECT_SYSERROR(remove_segment(k), "shmget", ENOENT);
-    EXPECT_EQ(segment_of(k), -1) << "remove_segment created a segment where there was none: use "
-                                    "shmget(key, 0, 0), without IPC_CREAT";
+    EXPECT_EQ(segment_of(k), -1) << msg("created_segment").with("function", "remove_segment");
 }
 
 // IPC_STAT needs read permission: on a 0200 segment shmctl fails and that must be reported.

@@ -13,6 +13,10 @@
 
 #include "test/mq_testing.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
+using ipclab::testing::Msg;
+using ipclab::testing::octal;
 using mqtest::Message;
 using mqtest::QueueTest;
 
@@ -23,13 +27,34 @@ struct StopServer : std::runtime_error {
     StopServer() : std::runtime_error("stopped by the test") {}
 };
 
-// What a failed msgsnd most likely means, in words.
-std::string why_msgsnd_failed(const ipclab::SysError& e) {
+// What a failed msgsnd most likely means, as the message that says it.
+Msg why_msgsnd_failed(const char* function, const ipclab::SysError& e) {
     if (e.error() == EINVAL) {
-        return std::string(e.what()) + ": msgsnd refuses mtype 0 (EINVAL); a request has mtype 1 "
-               "(kRequestType), a reply the client's pid";
+        return msg("msgsnd_mtype_zero").with("function", function).with("call", e.call());
     }
-    return e.what();
+    return msg("call_failed").with("function", function).with("call", e.call()).with("error", errno_name(e.error()));
+}
+
+// A request of the wrong size, and why when the size is the whole struct's.
+Msg request_size_wrong(std::size_t got) {
+    if (got == sizeof(Request)) {
+        return msg("request_size_is_sizeof").with("got", got).with("want", kRequestSize);
+    }
+    return msg("request_wrong_size").with("got", got).with("want", kRequestSize);
+}
+
+// A reply of the wrong size, and why when the size is the whole struct's.
+Msg reply_size_wrong(std::size_t got) {
+    if (got == sizeof(Reply)) {
+        return msg("reply_size_is_sizeof").with("got", got).with("want", kReplySize);
+    }
+    return msg("reply_wrong_size").with("got", got).with("want", kReplySize);
+}
+
+// A reply not addressed to `pid`, and where it goes when its mtype is 1.
+Msg reply_mtype_wrong(long got, pid_t pid) {
+    if (got == 1) return msg("reply_mtype_one").with("pid", pid);
+    return msg("reply_wrong_mtype").with("got", got).with("pid", pid);
 }
 
 }  // namespace
@@ -42,17 +67,16 @@ TEST_F(MqRequest, SendRequestHasType1ThePidAndTheText) {
     try {
         send_request(id, 4242, "hola");
     } catch (const ipclab::SysError& e) {
-        FAIL() << "send_request failed with " << why_msgsnd_failed(e);
+        FAIL() << why_msgsnd_failed("send_request", e);
     }
     auto m = receive_raw(id, 0);
-    ASSERT_TRUE(m) << "send_request put no message in the queue: call msgsnd";
-    EXPECT_EQ(m->mtype, kRequestType)
-        << "the request has mtype " << m->mtype << "; requests have mtype 1 (kRequestType), the type the server receives";
+    ASSERT_TRUE(m) << msg("nothing_sent").with("function", "send_request");
+    EXPECT_EQ(m->mtype, kRequestType) << msg("request_wrong_mtype").with("got", m->mtype);
     pid_t pid = 0;
     if (m->data.size() >= sizeof(pid_t)) std::memcpy(&pid, m->data.data(), sizeof(pid_t));
-    EXPECT_EQ(pid, 4242) << "the request's pid field is not the pid given: the server answers to that pid";
-    EXPECT_EQ(mqtest::text_at(m->data, offsetof(Request, text) - sizeof(long)), "hola")
-        << "the request's text is not the text given (copied into req.text, NUL-terminated)";
+    EXPECT_EQ(pid, 4242) << msg("request_wrong_pid").with("want", 4242).with("got", pid);
+    const std::string text = mqtest::text_at(m->data, offsetof(Request, text) - sizeof(long));
+    EXPECT_EQ(text, "hola") << msg("request_wrong_text").with("want", "hola").with("got", text);
 }
 
 // msgsnd's size counts only what follows mtype: kRequestSize, not sizeof(Request).
@@ -61,15 +85,11 @@ TEST_F(MqRequest, SendRequestSizeCountsOnlyWhatFollowsMtype) {
     try {
         send_request(id, 4242, "hola");
     } catch (const ipclab::SysError& e) {
-        FAIL() << "send_request failed with " << why_msgsnd_failed(e);
+        FAIL() << why_msgsnd_failed("send_request", e);
     }
     auto m = receive_raw(id, 0);
-    ASSERT_TRUE(m) << "send_request put no message in the queue: call msgsnd";
-    EXPECT_EQ(m->data.size(), kRequestSize)
-        << "the request measures " << m->data.size() << " bytes and must measure kRequestSize = "
-        << kRequestSize << ": msgsnd's size counts only what follows mtype"
-        << (m->data.size() == sizeof(Request) ? " (you passed sizeof(Request), the whole struct, "
-                                                "counting the long mtype)" : "");
+    ASSERT_TRUE(m) << msg("nothing_sent").with("function", "send_request");
+    EXPECT_EQ(m->data.size(), kRequestSize) << request_size_wrong(m->data.size());
 }
 
 // receive_request takes only requests (mtype 1); messages of other types stay in the queue.
@@ -82,16 +102,17 @@ TEST_F(MqRequest, ReceiveRequestTakesOnlyRequests) {
     try {
         ok = receive_request(id, req);
     } catch (const ipclab::SysError& e) {
-        FAIL() << "receive_request failed with " << e.what()
-               << (e.error() == E2BIG ? ": msgrcv got a message larger than the size given; "
-                                        "receive requests with msgtyp = kRequestType (1)" : "");
+        if (e.error() == E2BIG) {
+            FAIL() << msg("receive_request_e2big").with("call", e.call());
+        } else {
+            FAIL() << msg("call_failed").with("function", "receive_request").with("call", e.call()).with("error", errno_name(e.error()));
+        }
     }
-    EXPECT_TRUE(ok) << "receive_request returned false for a well-formed request of kRequestSize bytes";
-    EXPECT_EQ(req.pid, 777) << "the request received is not the one of type 1: call msgrcv with "
-                               "msgtyp = kRequestType (1), not 0";
-    EXPECT_STREQ(req.text, "que tal");
-    EXPECT_EQ(count(id), 1) << "the message of type 5555 (a reply for some client) must stay in the "
-                               "queue: the server receives only mtype 1";
+    EXPECT_TRUE(ok) << msg("good_request_rejected").with("size", kRequestSize);
+    EXPECT_EQ(req.pid, 777) << msg("received_not_a_request").with("want", 777).with("got", req.pid);
+    EXPECT_STREQ(req.text, "que tal") << msg("received_wrong_text").with("want", "que tal").with("got", req.text);
+    const long left = count(id);
+    EXPECT_EQ(left, 1) << msg("server_took_a_reply").with("got", left);
 }
 
 class MqReply : public QueueTest {};
@@ -102,20 +123,14 @@ TEST_F(MqReply, SendReplyIsAddressedToThePid) {
     try {
         send_reply(id, 4242, "HOLA");
     } catch (const ipclab::SysError& e) {
-        FAIL() << "send_reply failed with " << why_msgsnd_failed(e);
+        FAIL() << why_msgsnd_failed("send_reply", e);
     }
     auto m = receive_raw(id, 0);
-    ASSERT_TRUE(m) << "send_reply put no message in the queue: call msgsnd";
-    EXPECT_EQ(m->mtype, 4242) << "the reply has mtype " << m->mtype
-                              << " and must have mtype = the client's pid (4242): the client waits "
-                                 "with msgtyp = its pid"
-                              << (m->mtype == 1 ? "; with mtype 1 it goes back to the server as "
-                                                  "if it were a request" : "");
-    EXPECT_EQ(m->data.size(), kReplySize)
-        << "the reply measures " << m->data.size() << " bytes and must measure kReplySize = "
-        << kReplySize << ": msgsnd's size counts only what follows mtype"
-        << (m->data.size() == sizeof(Reply) ? " (you passed sizeof(Reply), counting the long mtype)" : "");
-    EXPECT_EQ(mqtest::text_at(m->data, 0), "HOLA") << "the reply's text is not the text given";
+    ASSERT_TRUE(m) << msg("nothing_sent").with("function", "send_reply");
+    EXPECT_EQ(m->mtype, 4242) << reply_mtype_wrong(m->mtype, 4242);
+    EXPECT_EQ(m->data.size(), kReplySize) << reply_size_wrong(m->data.size());
+    const std::string text = mqtest::text_at(m->data, 0);
+    EXPECT_EQ(text, "HOLA") << msg("reply_wrong_text").with("want", "HOLA").with("got", text);
 }
 
 // receive_reply takes the reply of its own pid, not the first message in the queue.
@@ -127,12 +142,11 @@ TEST_F(MqReply, ReceiveReplyTakesOnlyItsOwn) {
     try {
         got = receive_reply(id, 2222);
     } catch (const ipclab::SysError& e) {
-        FAIL() << "receive_reply failed with " << e.what();
+        FAIL() << msg("call_failed").with("function", "receive_reply").with("call", e.call()).with("error", errno_name(e.error()));
     }
-    EXPECT_EQ(got, "MIO") << "receive_reply(id, 2222) returned \"" << got
-                          << "\", another client's answer: receive with msgtyp = pid, not 0 (0 "
-                             "takes whatever message comes first)";
-    EXPECT_EQ(count(id), 1) << "the reply for 1111 must stay in the queue for its client";
+    EXPECT_EQ(got, "MIO") << msg("reply_of_another_pid").with("pid", 2222).with("got", got);
+    const long left = count(id);
+    EXPECT_EQ(left, 1) << msg("other_reply_taken").with("pid", 1111).with("got", left);
 }
 
 class MqClient : public QueueTest {};
@@ -141,9 +155,7 @@ class MqClient : public QueueTest {};
 TEST_F(MqClient, AskWithoutServerIsMsggetEnoent) {
     key_t k = qkey();
     EXPECT_SYSERROR(ask(k, "hola"), "msgget", ENOENT);
-    EXPECT_EQ(msgget(k, 0), -1)
-        << "ask created a queue: the client finds the server's queue with msgget(key, 0), "
-           "without IPC_CREAT";
+    EXPECT_EQ(msgget(k, 0), -1) << msg("ask_created_queue");
 }
 
 // ask sends its own pid and returns the reply addressed to it, not another one.
@@ -158,17 +170,15 @@ TEST_F(MqClient, AskSendsItsPidAndReturnsItsOwnReply) {
     try {
         got = ask(k, "propia");
     } catch (const ipclab::SysError& e) {
-        FAIL() << "ask failed with " << why_msgsnd_failed(e);
+        FAIL() << why_msgsnd_failed("ask", e);
     }
-    EXPECT_EQ(got, "PROPIA") << "ask returned \"" << got << "\" and not the reply of type getpid(): "
-                                "receive with msgtyp = getpid(), not 0";
+    EXPECT_EQ(got, "PROPIA") << msg("ask_took_another_reply").with("got", got);
     auto m = receive_raw(id, kRequestType);
-    ASSERT_TRUE(m) << "ask sent no request of mtype 1 (kRequestType)";
+    ASSERT_TRUE(m) << msg("ask_sent_no_request");
     pid_t pid = 0;
     std::memcpy(&pid, m->data.data(), sizeof(pid_t));
-    EXPECT_EQ(pid, me) << "the request must carry the client's own pid (getpid())";
-    EXPECT_EQ(m->data.size(), kRequestSize) << "the request measures " << m->data.size()
-                                            << " bytes, not kRequestSize = " << kRequestSize;
+    EXPECT_EQ(pid, me) << msg("ask_wrong_pid").with("want", me).with("got", pid);
+    EXPECT_EQ(m->data.size(), kRequestSize) << request_size_wrong(m->data.size());
 }
 
 class MqServer : public QueueTest {};
@@ -188,11 +198,10 @@ TEST_F(MqServer, CreatesItsQueueWithMode0600) {
         });
     } catch (const StopServer&) {
     } catch (const ipclab::SysError& e) {
-        FAIL() << "run_server failed with " << e.what();
+        FAIL() << msg("call_failed").with("function", "run_server").with("call", e.call()).with("error", errno_name(e.error()));
     }
-    ASSERT_TRUE(ready) << "run_server returned without creating its queue and calling ready()";
-    EXPECT_EQ(mode, 0600u) << "the queue was created with mode 0" << std::oct << mode
-                           << "; create it with 0600 (IPC_CREAT | IPC_EXCL | 0600), never 0666 or 0777";
+    ASSERT_TRUE(ready) << msg("server_returned_before_ready");
+    EXPECT_EQ(mode, 0600u) << msg("queue_wrong_mode").with("mode", octal(mode));
 }
 
 // A second server on the same key fails with msgget EEXIST instead of sharing the queue.
@@ -206,49 +215,57 @@ TEST_F(MqServer, SecondServerIsMsggetEexist) {
             served = true;
             throw StopServer();
         });
-        ADD_FAILURE() << "run_server returned normally although a queue with its key exists: "
-                         "create it with IPC_CREAT | IPC_EXCL and throw ipclab::SysError(\"msgget\")";
+        ADD_FAILURE() << msg("second_server_returned");
     } catch (const StopServer&) {
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgget");
-        EXPECT_EQ(e.error(), EEXIST) << "expected File exists, got " << std::strerror(e.error());
+        EXPECT_EQ(e.call(), "msgget") << msg("syserror_wrong_call").with("call", "msgget").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST) << msg("syserror_wrong_errno")
+                                            .with("call", "msgget")
+                                            .with("error", "EEXIST")
+                                            .with("got", errno_name(e.error()));
     }
-    EXPECT_FALSE(served) << "run_server started serving on another server's queue: use IPC_EXCL "
-                            "so that msgget fails with EEXIST";
-    EXPECT_EQ(count(id), 1) << "the existing queue must stay untouched";
+    EXPECT_FALSE(served) << msg("served_on_existing_queue");
+    const long left = count(id);
+    if (left == -1) {
+        ADD_FAILURE() << msg("existing_queue_removed");
+    } else {
+        EXPECT_EQ(left, 1) << msg("existing_queue_changed").with("got", left);
+    }
 }
 
 // The server answers each client in upper case with mtype = its pid; "quit" gets "bye", then
 // the server removes its queue and returns.
 TEST_F(MqServer, AnswersEachPidThenQuitRemovesTheQueue) {
     key_t k = qkey();
-    std::string why;
-    pid_t server = start_server(k, why);
-    ASSERT_NE(server, -1) << why;
+    pid_t server = start_server(k);
+    ASSERT_NE(server, -1);
     int id = msgget(k, 0);
-    ASSERT_NE(id, -1) << "run_server called ready() but there is no queue with its key";
+    ASSERT_NE(id, -1) << msg("no_queue_after_ready");
     send_raw(id, kRequestType, mqtest::request_bytes(1001, "hola"));
     send_raw(id, kRequestType, mqtest::request_bytes(1002, "Mundo 7!"));
     auto second = receive_raw(id, 1002, mqtest::kDeadline);
     auto first = receive_raw(id, 1001, mqtest::kDeadline);
-    ASSERT_TRUE(first && second)
-        << "no reply of mtype 1001/1002 (the pids in the requests) within 3 s: answer each request "
-           "with mtype = req.pid (a reply of mtype 1 goes back to the server itself)";
-    EXPECT_EQ(mqtest::text_at(first->data, 0), "HOLA") << "the reply must be the text in upper case";
-    EXPECT_EQ(mqtest::text_at(second->data, 0), "MUNDO 7!")
-        << "the reply must be the text in upper case (other bytes unchanged)";
-    EXPECT_EQ(first->data.size(), kReplySize) << "a reply measures kReplySize bytes, not sizeof(Reply)";
+    ASSERT_TRUE(first && second) << msg("no_replies_to_pids");
+    const std::string first_text = mqtest::text_at(first->data, 0);
+    EXPECT_EQ(first_text, "HOLA") << msg("reply_not_upper_case").with("want", "HOLA").with("got", first_text);
+    const std::string second_text = mqtest::text_at(second->data, 0);
+    EXPECT_EQ(second_text, "MUNDO 7!")
+        << msg("reply_not_upper_case").with("want", "MUNDO 7!").with("got", second_text);
+    EXPECT_EQ(first->data.size(), kReplySize) << reply_size_wrong(first->data.size());
 
     send_raw(id, kRequestType, mqtest::request_bytes(1003, "quit"));
     auto bye = receive_raw(id, 1003, mqtest::kDeadline);
-    ASSERT_TRUE(bye) << "no reply to \"quit\" within 3 s"
-                     << (msgget(k, 0) == -1 ? ": the queue is gone, removed before the \"bye\" was "
-                                              "taken; call wait_until_taken(id) before IPC_RMID" : "");
-    EXPECT_EQ(mqtest::text_at(bye->data, 0), "bye") << "\"quit\" is answered \"bye\"";
+    if (!bye) {
+        if (msgget(k, 0) == -1) {
+            FAIL() << msg("bye_removed_with_queue");
+        } else {
+            FAIL() << msg("no_bye");
+        }
+    }
+    const std::string bye_text = mqtest::text_at(bye->data, 0);
+    EXPECT_EQ(bye_text, "bye") << msg("quit_not_answered_bye").with("got", bye_text);
     int status = wait_exit(server);
-    ASSERT_NE(status, -1) << "run_server did not return within 3 s after answering \"quit\"";
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << "run_server threw after \"quit\" instead of returning";
-    EXPECT_EQ(msgget(k, 0), -1) << "the queue is still there after \"quit\": remove it with "
-                                   "msgctl(id, IPC_RMID, nullptr) (nothing else will)";
+    ASSERT_NE(status, -1) << msg("server_did_not_return");
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << msg("server_threw_after_quit");
+    EXPECT_EQ(msgget(k, 0), -1) << msg("queue_left_after_quit");
 }

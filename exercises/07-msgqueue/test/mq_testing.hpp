@@ -81,10 +81,8 @@ protected:
         cv_.notify_all();
         watchdog_.join();
         if (fired_) {
-            ADD_FAILURE() << "the code under test waited more than "
-                          << std::chrono::seconds(kWatchdog).count()
-                          << " s in msgrcv for a message that was there or never came (a wrong "
-                             "msgtyp?); the test removed the queue to stop it";
+            ADD_FAILURE() << ipclab::testing::msg("watchdog_fired")
+                                 .with("seconds", std::chrono::seconds(kWatchdog).count());
         }
         for (pid_t pid : children_) {
             kill(pid, SIGKILL);
@@ -105,7 +103,7 @@ protected:
     // A queue made by the test itself (as a server would, but not through student code).
     int make_queue(key_t k) {
         int id = msgget(k, IPC_CREAT | IPC_EXCL | 0600);
-        if (id == -1) ADD_FAILURE() << "test set-up: msgget: " << std::strerror(errno);
+        if (id == -1) setup_failed("msgget");
         std::lock_guard<std::mutex> lock(mutex_);
         ids_.push_back(id);
         return id;
@@ -117,7 +115,7 @@ protected:
         std::memcpy(buf.data(), &mtype, sizeof(long));
         std::memcpy(buf.data() + sizeof(long), data.data(), data.size());
         if (msgsnd(id, buf.data(), data.size(), IPC_NOWAIT) == -1) {
-            ADD_FAILURE() << "test: msgsnd: " << std::strerror(errno);
+            setup_failed("msgsnd");
         }
     }
 
@@ -147,11 +145,12 @@ protected:
     }
 
     // Starts run_server(k) in a child process and waits for its ready() call. Returns the
-    // child's pid (-1 if it did not get ready; `why` then says what it reported).
-    pid_t start_server(key_t k, std::string& why) {
+    // child's pid (-1 if it did not get ready, after reporting what it did instead).
+    pid_t start_server(key_t k) {
+        using ipclab::testing::msg;
         int fds[2];
         if (pipe(fds) == -1) {
-            why = std::string("test: pipe: ") + std::strerror(errno);
+            setup_failed("pipe");
             return -1;
         }
         pid_t pid = fork();
@@ -178,9 +177,9 @@ protected:
         if (poll(&p, 1, 3000) == 1) n = read(fds[0], buf, sizeof buf - 1);
         close(fds[0]);
         if (n > 0 && buf[0] == 'R') return pid;
-        if (n <= 0) why = "run_server neither called ready() nor failed within 3 s";
-        else if (buf[0] == 'X') why = "run_server returned without calling ready()";
-        else why = std::string("run_server threw before ready(): ") + (buf + 1);
+        if (n <= 0) ADD_FAILURE() << msg("server_not_ready_in_time").with("seconds", 3);
+        else if (buf[0] == 'X') ADD_FAILURE() << msg("server_returned_before_ready");
+        else ADD_FAILURE() << msg("server_threw_before_ready").with("what", buf + 1);
         return -1;
     }
 

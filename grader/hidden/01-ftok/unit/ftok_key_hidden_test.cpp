@@ -2,17 +2,34 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <string>
+
 #include "ftok_key.hpp"
 #include "ipclab/testing.hpp"
 
 using ipclab::testing::expected_key;
+using ipclab::testing::msg;
+
+namespace {
+
+// A key as ftok_key prints it: 0x%08x.
+std::string hex(key_t k) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(k));
+    return buf;
+}
+
+}  // namespace
 
 class FtokKeyHidden : public ipclab::testing::IpcTest {};
 
 // The boundary numbers of the spec's PROJ_ID range give the kernel's keys.
 TEST_F(FtokKeyHidden, BoundaryNumbers) {
-    EXPECT_EQ(make_key(path(), 1), expected_key(path(), 1));
-    EXPECT_EQ(make_key(path(), 255), expected_key(path(), 255));
+    for (int proj : {1, 255}) {
+        key_t got = make_key(path(), proj), want = expected_key(path(), proj);
+        EXPECT_EQ(got, want) << msg("wrong_key").with("proj", proj).with("got", hex(got)).with("want", hex(want));
+    }
 }
 
 // Two different files give two different keys with the same number.
@@ -23,5 +40,5 @@ TEST_F(FtokKeyHidden, DifferentFilesDifferentKeys) {
     close(fd);
     key_t a = make_key(path(), 3), b = make_key(other, 3);
     unlink(other.c_str());
-    EXPECT_NE(a, b) << "two files gave the same key: is the path passed to ftok?";
+    EXPECT_NE(a, b) << msg("files_same_key").with("key", hex(a));
 }

@@ -14,6 +14,9 @@
 #include "shm_create.hpp"
 #include "test/shm_create_fixture.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
+using ipclab::testing::octal;
 using ipclab::testing::segment_of;
 using ipclab::testing::stat_segment;
 
@@ -25,15 +28,11 @@ TEST_F(ShmCreateHidden, KernelRecordsTheCreatorAndNoAttach) {
     ASSERT_NE(id, -1);
     shmid_ds ds{};
     ASSERT_TRUE(stat_segment(id, ds));
-    EXPECT_EQ(ds.shm_cpid, getpid()) << "shm_cpid must be the creating process";
-    EXPECT_EQ(ds.shm_lpid, 0) << "shm_lpid is set: create_segment attached (shmat); it must "
-                                 "only create";
-    EXPECT_EQ(ds.shm_dtime, 0) << "shm_dtime is set: create_segment attached and detached; "
-                                  "it must only create";
-    EXPECT_EQ(ds.shm_perm.uid, geteuid()) << "the owner must be the calling user";
-    EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u) << "the segment was created with mode 0"
-                                              << std::oct << (ds.shm_perm.mode & 0777)
-                                              << "; create it with 0600, not 0666 or 0777";
+    EXPECT_EQ(ds.shm_cpid, getpid()) << msg("wrong_cpid").with("cpid", ds.shm_cpid).with("pid", getpid());
+    EXPECT_EQ(ds.shm_lpid, 0) << msg("attached_lpid").with("lpid", ds.shm_lpid);
+    EXPECT_EQ(ds.shm_dtime, 0) << msg("detached_dtime");
+    EXPECT_EQ(ds.shm_perm.uid, geteuid()) << msg("wrong_owner").with("uid", ds.shm_perm.uid).with("euid", geteuid());
+    EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u) << msg("wrong_mode").with("mode", octal(ds.shm_perm.mode & 0777u));
 }
 
 // A large, odd size is kept exactly (the kernel rounds memory, not shm_segsz).
@@ -43,8 +42,7 @@ TEST_F(ShmCreateHidden, LargeOddSizeIsKeptExactly) {
     ASSERT_NE(id, -1);
     shmid_ds ds{};
     ASSERT_TRUE(stat_segment(id, ds));
-    EXPECT_EQ(ds.shm_segsz, size) << "a wrong size: asked for " << size << " bytes, got "
-                                  << ds.shm_segsz << "; pass size to shmget unchanged";
+    EXPECT_EQ(ds.shm_segsz, size) << msg("wrong_size").with("want", size).with("got", ds.shm_segsz);
 }
 
 // Two keys give two distinct segments, each under its own key.
@@ -53,9 +51,9 @@ TEST_F(ShmCreateHidden, TwoKeysGiveTwoSegments) {
     int ia = create_ok(a, 32), ib = create_ok(b, 32);
     ASSERT_NE(ia, -1);
     ASSERT_NE(ib, -1);
-    EXPECT_NE(ia, ib) << "two keys gave the same shmid: a key in use must never be reused";
-    EXPECT_EQ(segment_of(a), ia);
-    EXPECT_EQ(segment_of(b), ib);
+    EXPECT_NE(ia, ib) << msg("same_shmid_for_two_keys").with("shmid", ia);
+    EXPECT_EQ(segment_of(a), ia) << msg("not_under_the_key").with("shmid", ia);
+    EXPECT_EQ(segment_of(b), ib) << msg("not_under_the_key").with("shmid", ib);
 }
 
 // A key in use is EEXIST even when the size asked differs from the existing one.
@@ -66,37 +64,43 @@ TEST_F(ShmCreateHidden, KeyInUseWithAnotherSizeIsStillEEXIST) {
     try {
         int id = create_segment(k, 4096);
         track(id);
-        ADD_FAILURE() << "create_segment returned " << id << " for a key in use"
-                      << (id == -1 ? " instead of throwing" : " (IPC_EXCL missing?)")
-                      << "; it must throw SysError(\"shmget\") with EEXIST";
+        if (id == -1) {
+            ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing").with("size", 4096).with("error", "EEXIST");
+        } else {
+            ADD_FAILURE() << msg("key_in_use_returned").with("size", 4096).with("shmid", id);
+        }
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmget");
-        EXPECT_EQ(e.error(), EEXIST)
-            << "got " << std::strerror(e.error()) << " instead of File exists: without "
-            << "IPC_EXCL shmget compares with the existing segment; use IPC_CREAT | IPC_EXCL";
+        EXPECT_EQ(e.call(), "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST) << msg("key_in_use_other_size_not_eexist").with("got", errno_name(e.error()));
     }
     shmid_ds ds{};
-    ASSERT_TRUE(stat_segment(existing, ds));
-    EXPECT_EQ(ds.shm_segsz, 16u) << "the existing segment changed size";
+    ASSERT_TRUE(stat_segment(existing, ds)) << msg("existing_removed").with("shmid", existing);
+    EXPECT_EQ(ds.shm_segsz, 16u) << msg("existing_resized").with("want", 16).with("got", ds.shm_segsz);
 }
 
 // A size above kernel.shmmax is refused with EINVAL, thrown, and creates nothing.
 TEST_F(ShmCreateHidden, AboveShmmaxThrowsEINVAL) {
     unsigned long long shmmax = 0;
     std::ifstream("/proc/sys/kernel/shmmax") >> shmmax;
-    ASSERT_NE(shmmax, 0u) << "test set-up: cannot read /proc/sys/kernel/shmmax";
+    ASSERT_NE(shmmax, 0u) << msg("shmmax_unreadable");
     if (shmmax >= std::numeric_limits<std::size_t>::max()) GTEST_SKIP() << "shmmax is SIZE_MAX";
     key_t k = key(6);
+    const std::size_t size = static_cast<std::size_t>(shmmax) + 1;
     try {
-        int id = create_segment(k, static_cast<std::size_t>(shmmax) + 1);
+        int id = create_segment(k, size);
         track(id);
-        ADD_FAILURE() << (id == -1 ? "create_segment returned -1 instead of throwing "
-                                     "ipclab::SysError(\"shmget\")"
-                                   : "create_segment created a segment above kernel.shmmax: "
-                                     "pass size unchanged");
+        if (id == -1) {
+            ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing").with("size", size).with("error", "EINVAL");
+        } else {
+            ADD_FAILURE() << msg("created_above_shmmax").with("size", size).with("shmmax", shmmax).with("shmid", id);
+        }
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmget");
-        EXPECT_EQ(e.error(), EINVAL) << "got " << std::strerror(e.error());
+        EXPECT_EQ(e.call(), "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
+        EXPECT_EQ(e.error(), EINVAL) << msg("shmget_wrong_errno")
+                                            .with("size", size)
+                                            .with("error", "EINVAL")
+                                            .with("got", errno_name(e.error()));
     }
-    EXPECT_EQ(segment_of(k), -1);
+    int left = segment_of(k);
+    EXPECT_EQ(left, -1) << msg("segment_above_shmmax_stays").with("size", size).with("shmid", left);
 }

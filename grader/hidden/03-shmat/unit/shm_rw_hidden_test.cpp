@@ -11,12 +11,15 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "ipclab/testing.hpp"
 #include "shm_rw.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
 using ipclab::testing::segment_of;
 using ipclab::testing::stat_segment;
 
@@ -60,26 +63,40 @@ int in_small_address_space(const std::function<void()>& body) {
     return status;
 }
 
-std::string explain(int status, const char* fn) {
-    const std::string fix = " shmat reports failure with (void *)-1, not NULL: compare its result "
-                            "with (void *)-1 and throw ipclab::SysError(\"shmat\")";
+// A signal by its name (SIGSEGV), the same in every language.
+std::string signal_name(int sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+// Says what `fn` did wrong when shmat failed in in_small_address_space (status: the child's).
+void explain(int status, const char* fn) {
     if (WIFSIGNALED(status)) {
-        return std::string(fn) + " crashed with signal " + std::to_string(WTERMSIG(status)) +
-               " (" + strsignal(WTERMSIG(status)) + ") when shmat failed: it used the (void *)-1 "
-               "pointer." + fix;
+        ADD_FAILURE() << msg("shmat_failure_crashed").with("fn", fn).with("signal", signal_name(WTERMSIG(status)));
+        return;
     }
     switch (WEXITSTATUS(status)) {
-    case 10: return std::string(fn) + " returned normally although shmat failed (ENOMEM)." + fix;
-    case 11: return std::string(fn) + " threw a SysError that does not name shmat with ENOMEM." + fix;
-    case 12: return std::string(fn) + " threw something other than ipclab::SysError." + fix;
-    default: return "test set-up failed in the child (status " + std::to_string(status) + ")";
+    case 10: ADD_FAILURE() << msg("shmat_failure_returned").with("fn", fn); break;
+    case 11: ADD_FAILURE() << msg("shmat_failure_wrong_syserror").with("fn", fn); break;
+    case 12: ADD_FAILURE() << msg("shmat_failure_not_syserror").with("fn", fn); break;
+    default: ADD_FAILURE() << msg("child_setup_failed").with("status", status); break;
     }
 }
 
 int make_huge(key_t k) {
     int id = shmget(k, kHuge, IPC_CREAT | IPC_EXCL | SHM_NORESERVE | 0600);
-    if (id == -1) ADD_FAILURE() << "test set-up: shmget: " << std::strerror(errno);
+    int err = errno;
+    if (id == -1) ADD_FAILURE() << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
     return id;
+}
+
+// Values as the feedback shows them: [3, 1, 2, 3].
+std::string list(const std::vector<std::int32_t>& values) {
+    std::ostringstream out;
+    out << '[';
+    for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+    out << ']';
+    return out.str();
 }
 
 }  // namespace
@@ -94,7 +111,7 @@ TEST_F(ShmatHidden, ReaderChecksShmatFailure) {
     track(id);
     int status = in_small_address_space([k] { read_values(k); });
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        ADD_FAILURE() << explain(status, "read_values");
+        explain(status, "read_values");
     }
 }
 
@@ -106,7 +123,7 @@ TEST_F(ShmatHidden, WriterChecksShmatFailure) {
     track(id);
     int status = in_small_address_space([k] { write_values(k, {1, 2}); });
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        ADD_FAILURE() << explain(status, "write_values");
+        explain(status, "write_values");
     }
 }
 
@@ -115,10 +132,9 @@ TEST_F(ShmatHidden, CountBoundIsExact) {
     key_t k1 = key(1), k2 = key(2);
     make_segment(k1, 16, 0600, {3, 1, 2, 3});
     make_segment(k2, 16, 0600, {4, 1, 2, 3});
-    EXPECT_EQ(read_values(k1).values.size(), 3u)
-        << "count 3 fits exactly in 16 bytes ((3+1)*4): the bound is (count+1)*4 <= shm_segsz";
-    EXPECT_THROW(read_values(k2), ipclab::Failure)
-        << "count 4 needs 20 bytes but the segment has 16: remember the count's own slot";
+    std::size_t n = read_values(k1).values.size();
+    EXPECT_EQ(n, 3u) << msg("exact_count_refused").with("got", n);
+    EXPECT_THROW(read_values(k2), ipclab::Failure) << msg("count_off_by_one");
 }
 
 // A count far past the segment is refused without reading (a read would crash the process).
@@ -141,21 +157,23 @@ TEST_F(ShmatHidden, HugeCountIsRefusedWithoutReading) {
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        ADD_FAILURE() << "read_values with count 1073741823 in a 16-byte segment "
-        << (WIFSIGNALED(status) ? "crashed (it read past the segment)" : "did not throw ipclab::Failure")
-        << ": compare (count+1)*sizeof(int32_t), computed in 64 bits, with shm_segsz before reading";
+    if (WIFSIGNALED(status)) {
+        ADD_FAILURE() << msg("huge_count_crashed").with("signal", signal_name(WTERMSIG(status)));
+    } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        ADD_FAILURE() << msg("huge_count_not_failure");
+    }
     shmid_ds ds{};
-    ASSERT_TRUE(stat_segment(id, ds));
-    EXPECT_EQ(ds.shm_nattch, 0u);
+    bool ok = stat_segment(id, ds);
+    int err = errno;
+    ASSERT_TRUE(ok) << msg("segment_gone").with("shmid", id).with("error", errno_name(err));
+    EXPECT_EQ(ds.shm_nattch, 0u) << msg("attached_after_corrupt").with("nattch", ds.shm_nattch);
 }
 
 // A segment smaller than one int cannot even hold the count.
 TEST_F(ShmatHidden, SegmentSmallerThanTheCountIsAFailure) {
     key_t k = key();
     make_segment(k, 2, 0600);
-    EXPECT_THROW(read_values(k), ipclab::Failure)
-        << "a 2-byte segment cannot hold the count: check shm_segsz >= sizeof(int32_t) first";
+    EXPECT_THROW(read_values(k), ipclab::Failure) << msg("tiny_segment_not_failure");
 }
 
 // Negative values sum to a negative 64-bit number; an empty list sums to 0.
@@ -163,11 +181,12 @@ TEST_F(ShmatHidden, NegativeAndEmptySums) {
     key_t k1 = key(1), k2 = key(2);
     make_segment(k1, 12, 0600, {2, INT32_MIN, INT32_MIN});
     make_segment(k2, 4, 0600, {0});
-    EXPECT_EQ(read_values(k1).sum, -4294967296LL)
-        << "INT32_MIN + INT32_MIN overflowed: sum in std::int64_t";
+    std::int64_t sum = read_values(k1).sum;
+    EXPECT_EQ(sum, -4294967296LL)
+        << msg("sum_overflow").with("values", "[-2147483648, -2147483648]").with("want", -4294967296LL).with("got", sum);
     Reading empty = read_values(k2);
-    EXPECT_TRUE(empty.values.empty());
-    EXPECT_EQ(empty.sum, 0) << "sum must start at 0";
+    EXPECT_TRUE(empty.values.empty()) << msg("values_for_count_zero").with("got", list(empty.values));
+    EXPECT_EQ(empty.sum, 0) << msg("sum_not_zero").with("got", empty.sum);
 }
 
 // The writer leaves nobody attached and the reader leaves the writer's data intact.
@@ -175,16 +194,17 @@ TEST_F(ShmatHidden, WriteReadWriteRoundTrip) {
     key_t k = key();
     write_values(k, {1, 2, 3, 4});
     int id = segment_of(k);
-    ASSERT_NE(id, -1);
+    ASSERT_NE(id, -1) << msg("no_segment_after_write");
     track(id);
     write_values(k, {9});  // a shorter list fits in the existing segment
     Reading r = read_values(k);
-    EXPECT_EQ(r.values, (std::vector<std::int32_t>{9}))
-        << "the second write must write its own count (1), so only its value is read";
+    EXPECT_EQ(r.values, (std::vector<std::int32_t>{9})) << msg("second_write_count").with("got", list(r.values));
     shmid_ds ds{};
-    ASSERT_TRUE(stat_segment(id, ds));
-    EXPECT_EQ(ds.shm_segsz, 20u) << "the first write creates (4+1)*4 = 20 bytes";
-    EXPECT_EQ(ds.shm_nattch, 0u) << "someone stayed attached: shmdt after each write and read";
+    bool ok = stat_segment(id, ds);
+    int err = errno;
+    ASSERT_TRUE(ok) << msg("segment_gone").with("shmid", id).with("error", errno_name(err));
+    EXPECT_EQ(ds.shm_segsz, 20u) << msg("wrong_size").with("n", 4).with("want", 20).with("got", ds.shm_segsz);
+    EXPECT_EQ(ds.shm_nattch, 0u) << msg("still_attached_after_round_trip").with("nattch", ds.shm_nattch);
 }
 
 // The writer's 0600 request on a read-only (0400) segment is refused, never a crash.
@@ -193,8 +213,8 @@ TEST_F(ShmatHidden, WriterOnReadOnlySegmentFails) {
     make_segment(k, 64, 0400, {0});  // large enough: only the permission is wrong
     try {
         write_values(k, {1});
-        ADD_FAILURE() << "write_values succeeded on a 0400 segment";
+        ADD_FAILURE() << msg("write_on_0400_succeeded");
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.error(), EACCES) << "expected Permission denied, got " << e.what();
+        EXPECT_EQ(e.error(), EACCES) << msg("write_on_0400_not_eacces").with("got", errno_name(e.error())).with("what", e.what());
     }
 }

@@ -5,18 +5,33 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <string>
 
 #include "ipclab/testing.hpp"
 #include "shm_ctl.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
+using ipclab::testing::octal;
 using ipclab::testing::segment_of;
 
 namespace {
 
 shmid_ds kernel_stat(int shmid) {
     shmid_ds ds{};
-    EXPECT_TRUE(ipclab::testing::stat_segment(shmid, ds)) << "test: IPC_STAT failed";
+    bool ok = ipclab::testing::stat_segment(shmid, ds);
+    int err = errno;
+    EXPECT_TRUE(ok) << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
     return ds;
+}
+
+// A key as ipcs writes it: 0x0000abcd.
+std::string hex(key_t k) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(k));
+    return buf;
 }
 
 // A child attaches and detaches, then exits; returns its pid.
@@ -29,7 +44,7 @@ pid_t attach_and_detach_in_child(int shmid) {
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "test: the child could not attach";
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << msg("child_could_not_attach").with("status", status);
     return pid;
 }
 
@@ -41,7 +56,8 @@ class ShmCtlHidden : public ipclab::testing::IpcTest {};
 TEST_F(ShmCtlHidden, SizeIsTheRequestedSize) {
     key_t k = key();
     ASSERT_NE(make_segment(k, 100, 0600), -1);
-    EXPECT_EQ(stat_segment(k).size, 100u) << "size must be ds.shm_segsz (100 here), not a page size";
+    std::size_t size = stat_segment(k).size;
+    EXPECT_EQ(size, 100u) << msg("wrong_size").with("want", 100).with("got", size);
 }
 
 // Another process attached and detached: lpid is its pid, dtime is set, nattch back to 0.
@@ -52,11 +68,11 @@ TEST_F(ShmCtlHidden, AfterAnotherProcessDetached) {
     pid_t child = attach_and_detach_in_child(id);
     shmid_ds ds = kernel_stat(id);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.lpid, child) << "lpid must be ds.shm_lpid: the last process that attached/detached";
-    EXPECT_EQ(info.cpid, getpid()) << "cpid must be ds.shm_cpid, the creator, not the last user";
-    EXPECT_EQ(info.nattch, 0u) << "the child detached: nattch must be ds.shm_nattch (0)";
-    EXPECT_EQ(info.dtime, ds.shm_dtime) << "dtime must be ds.shm_dtime, set by the last shmdt";
-    EXPECT_EQ(info.atime, ds.shm_atime) << "atime must be ds.shm_atime, set by the last shmat";
+    EXPECT_EQ(info.lpid, child) << msg("wrong_lpid").with("want", child).with("got", info.lpid);
+    EXPECT_EQ(info.cpid, getpid()) << msg("wrong_cpid").with("want", getpid()).with("got", info.cpid);
+    EXPECT_EQ(info.nattch, 0u) << msg("nattch_after_detach").with("got", info.nattch);
+    EXPECT_EQ(info.dtime, ds.shm_dtime) << msg("wrong_dtime").with("want", ds.shm_dtime).with("got", info.dtime);
+    EXPECT_EQ(info.atime, ds.shm_atime) << msg("wrong_atime").with("want", ds.shm_atime).with("got", info.atime);
     EXPECT_GT(info.dtime, 0);
 }
 
@@ -73,8 +89,8 @@ TEST_F(ShmCtlHidden, TwoAttachmentsAndLookingAddsNone) {
     shmid_ds after = kernel_stat(id);
     shmdt(a);
     shmdt(b);
-    EXPECT_EQ(info.nattch, 2u) << "two attachments: nattch must be ds.shm_nattch (2)";
-    EXPECT_EQ(after.shm_nattch, 2u) << "stat_segment left an attachment behind: use IPC_STAT, not shmat";
+    EXPECT_EQ(info.nattch, 2u) << msg("wrong_nattch").with("want", 2).with("got", info.nattch);
+    EXPECT_EQ(after.shm_nattch, 2u) << msg("left_attached").with("want", 2).with("got", after.shm_nattch);
 }
 
 // IPC_SET changes the mode: perms follows the kernel, not the creation mode.
@@ -86,8 +102,9 @@ TEST_F(ShmCtlHidden, PermsFollowIpcSet) {
     ds.shm_perm.mode = 0604;
     ASSERT_EQ(shmctl(id, IPC_SET, &ds), 0);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.perms, 0604u) << "perms must be read from ds.shm_perm.mode & 0777 (here 0604)";
-    EXPECT_EQ(info.ctime, kernel_stat(id).shm_ctime) << "ctime must be ds.shm_ctime (IPC_SET sets it)";
+    EXPECT_EQ(info.perms, 0604u) << msg("perms_not_from_kernel").with("got", octal(info.perms));
+    std::time_t kernel_ctime = kernel_stat(id).shm_ctime;
+    EXPECT_EQ(info.ctime, kernel_ctime) << msg("wrong_ctime").with("want", kernel_ctime).with("got", info.ctime);
 }
 
 // Removing twice: the second time there is no segment, and nothing is created.
@@ -95,9 +112,10 @@ TEST_F(ShmCtlHidden, RemoveTwiceFailsTheSecondTime) {
     key_t k = key();
     int id = make_segment(k, 64, 0600);
     ASSERT_NE(id, -1);
-    EXPECT_EQ(remove_segment(k), id);
+    int removed = remove_segment(k);
+    EXPECT_EQ(removed, id) << msg("remove_wrong_return").with("want", id).with("got", removed);
     EXPECT_SYSERROR(remove_segment(k), "shmget", ENOENT);
-    EXPECT_EQ(segment_of(k), -1) << "remove_segment created a segment: use shmget(key, 0, 0)";
+    EXPECT_EQ(segment_of(k), -1) << msg("created_segment").with("function", "remove_segment");
 }
 
 // A marked segment's key is gone: stat_segment by key reports shmget's ENOENT.
@@ -107,9 +125,10 @@ TEST_F(ShmCtlHidden, MarkedSegmentNoLongerAnswersToItsKey) {
     ASSERT_NE(id, -1);
     void* p = shmat(id, nullptr, 0);
     ASSERT_NE(p, reinterpret_cast<void*>(-1));
-    EXPECT_EQ(remove_segment(k), id);
+    int removed = remove_segment(k);
+    EXPECT_EQ(removed, id) << msg("remove_wrong_return").with("want", id).with("got", removed);
     EXPECT_SYSERROR(stat_segment(k), "shmget", ENOENT);
     shmid_ds ds = kernel_stat(id);
-    EXPECT_EQ(ds.shm_perm.__key, 0) << "IPC_RMID on an attached segment makes its key IPC_PRIVATE";
+    EXPECT_EQ(ds.shm_perm.__key, 0) << msg("key_not_private").with("key", hex(ds.shm_perm.__key));
     shmdt(p);
 }

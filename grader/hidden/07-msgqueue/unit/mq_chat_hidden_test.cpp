@@ -16,6 +16,8 @@
 
 #include "test/mq_testing.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
 using mqtest::QueueTest;
 
 namespace {
@@ -54,12 +56,16 @@ TEST_F(MqHidden, OversizedRequestIsMsgrcvE2big) {
     Request req{};
     try {
         bool ok = receive_request(id, req);
-        ADD_FAILURE() << "receive_request took a request of " << kRequestSize + 8
-                      << " bytes (returned " << ok << "): its msgrcv was given more than "
-                      << "kRequestSize; give it kRequestSize, not sizeof(Request) (which counts mtype)";
+        ADD_FAILURE() << msg("oversized_request_taken")
+                             .with("size", kRequestSize + 8)
+                             .with("returned", ok ? "true" : "false")
+                             .with("want", kRequestSize);
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgrcv");
-        EXPECT_EQ(e.error(), E2BIG) << "expected Argument list too long, got " << std::strerror(e.error());
+        EXPECT_EQ(e.call(), "msgrcv") << msg("syserror_wrong_call").with("call", "msgrcv").with("got", e.call());
+        EXPECT_EQ(e.error(), E2BIG) << msg("syserror_wrong_errno")
+                                           .with("call", "msgrcv")
+                                           .with("error", "E2BIG")
+                                           .with("got", errno_name(e.error()));
     }
 }
 
@@ -69,11 +75,17 @@ TEST_F(MqHidden, MalformedRequestsAreRejected) {
     send_raw(id, kRequestType, std::string("\x05\x00\x00\x00hi", 6));
     send_raw(id, kRequestType, mqtest::request_bytes(0, "pid cero"));
     send_raw(id, kRequestType, mqtest::request_bytes(-5, "pid negativo"));
-    for (const char* what : {"a 6-byte request", "a request with pid 0", "a request with pid -5"}) {
+    // The three requests as sent, in queue order: bytes after mtype and the pid they carry.
+    struct Sent {
+        std::size_t size;
+        int pid;
+    };
+    for (const Sent& sent : {Sent{6, 5}, Sent{kRequestSize, 0}, Sent{kRequestSize, -5}}) {
         Request req{};
-        EXPECT_FALSE(receive_request(id, req))
-            << "receive_request returned true for " << what
-            << ": return false when msgrcv's result is not kRequestSize or req.pid <= 0";
+        EXPECT_FALSE(receive_request(id, req)) << msg("malformed_request_accepted")
+                                                      .with("size", sent.size)
+                                                      .with("pid", sent.pid)
+                                                      .with("want", kRequestSize);
     }
 }
 
@@ -83,13 +95,14 @@ TEST_F(MqHidden, LongestTextGoesThrough) {
     const std::string text(kTextMax - 1, 'a');
     send_request(id, 31337, text);
     Request req{};
-    ASSERT_TRUE(receive_request(id, req)) << "receive_request rejected a well-formed request with a 255-byte text";
-    EXPECT_EQ(std::string(req.text), text) << "a request text of 255 bytes must arrive whole";
+    ASSERT_TRUE(receive_request(id, req)) << msg("longest_request_rejected");
+    const std::string got = req.text;
+    EXPECT_EQ(got, text) << msg("longest_request_text_cut").with("got", got.size());
     send_reply(id, 31337, std::string(kTextMax - 1, 'A'));
     auto m = receive_raw(id, 31337);
-    ASSERT_TRUE(m) << "send_reply sent no reply of mtype 31337 (the pid given)";
-    EXPECT_EQ(mqtest::text_at(m->data, 0), std::string(kTextMax - 1, 'A'))
-        << "a reply text of 255 bytes must arrive whole";
+    ASSERT_TRUE(m) << msg("no_reply_of_the_pid").with("pid", 31337);
+    const std::string reply = mqtest::text_at(m->data, 0);
+    EXPECT_EQ(reply, std::string(kTextMax - 1, 'A')) << msg("longest_reply_text_cut").with("got", reply.size());
 }
 
 // A signal while receive_reply waits (EINTR) is not an error: the call is repeated.
@@ -110,14 +123,19 @@ TEST_F(MqHidden, ReceiveReplyRetriesAfterEintr) {
     try {
         got = receive_reply(id, 4242);
     } catch (const ipclab::SysError& e) {
-        ADD_FAILURE() << "receive_reply failed with " << e.what()
-                      << (e.error() == EINTR ? ": a signal interrupted msgrcv; when errno is EINTR, "
-                                               "call msgrcv again instead of failing" : "");
+        if (e.error() == EINTR) {
+            ADD_FAILURE() << msg("eintr_not_retried").with("call", e.call());
+        } else {
+            ADD_FAILURE() << msg("call_failed")
+                                 .with("function", "receive_reply")
+                                 .with("call", e.call())
+                                 .with("error", errno_name(e.error()));
+        }
     }
     helper.join();
-    EXPECT_TRUE(g_signalled) << "test set-up: the signal was not delivered";
+    EXPECT_TRUE(g_signalled) << msg("signal_not_delivered");
     if (!got.empty()) {
-        EXPECT_EQ(got, "TARDE");
+        EXPECT_EQ(got, "TARDE") << msg("reply_after_eintr_wrong").with("got", got);
     }
 }
 
@@ -131,11 +149,13 @@ TEST_F(MqHidden, QueueRemovedWhileWaitingIsMsgrcvEidrm) {
     });
     try {
         std::string got = receive_reply(id, 4242);
-        ADD_FAILURE() << "receive_reply returned \"" << got << "\" although its queue was removed: "
-                      << "check msgrcv's result and throw ipclab::SysError(\"msgrcv\")";
+        ADD_FAILURE() << msg("returned_after_queue_removed").with("got", got);
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgrcv");
-        EXPECT_EQ(e.error(), EIDRM) << "expected Identifier removed, got " << std::strerror(e.error());
+        EXPECT_EQ(e.call(), "msgrcv") << msg("syserror_wrong_call").with("call", "msgrcv").with("got", e.call());
+        EXPECT_EQ(e.error(), EIDRM) << msg("syserror_wrong_errno")
+                                           .with("call", "msgrcv")
+                                           .with("error", "EIDRM")
+                                           .with("got", errno_name(e.error()));
     }
     helper.join();
 }
@@ -151,25 +171,21 @@ TEST_F(MqHidden, ServerRemovesItsQueueWhenSomethingThrows) {
         });
     } catch (const std::runtime_error&) {
     }
-    ASSERT_TRUE(ready) << "run_server never called ready()";
-    EXPECT_EQ(msgget(k, 0), -1) << "the queue stayed after run_server ended with an exception: keep "
-                                   "it in a class whose destructor calls msgctl(id, IPC_RMID, nullptr)";
+    ASSERT_TRUE(ready) << msg("server_returned_before_ready");
+    EXPECT_EQ(msgget(k, 0), -1) << msg("queue_left_after_exception");
 }
 
 // After "quit" the server waits for the "bye" to be taken before removing the queue.
 TEST_F(MqHidden, ByeIsNotDestroyedWithTheQueue) {
     key_t k = qkey();
-    std::string why;
-    pid_t server = start_server(k, why);
-    ASSERT_NE(server, -1) << why;
+    pid_t server = start_server(k);
+    ASSERT_NE(server, -1);
     int id = msgget(k, 0);
-    ASSERT_NE(id, -1);
+    ASSERT_NE(id, -1) << msg("no_queue_after_ready");
     send_raw(id, kRequestType, mqtest::request_bytes(1003, "quit"));
     // The client is slow: it looks for its reply only once the server has taken the request.
     mqtest::pause_ms(50);
     auto bye = receive_raw(id, 1003, mqtest::kDeadline);
-    EXPECT_TRUE(bye) << "the \"bye\" was gone: the server removed the queue before the client took "
-                        "its reply (that client's msgrcv fails with EIDRM); call wait_until_taken(id) "
-                        "before msgctl(IPC_RMID)";
-    EXPECT_NE(wait_exit(server), -1) << "run_server did not return after \"quit\"";
+    EXPECT_TRUE(bye) << msg("bye_lost");
+    EXPECT_NE(wait_exit(server), -1) << msg("server_did_not_return");
 }

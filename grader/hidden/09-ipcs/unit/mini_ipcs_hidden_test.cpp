@@ -10,7 +10,19 @@
 #include "ipclab/testing.hpp"
 #include "mini_ipcs.hpp"
 
+using ipclab::testing::msg;
 using ipclab::testing::segment_of;
+
+namespace {
+
+// Ids as a list to read: "3, 5, 7".
+std::string join(const std::vector<int>& ids) {
+    std::string out;
+    for (int id : ids) out += (out.empty() ? "" : ", ") + std::to_string(id);
+    return out;
+}
+
+}  // namespace
 
 class MiniIpcsHidden : public ipclab::testing::IpcTest {};
 
@@ -23,17 +35,16 @@ TEST_F(MiniIpcsHidden, ListsPastHoles) {
     std::vector<ShmRow> rows = list_segments();
     std::vector<int> got;
     for (const ShmRow& r : rows) got.push_back(r.shmid);
-    EXPECT_EQ(got, (std::vector<int>{ids[0], ids[2], ids[4], ids[5]}))
-        << "after removing the 2nd and 4th segments, the rest must be listed in index order: a "
-           "free index fails SHM_STAT with EINVAL; skip it and go on up to SHM_INFO's highest index";
+    std::vector<int> want{ids[0], ids[2], ids[4], ids[5]};
+    EXPECT_EQ(got, want) << msg("holes").with("want", join(want)).with("got", join(got));
 }
 
 // A key with the top bit set prints as 0x%08x of the unsigned value, sizes beyond 10 digits too.
 TEST_F(MiniIpcsHidden, FormatsBigKeysAndSizes) {
     std::string row = format_row(ShmRow{static_cast<key_t>(0xfedcba98u), 7, 4242, 0666, 12345678901ull, 0});
-    EXPECT_EQ(row.substr(0, 11), "0xfedcba98 ") << "print the key as 0x%08x of (unsigned) key";
-    EXPECT_NE(row.find(" 12345678901 "), std::string::npos) << "the size is a size_t: %zu, not %d";
-    EXPECT_NE(row.find(" 666 "), std::string::npos) << "perms are printed in octal (%o)";
+    EXPECT_EQ(row.substr(0, 11), "0xfedcba98 ") << msg("big_key").with("row", row);
+    EXPECT_NE(row.find(" 12345678901 "), std::string::npos) << msg("big_size").with("row", row);
+    EXPECT_NE(row.find(" 666 "), std::string::npos) << msg("perms_not_octal").with("row", row);
 }
 
 // remove_id on an attached segment marks it (dest) and it stays listed until the detach.
@@ -46,9 +57,9 @@ TEST_F(MiniIpcsHidden, RemovingAnAttachedSegmentMarksIt) {
     for (const ShmRow& r : list_segments()) {
         if (r.shmid == id) dest = r.mode & SHM_DEST;
     }
-    EXPECT_TRUE(dest) << "an attached segment removed with IPC_RMID stays, marked SHM_DEST";
+    EXPECT_TRUE(dest) << msg("attached_not_marked").with("shmid", id);
     shmdt(p);
-    EXPECT_TRUE(list_segments().empty()) << "after the last detach the segment is gone";
+    EXPECT_TRUE(list_segments().empty()) << msg("listed_after_last_detach").with("shmid", id);
 }
 
 // Removing by key works for keys above 0x7fffffff (negative as a key_t).
@@ -58,5 +69,5 @@ TEST_F(MiniIpcsHidden, RemovesAKeyWithTheTopBitSet) {
     ASSERT_NE(id, -1);
     track(id);
     ::remove_key(k);
-    EXPECT_EQ(segment_of(k), -1) << "remove_key(0xfedcba98) did not remove the segment";
+    EXPECT_EQ(segment_of(k), -1) << msg("remove_key_kept").with("key", "0xfedcba98");
 }
