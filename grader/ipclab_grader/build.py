@@ -31,7 +31,7 @@ BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cm
 WALL_MARGIN = 60           # wall-clock seconds a build may take beyond its CPU limit
 # Part of every cache key: change it when how a build is made changes, and cached results
 # (failures included) made the old way are not reused.
-RECIPE = "ipclab-build/4"
+RECIPE = "ipclab-build/5"
 ERROR_LINES = 15           # compiler lines shown to the student
 DEFAULT_BUILD_LIMITS = bounds.resolve({})
 
@@ -203,7 +203,10 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
     fragment.write_text(cmake_fragment([st.exercise for st, _ in todo]))
     configure = ["cmake", "-S", str(paths.ROOT), "-B", str(build_dir), "-G", "Ninja",
                  f"-DIPCLAB_SOURCE={stage_dir}", f"-DIPCLAB_MANIFEST_CMAKE={fragment}",
-                 f"-DIPCLAB_HIDDEN_DIR={paths.HIDDEN}", "-DCMAKE_BUILD_TYPE=Debug"]
+                 f"-DIPCLAB_HIDDEN_DIR={paths.HIDDEN}", "-DCMAKE_BUILD_TYPE=Debug",
+                 # No debug information: nobody runs a debugger on a grade, and without it
+                 # compiling and linking take a fifth less.
+                 "-DCMAKE_CXX_FLAGS_DEBUG=-g0"]
     if _ccache_dir():
         configure.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
     if shutil.which("ld.gold"):
