@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ipclab/error.hpp"
+#include "ipclab/unit_message.hpp"
 #include "shm_attach.hpp"
 
 namespace shmdt_test {
@@ -174,16 +175,28 @@ inline Observed run_session(key_t key, int shmid, std::vector<std::string> chunk
     return o;
 }
 
-// A plain-words description of an unexpected SysError, for failure messages.
-inline std::string describe_throw(const Observed& o) {
-    if (!o.threw) return "";
-    std::string text = "attach_session threw SysError(\"" + o.error_call + "\") with " +
-                       std::string(std::strerror(o.error_errno));
-    if (o.error_call == "shmdt" && o.error_errno == EINVAL) {
-        text += ": shmdt got an address where nothing is attached. Pass the address shmat "
-                "returned (p), not the address of your variable (&p)";
+// Output as a message shows it: each newline written as \n, so that «attached\ndetached\n» and
+// an empty output («») read on one line.
+inline std::string shown(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
     }
-    return text;
+    return out;
+}
+
+// The failure message for an unexpected SysError out of attach_session (when o.threw).
+inline ipclab::testing::Msg describe_throw(const Observed& o) {
+    using ipclab::testing::errno_name;
+    using ipclab::testing::msg;
+    if (o.error_call == "shmdt" && o.error_errno == EINVAL) {
+        return msg("session_threw_shmdt_einval");
+    }
+    return msg("session_threw").with("call", o.error_call).with("error", errno_name(o.error_errno));
 }
 
 }  // namespace shmdt_test

@@ -12,9 +12,12 @@
 #include "session_probe.hpp"
 #include "shm_attach.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
 using ipclab::testing::segment_of;
 using shmdt_test::describe_throw;
 using shmdt_test::run_session;
+using shmdt_test::shown;
 using shmdt_test::snapshot;
 
 class ShmAttachSegment : public ipclab::testing::IpcTest {};
@@ -25,11 +28,11 @@ static bool detach_explained(void* p) {
         detach_segment(p);
         return true;
     } catch (const ipclab::SysError& e) {
-        ADD_FAILURE() << "detach_segment(p) threw " << e.what()
-                      << (e.error() == EINVAL ? ": shmdt must get the address itself, "
-                                                "shmdt(addr), not the address of the variable, "
-                                                "shmdt(&addr)"
-                                              : "");
+        if (e.error() == EINVAL) {
+            ADD_FAILURE() << msg("detach_threw_einval").with("call", e.call()).with("error", errno_name(e.error()));
+        } else {
+            ADD_FAILURE() << msg("detach_threw").with("call", e.call()).with("error", errno_name(e.error()));
+        }
         shmdt(p);
         return false;
     }
@@ -42,16 +45,15 @@ TEST_F(ShmAttachSegment, AttachCountsOneAttachment) {
     try {
         p = attach_segment(key());
     } catch (const ipclab::SysError& e) {
-        FAIL() << "attach_segment threw " << e.what() << " on an existing 0600 segment";
+        FAIL() << msg("attach_threw_on_existing").with("call", e.call()).with("error", errno_name(e.error()));
     }
-    ASSERT_NE(p, nullptr) << "attach_segment returned NULL: return the address shmat gave";
-    ASSERT_NE(p, reinterpret_cast<void*>(-1))
-        << "attach_segment returned (void *)-1: that is shmat's error value, check it and throw";
+    ASSERT_NE(p, nullptr) << msg("attach_returned_null");
+    ASSERT_NE(p, reinterpret_cast<void*>(-1)) << msg("attach_returned_minus_one");
     auto s = snapshot(id);
-    EXPECT_EQ(s.nattch, 1) << "after attach_segment shm_nattch should be 1: call shmat";
-    EXPECT_EQ(s.lpid, getpid()) << "shm_lpid should be our pid after shmat";
-    EXPECT_EQ(*static_cast<std::int32_t*>(p), 41)
-        << "the address does not show the segment's first int: return what shmat returned";
+    EXPECT_EQ(s.nattch, 1) << msg("attach_not_counted").with("nattch", s.nattch);
+    EXPECT_EQ(s.lpid, getpid()) << msg("lpid_not_ours_after_shmat").with("lpid", s.lpid).with("pid", getpid());
+    std::int32_t first = *static_cast<std::int32_t*>(p);
+    EXPECT_EQ(first, 41) << msg("address_not_the_segment").with("got", first);
     shmdt(p);
 }
 
@@ -59,14 +61,14 @@ TEST_F(ShmAttachSegment, AttachCountsOneAttachment) {
 TEST_F(ShmAttachSegment, DetachDropsNattchAndSetsDtime) {
     int id = make_segment(key(), 64, 0600);
     void* p = shmat(id, nullptr, 0);
-    ASSERT_NE(p, reinterpret_cast<void*>(-1)) << "test set-up: shmat: " << std::strerror(errno);
+    int err = errno;
+    ASSERT_NE(p, reinterpret_cast<void*>(-1)) << msg("setup_failed").with("call", "shmat").with("error", errno_name(err));
     if (!detach_explained(p)) return;
     auto s = snapshot(id);
     if (s.nattch != 0) shmdt(p);
-    EXPECT_EQ(s.nattch, 0) << "after detach_segment shm_nattch is still " << s.nattch
-                           << ": detach_segment must call shmdt(addr)";
-    EXPECT_GT(s.dtime, 0) << "shm_dtime was never set: shmdt was not called";
-    EXPECT_EQ(s.lpid, getpid()) << "shm_lpid should be our pid after shmdt";
+    EXPECT_EQ(s.nattch, 0) << msg("still_attached_after_detach").with("nattch", s.nattch);
+    EXPECT_GT(s.dtime, 0) << msg("no_dtime_after_detach");
+    EXPECT_EQ(s.lpid, getpid()) << msg("lpid_not_ours_after_shmdt").with("lpid", s.lpid).with("pid", getpid());
 }
 
 // Two attachments are two: each pointer is detached on its own, and nattch counts them.
@@ -74,15 +76,18 @@ TEST_F(ShmAttachSegment, EachAttachmentIsDetachedOnItsOwn) {
     int id = make_segment(key(), 64, 0600);
     void* a = attach_segment(key());
     void* b = attach_segment(key());
-    EXPECT_NE(a, b) << "two shmat calls give two different addresses";
-    EXPECT_EQ(snapshot(id).nattch, 2) << "two attach_segment calls should count 2 attachments";
+    EXPECT_NE(a, b) << msg("same_address_twice").with("addr", a);
+    long both = snapshot(id).nattch;
+    EXPECT_EQ(both, 2) << msg("two_attachments_not_counted").with("nattch", both);
     if (!detach_explained(a)) {
         shmdt(b);
         return;
     }
-    EXPECT_EQ(snapshot(id).nattch, 1) << "detaching one pointer must leave the other attached";
+    long one = snapshot(id).nattch;
+    EXPECT_EQ(one, 1) << msg("one_detach_not_one_left").with("nattch", one);
     if (!detach_explained(b)) return;
-    EXPECT_EQ(snapshot(id).nattch, 0) << "after detaching both pointers nattch should be 0";
+    long none = snapshot(id).nattch;
+    EXPECT_EQ(none, 0) << msg("both_detached_not_zero").with("nattch", none);
 }
 
 class ShmAttachErrors : public ipclab::testing::IpcTest {};
@@ -92,8 +97,7 @@ TEST_F(ShmAttachErrors, MissingSegmentIsShmgetEnoentAndCreatesNothing) {
     EXPECT_SYSERROR(attach_segment(key()), "shmget", ENOENT);
     int id = segment_of(key());
     track(id);
-    EXPECT_EQ(id, -1) << "attach_segment created a segment: shm_attach never creates one, call "
-                         "shmget(key, 0, 0) without IPC_CREAT";
+    EXPECT_EQ(id, -1) << msg("attach_created_segment").with("shmid", id);
 }
 
 // A segment we may not read or write: shmat fails, and it says so with (void *)-1, not NULL.
@@ -103,14 +107,14 @@ TEST_F(ShmAttachErrors, ShmatFailureIsThrown) {
     try {
         p = attach_segment(key());
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmat") << "the error should name the failing call, shmat (got "
-                                     << e.what() << ")";
-        EXPECT_EQ(e.error(), EACCES) << "expected Permission denied, got " << e.what();
+        EXPECT_EQ(e.call(), "shmat") << msg("syserror_wrong_call").with("call", "shmat").with("got", e.call());
+        EXPECT_EQ(e.error(), EACCES) << msg("syserror_wrong_errno")
+                                            .with("call", "shmat")
+                                            .with("error", "EACCES")
+                                            .with("got", errno_name(e.error()));
         return;
     }
-    ADD_FAILURE() << "attach_segment returned " << p << " for a mode 0000 segment: shmat failed "
-                  << "with (void *)-1 and it was not checked. Compare with (void *)-1 (not "
-                  << "NULL) and throw ipclab::SysError(\"shmat\")";
+    ADD_FAILURE() << msg("shmat_failure_not_checked").with("addr", p);
 }
 
 // Detaching an address where nothing is attached is shmdt's EINVAL, and it must be thrown.
@@ -126,13 +130,10 @@ TEST_F(ShmAttachSession, AttachedIsFlushedBeforeWaiting) {
     int id = make_segment(key(), 64, 0600);
     auto o = run_session(key(), id);
     ASSERT_FALSE(o.threw) << describe_throw(o);
-    ASSERT_FALSE(o.at_wait.empty()) << "attach_session never read its input: read one line "
-                                       "with std::getline(in, line)";
-    EXPECT_EQ(o.flushed_at_wait[0], "attached\n")
-        << "when attach_session started waiting for its line, the output showed '"
-        << o.flushed_at_wait[0] << "' and '" << o.buffered_at_wait[0]
-        << "' was still in the buffer. Write \"attached\\n\" and flush it (std::flush or "
-           "std::endl) before reading: nobody sees an unflushed line while you are blocked";
+    ASSERT_FALSE(o.at_wait.empty()) << msg("session_never_read");
+    EXPECT_EQ(o.flushed_at_wait[0], "attached\n") << msg("attached_not_flushed")
+                                                      .with("flushed", shown(o.flushed_at_wait[0]))
+                                                      .with("buffered", shown(o.buffered_at_wait[0]));
 }
 
 // While it waits for the line it is attached (nattch 1), and it attached before saying so.
@@ -140,14 +141,11 @@ TEST_F(ShmAttachSession, AttachedWhileWaitingForTheLine) {
     int id = make_segment(key(), 64, 0600);
     auto o = run_session(key(), id);
     ASSERT_FALSE(o.threw) << describe_throw(o);
-    ASSERT_FALSE(o.at_wait.empty()) << "attach_session never read its input";
-    EXPECT_EQ(o.at_wait[0].nattch, 1)
-        << "while waiting for the line shm_nattch was " << o.at_wait[0].nattch
-        << ": attach (shmat) first, and stay attached until the line arrives; detach only after it";
+    ASSERT_FALSE(o.at_wait.empty()) << msg("session_never_read");
+    EXPECT_EQ(o.at_wait[0].nattch, 1) << msg("not_attached_while_waiting").with("nattch", o.at_wait[0].nattch);
     if (o.attached_flushed && o.flushed_at_wait[0] == "attached\n") {
         EXPECT_EQ(o.when_attached_flushed.nattch, 1)
-            << "\"attached\" was printed while nattch was " << o.when_attached_flushed.nattch
-            << ": print it only after shmat succeeded";
+            << msg("attached_printed_before_shmat").with("nattch", o.when_attached_flushed.nattch);
     }
 }
 
@@ -156,15 +154,12 @@ TEST_F(ShmAttachSession, DetachesBeforePrintingDetached) {
     int id = make_segment(key(), 64, 0600);
     auto o = run_session(key(), id);
     ASSERT_FALSE(o.threw) << describe_throw(o);
-    ASSERT_TRUE(o.detached_flushed)
-        << "\"detached\\n\" never reached the output flushed (output: '" << o.output()
-        << "'): write it and flush it (std::endl) before waiting for the end of input";
+    ASSERT_TRUE(o.detached_flushed) << msg("detached_not_flushed").with("output", shown(o.output()));
     EXPECT_EQ(o.when_detached_flushed.nattch, 0)
-        << "\"detached\" was printed while shm_nattch was " << o.when_detached_flushed.nattch
-        << ": call shmdt before printing it (and never forget to detach)";
-    EXPECT_GT(o.when_detached_flushed.dtime, 0) << "shm_dtime not set when \"detached\" was printed";
+        << msg("detached_printed_while_attached").with("nattch", o.when_detached_flushed.nattch);
+    EXPECT_GT(o.when_detached_flushed.dtime, 0) << msg("detached_printed_without_dtime");
     EXPECT_EQ(o.when_detached_flushed.lpid, getpid())
-        << "shm_lpid should be the pid that detached last (ours)";
+        << msg("lpid_not_ours_after_shmdt").with("lpid", o.when_detached_flushed.lpid).with("pid", getpid());
 }
 
 // After detaching it waits for the end of its input, with "detached" already flushed.
@@ -172,21 +167,17 @@ TEST_F(ShmAttachSession, WaitsDetachedForTheEndOfInput) {
     int id = make_segment(key(), 64, 0600);
     auto o = run_session(key(), id);
     ASSERT_FALSE(o.threw) << describe_throw(o);
-    EXPECT_TRUE(o.reached_end) << "attach_session returned before the end of its input: after "
-                                  "\"detached\", read `in` until the end (e.g. in.ignore(...))";
+    EXPECT_TRUE(o.reached_end) << msg("returned_before_eof");
     if (o.at_wait.size() >= 2) {
-        EXPECT_TRUE(o.at_wait[1].exists) << "the segment was gone after \"detached\": "
-                                            "shm_attach must never remove it (no IPC_RMID)";
+        EXPECT_TRUE(o.at_wait[1].exists) << msg("removed_after_detached");
     }
     if (o.at_wait.size() >= 2 && o.at_wait[1].exists) {
-        EXPECT_EQ(o.at_wait[1].nattch, 0) << "while waiting for the end of input the segment "
-                                             "was still attached: detach after the first line";
-        EXPECT_EQ(o.flushed_at_wait[1], "attached\ndetached\n")
-            << "while waiting for the end of input the output showed '" << o.flushed_at_wait[1]
-            << "' (and '" << o.buffered_at_wait[1] << "' was unflushed): flush \"detached\\n\" "
-               "before blocking";
+        EXPECT_EQ(o.at_wait[1].nattch, 0) << msg("attached_while_waiting_for_eof").with("nattch", o.at_wait[1].nattch);
+        EXPECT_EQ(o.flushed_at_wait[1], "attached\ndetached\n") << msg("detached_not_flushed_before_eof")
+                                                                 .with("flushed", shown(o.flushed_at_wait[1]))
+                                                                 .with("buffered", shown(o.buffered_at_wait[1]));
     }
-    EXPECT_EQ(o.output(), "attached\ndetached\n") << "the output must be exactly these two lines";
+    EXPECT_EQ(o.output(), "attached\ndetached\n") << msg("wrong_output").with("output", shown(o.output()));
 }
 
 // The session never removes the segment: it is still there, same id, nobody attached.
@@ -194,22 +185,26 @@ TEST_F(ShmAttachSession, NeverRemovesTheSegment) {
     int id = make_segment(key(), 64, 0600);
     auto o = run_session(key(), id);
     ASSERT_FALSE(o.threw) << describe_throw(o);
-    ASSERT_TRUE(o.reached_end) << "attach_session did not run its protocol to the end of input";
-    ASSERT_TRUE(o.after.exists) << "the segment is gone after attach_session: shm_attach must "
-                                   "never remove it (no shmctl IPC_RMID; that is exercise 05)";
-    EXPECT_EQ(segment_of(key()), id) << "the key no longer names the same segment";
-    EXPECT_EQ(o.after.nattch, 0) << "after attach_session the segment is still attached "
-                                    "(nattch " << o.after.nattch << "): call shmdt";
+    ASSERT_TRUE(o.reached_end) << msg("protocol_not_finished");
+    ASSERT_TRUE(o.after.exists) << msg("segment_removed");
+    int now = segment_of(key());
+    EXPECT_EQ(now, id) << msg("key_names_another_segment").with("shmid", id).with("got", now);
+    EXPECT_EQ(o.after.nattch, 0) << msg("still_attached_after_session").with("nattch", o.after.nattch);
 }
 
 // When attaching fails, the session throws before writing anything.
 TEST_F(ShmAttachSession, FailedAttachPrintsNothing) {
     auto o = run_session(key(), -1);
     track(segment_of(key()));
-    EXPECT_TRUE(o.threw) << "attach_session returned normally with no segment: attach_segment "
-                            "must throw SysError(\"shmget\")";
-    EXPECT_EQ(o.error_call, "shmget");
-    EXPECT_EQ(o.error_errno, ENOENT) << "expected No such file or directory";
-    EXPECT_EQ(o.output(), "") << "nothing may be printed when attaching fails";
-    EXPECT_EQ(segment_of(key()), -1) << "attach_session created a segment: never use IPC_CREAT here";
+    EXPECT_TRUE(o.threw) << msg("session_missing_not_thrown");
+    if (o.threw) {
+        EXPECT_EQ(o.error_call, "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", o.error_call);
+        EXPECT_EQ(o.error_errno, ENOENT) << msg("syserror_wrong_errno")
+                                                .with("call", "shmget")
+                                                .with("error", "ENOENT")
+                                                .with("got", errno_name(o.error_errno));
+    }
+    EXPECT_EQ(o.output(), "") << msg("printed_on_failed_attach").with("output", shown(o.output()));
+    int created = segment_of(key());
+    EXPECT_EQ(created, -1) << msg("session_created_segment").with("shmid", created);
 }

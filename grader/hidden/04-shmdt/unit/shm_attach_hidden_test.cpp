@@ -11,9 +11,12 @@
 #include "shm_attach.hpp"
 #include "test/session_probe.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
 using ipclab::testing::segment_of;
 using shmdt_test::describe_throw;
 using shmdt_test::run_session;
+using shmdt_test::shown;
 using shmdt_test::snapshot;
 
 class ShmAttachHidden : public ipclab::testing::IpcTest {};
@@ -23,19 +26,18 @@ class ShmAttachHidden : public ipclab::testing::IpcTest {};
 TEST_F(ShmAttachHidden, SessionDetachesOnlyItsOwnAttachment) {
     int id = make_segment(key(), 64, 0600);
     ASSERT_EQ(segment_of(key()), id);
-    EXPECT_EQ(snapshot(id).nattch, 0) << "test set-up: shmget alone attached something";
+    long before = snapshot(id).nattch;
+    EXPECT_EQ(before, 0) << msg("setup_attached_by_shmget").with("nattch", before);
     void* ours = shmat(id, nullptr, 0);
-    ASSERT_NE(ours, reinterpret_cast<void*>(-1)) << "test set-up: shmat: " << std::strerror(errno);
+    int err = errno;
+    ASSERT_NE(ours, reinterpret_cast<void*>(-1)) << msg("setup_failed").with("call", "shmat").with("error", errno_name(err));
     auto o = run_session(key(), id);
     shmdt(ours);
     ASSERT_FALSE(o.threw) << describe_throw(o);
-    ASSERT_FALSE(o.at_wait.empty()) << "attach_session never read its input";
-    EXPECT_EQ(o.at_wait[0].nattch, 2)
-        << "with the test attached too, nattch should be 2 while the session waits (got "
-        << o.at_wait[0].nattch << ")";
+    ASSERT_FALSE(o.at_wait.empty()) << msg("session_never_read");
+    EXPECT_EQ(o.at_wait[0].nattch, 2) << msg("not_two_with_the_test_attached").with("nattch", o.at_wait[0].nattch);
     EXPECT_EQ(o.when_detached_flushed.nattch, 1)
-        << "after the session detached, only the test's attachment should remain (nattch 1, got "
-        << o.when_detached_flushed.nattch << ")";
+        << msg("detached_not_only_its_own").with("nattch", o.when_detached_flushed.nattch);
 }
 
 // A line that arrives in pieces is still one line: the session waits for its end.
@@ -43,29 +45,29 @@ TEST_F(ShmAttachHidden, WaitsForTheWholeLine) {
     int id = make_segment(key(), 64, 0600);
     auto o = run_session(key(), id, {"hel", "lo\n"});
     ASSERT_FALSE(o.threw) << describe_throw(o);
-    ASSERT_GE(o.at_wait.size(), 2u) << "attach_session stopped reading before the end of the "
-                                       "first line: read a whole line with std::getline";
-    EXPECT_EQ(o.at_wait[1].nattch, 1) << "the session detached in the middle of the line: read "
-                                         "the whole line (std::getline), not one character";
-    EXPECT_EQ(o.flushed_at_wait[1], "attached\n")
-        << "in the middle of the line the output showed '" << o.flushed_at_wait[1]
-        << "': by then \"attached\\n\" must be flushed and \"detached\" not yet printed";
-    EXPECT_EQ(o.output(), "attached\ndetached\n") << "the output must be exactly these two lines";
-    EXPECT_TRUE(o.after.exists) << "the segment was removed: shm_attach must never remove it";
-    EXPECT_EQ(o.after.nattch, 0) << "the session ended still attached: call shmdt";
+    ASSERT_GE(o.at_wait.size(), 2u) << msg("stopped_reading_mid_line");
+    EXPECT_EQ(o.at_wait[1].nattch, 1) << msg("detached_mid_line").with("nattch", o.at_wait[1].nattch);
+    EXPECT_EQ(o.flushed_at_wait[1], "attached\n") << msg("wrong_output_mid_line").with("flushed", shown(o.flushed_at_wait[1]));
+    EXPECT_EQ(o.output(), "attached\ndetached\n") << msg("wrong_output").with("output", shown(o.output()));
+    EXPECT_TRUE(o.after.exists) << msg("segment_removed");
+    EXPECT_EQ(o.after.nattch, 0) << msg("still_attached_after_session").with("nattch", o.after.nattch);
 }
 
 // A 0000 segment: shmat fails; the session throws SysError("shmat") before printing anything.
 TEST_F(ShmAttachHidden, SessionOnForbiddenSegmentThrowsShmat) {
     int id = make_segment(key(), 64, 0000);
     auto o = run_session(key(), id);
-    EXPECT_TRUE(o.threw) << "attach_session went on although shmat failed: compare shmat's "
-                            "result with (void *)-1 and throw ipclab::SysError(\"shmat\")";
-    EXPECT_EQ(o.error_call, "shmat") << "the error should name shmat";
-    EXPECT_EQ(o.error_errno, EACCES);
-    EXPECT_EQ(o.output(), "") << "nothing may be printed when attaching fails";
+    EXPECT_TRUE(o.threw) << msg("session_shmat_not_thrown");
+    if (o.threw) {
+        EXPECT_EQ(o.error_call, "shmat") << msg("syserror_wrong_call").with("call", "shmat").with("got", o.error_call);
+        EXPECT_EQ(o.error_errno, EACCES) << msg("syserror_wrong_errno")
+                                                .with("call", "shmat")
+                                                .with("error", "EACCES")
+                                                .with("got", errno_name(o.error_errno));
+    }
+    EXPECT_EQ(o.output(), "") << msg("printed_on_failed_attach").with("output", shown(o.output()));
     // IPC_STAT needs read permission, which 0000 denies: look the key up instead.
-    EXPECT_EQ(segment_of(key()), id) << "the segment was removed: never remove it";
+    EXPECT_EQ(segment_of(key()), id) << msg("segment_removed");
 }
 
 // A 0400 segment cannot be attached read-write: shmat fails with EACCES.
@@ -84,9 +86,16 @@ TEST_F(ShmAttachHidden, MissingSegmentSessionCreatesNothing) {
     auto o = run_session(key(7), -1);
     int id = segment_of(key(7));
     track(id);
-    EXPECT_EQ(id, -1) << "attach_session created a segment: shmget(key, 0, 0), never IPC_CREAT";
-    EXPECT_EQ(o.error_call, "shmget") << "the error should name shmget";
-    EXPECT_EQ(o.error_errno, ENOENT) << "expected No such file or directory";
+    EXPECT_EQ(id, -1) << msg("session_created_segment").with("shmid", id);
+    if (o.threw) {
+        EXPECT_EQ(o.error_call, "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", o.error_call);
+        EXPECT_EQ(o.error_errno, ENOENT) << msg("syserror_wrong_errno")
+                                                .with("call", "shmget")
+                                                .with("error", "ENOENT")
+                                                .with("got", errno_name(o.error_errno));
+    } else {
+        ADD_FAILURE() << msg("session_missing_not_thrown");
+    }
 }
 
 // The kernel records the session: lpid is ours, dtime set, no attachment left, two sessions in a row work.
@@ -96,10 +105,12 @@ TEST_F(ShmAttachHidden, TwoSessionsInARow) {
     auto second = run_session(key(), id);
     ASSERT_FALSE(first.threw) << describe_throw(first);
     ASSERT_FALSE(second.threw) << describe_throw(second);
-    EXPECT_EQ(second.at_wait.empty() ? -1 : second.at_wait[0].nattch, 1)
-        << "the second session should find the segment free and attach once";
-    ASSERT_TRUE(second.after.exists) << "the segment was removed: shm_attach must never remove it";
-    EXPECT_EQ(second.after.nattch, 0) << "attachments pile up: every session must shmdt its own";
-    EXPECT_EQ(second.after.lpid, getpid()) << "shm_lpid should be the last pid that detached (ours)";
-    EXPECT_GE(second.after.dtime, second.after.atime) << "the last operation should be a detach";
+    long waiting = second.at_wait.empty() ? -1 : second.at_wait[0].nattch;
+    EXPECT_EQ(waiting, 1) << msg("second_session_not_attached_once").with("nattch", waiting);
+    ASSERT_TRUE(second.after.exists) << msg("segment_removed");
+    EXPECT_EQ(second.after.nattch, 0) << msg("attachments_pile_up").with("nattch", second.after.nattch);
+    EXPECT_EQ(second.after.lpid, getpid())
+        << msg("lpid_not_ours_after_shmdt").with("lpid", second.after.lpid).with("pid", getpid());
+    EXPECT_GE(second.after.dtime, second.after.atime)
+        << msg("last_operation_not_a_detach").with("dtime", second.after.dtime).with("atime", second.after.atime);
 }
