@@ -59,9 +59,9 @@ def test_init_add_finish(lab):
     seg, sems = run_init(lab, 21)
     if seg.size != 8:
         fail("init_segment_size", "init", got=seg.size)
-    for what, perms in (("segment", seg.perms), ("semaphore set", sems.perms)):
+    for msg_id, perms in (("init_mode_segment", seg.perms), ("init_mode_semaphores", sems.perms)):
         if perms & 0o777 != 0o600:
-            fail("init_mode", "init", what=what, mode=f"{perms & 0o777:04o}")
+            fail(msg_id, "init", mode=f"{perms & 0o777:04o}")
     if sems.nsems != 1:
         fail("init_nsems", "init", got=sems.nsems)
     values = lab.sem_values(sems.semid)

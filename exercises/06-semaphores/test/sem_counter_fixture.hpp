@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@
 
 namespace semtest {
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
 using ipclab::testing::Semun;
 using ipclab::testing::spawn;
 using ipclab::testing::wait_until;
@@ -61,7 +64,8 @@ inline bool give(int semid) {
 inline std::uint64_t read_counter(int shmid) {
     void* p = shmat(shmid, nullptr, SHM_RDONLY);
     if (p == reinterpret_cast<void*>(-1)) {
-        ADD_FAILURE() << "test: shmat: " << std::strerror(errno);
+        int err = errno;
+        ADD_FAILURE() << msg("counter_shmat_failed").with("error", errno_name(err));
         return 0;
     }
     std::uint64_t v = 0;
@@ -73,7 +77,8 @@ inline std::uint64_t read_counter(int shmid) {
 inline void write_counter(int shmid, std::uint64_t v) {
     void* p = shmat(shmid, nullptr, 0);
     if (p == reinterpret_cast<void*>(-1)) {
-        ADD_FAILURE() << "test: shmat: " << std::strerror(errno);
+        int err = errno;
+        ADD_FAILURE() << msg("counter_shmat_failed").with("error", errno_name(err));
         return;
     }
     std::memcpy(p, &v, sizeof v);
@@ -93,6 +98,12 @@ inline int finish_child(pid_t pid, double seconds = 10.0) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// What the watchdog writes: made before the alarm, since a signal handler may only write() it.
+inline std::string& watchdog_text() {
+    static std::string text;
+    return text;
+}
+
 }  // namespace semtest
 
 class SemCounterBase : public ipclab::testing::IpcTest {
@@ -100,10 +111,13 @@ protected:
     // A watchdog: a test stuck in a wait that never ends says why instead of hanging.
     void SetUp() override {
         IpcTest::SetUp();
+        using ipclab::testing::msg;
+        std::ostringstream said;
+        said << '\n' << msg("test_timed_out").with("seconds", 8) << '\n';
+        semtest::watchdog_text() = said.str();
         signal(SIGALRM, [](int) {
-            static const char msg[] =
-                "\n*** this test did not finish within 8 s: an add_to_counter or sem_p waited for ever: is the semaphore left at 0 (no SETVAL, a sem_p without its sem_v)?\n";
-            (void)!write(1, msg, sizeof msg - 1);
+            const std::string& text = semtest::watchdog_text();
+            (void)!write(1, text.data(), text.size());
             _exit(1);
         });
         alarm(8);  // under the lab's 10 s wall limit, so this message is the one seen
@@ -120,13 +134,13 @@ protected:
     int make_set(key_t k, int value) {
         int id = semget(k, 1, IPC_CREAT | IPC_EXCL | 0600);
         if (id == -1) {
-            ADD_FAILURE() << "test set-up: semget: " << std::strerror(errno);
+            setup_failed("semget");
             return -1;
         }
         semids_.push_back(id);
         semtest::Semun arg{};
         arg.val = value;
-        if (semctl(id, 0, SETVAL, arg) == -1) ADD_FAILURE() << "test set-up: SETVAL failed";
+        if (semctl(id, 0, SETVAL, arg) == -1) setup_failed("semctl(SETVAL)");
         return id;
     }
 
@@ -151,10 +165,9 @@ protected:
         semid = semtest::semaphore_of(k);
         track(shmid);
         track_set(semid);
-        EXPECT_NE(shmid, -1) << "init_counter made no segment: create it with shmget(key, "
-                                "sizeof(std::uint64_t), IPC_CREAT | IPC_EXCL | 0600)";
-        EXPECT_NE(semid, -1) << "init_counter made no semaphore set: create it with semget(key, 1, "
-                                "IPC_CREAT | IPC_EXCL | 0600) (in create_semaphore)";
+        using ipclab::testing::msg;
+        EXPECT_NE(shmid, -1) << msg("init_made_no_segment");
+        EXPECT_NE(semid, -1) << msg("init_made_no_set");
         return shmid != -1 && semid != -1;
     }
 

@@ -13,6 +13,9 @@
 #include "sem_counter.hpp"
 #include "test/sem_counter_fixture.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
+using ipclab::testing::octal;
 using ipclab::testing::segment_of;
 using semtest::semaphore_of;
 using semtest::value_of;
@@ -26,21 +29,15 @@ TEST_F(SemCounter, InitCreatesAZeroCounterAndAFreeSemaphore) {
     ASSERT_TRUE(init_ok(k, shmid, semid));
     shmid_ds ds{};
     ASSERT_TRUE(ipclab::testing::stat_segment(shmid, ds));
-    EXPECT_EQ(ds.shm_segsz, sizeof(std::uint64_t))
-        << "the segment holds one std::uint64_t: its size is sizeof(std::uint64_t) = 8 bytes";
+    EXPECT_EQ(ds.shm_segsz, sizeof(std::uint64_t)) << msg("wrong_segment_size").with("got", ds.shm_segsz);
     EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u)
-        << "the segment was created with mode 0" << std::oct << (ds.shm_perm.mode & 0777)
-        << "; create it with 0600 (IPC_CREAT | IPC_EXCL | 0600), never 0666 or 0777";
+        << msg("segment_wrong_mode").with("mode", octal(ds.shm_perm.mode & 0777));
     EXPECT_EQ(semtest::mode_of_set(semid), 0600u)
-        << "the semaphore set was created with mode 0" << std::oct << semtest::mode_of_set(semid)
-        << "; create it with semget(key, 1, IPC_CREAT | IPC_EXCL | 0600), never 0666 or 0777";
-    EXPECT_EQ(semtest::nsems_of(semid), 1u) << "the set must hold exactly one semaphore: semget(key, 1, ...)";
-    EXPECT_EQ(semtest::read_counter(shmid), 0u) << "a new counter starts at 0";
-    EXPECT_EQ(value_of(semid), 1)
-        << "after init the semaphore is worth " << value_of(semid)
-        << ": it must be 1 (free). A new semaphore has no defined value until "
-           "semctl(semid, 0, SETVAL, arg) with arg.val = 1 (no SETVAL leaves it at 0 and every "
-           "add waits forever)";
+        << msg("set_wrong_mode").with("mode", octal(semtest::mode_of_set(semid)));
+    EXPECT_EQ(semtest::nsems_of(semid), 1u) << msg("wrong_nsems").with("got", semtest::nsems_of(semid));
+    std::uint64_t counter = semtest::read_counter(shmid);
+    EXPECT_EQ(counter, 0u) << msg("counter_not_zero").with("got", counter);
+    EXPECT_EQ(value_of(semid), 1) << msg("init_value_not_one").with("got", value_of(semid));
 }
 
 // add N adds exactly N, and leaves the semaphore free (1) afterwards.
@@ -48,13 +45,12 @@ TEST_F(SemCounter, AddAddsNAndLeavesTheSemaphoreFree) {
     key_t k = skey();
     int shmid = -1, semid = -1;
     ASSERT_TRUE(init_ok(k, shmid, semid));
-    ASSERT_EQ(value_of(semid), 1) << "init must leave the semaphore at 1 (SETVAL)";
+    ASSERT_EQ(value_of(semid), 1) << msg("init_left_semaphore_at").with("got", value_of(semid));
     add_to_counter(k, 1000);
     add_to_counter(k, 234);
-    EXPECT_EQ(semtest::read_counter(shmid), 1234u)
-        << "add_to_counter(key, 1000) then (key, 234) must leave 1234 in the segment's std::uint64_t";
-    EXPECT_EQ(value_of(semid), 1)
-        << "after add the semaphore must be free again (1): every sem_p needs its sem_v";
+    std::uint64_t counter = semtest::read_counter(shmid);
+    EXPECT_EQ(counter, 1234u) << msg("add_wrong_total").with("got", counter);
+    EXPECT_EQ(value_of(semid), 1) << msg("add_left_semaphore_at").with("got", value_of(semid));
 }
 
 // finish returns the counter and removes both objects (IPC_RMID on each).
@@ -63,12 +59,10 @@ TEST_F(SemCounter, FinishReturnsTheCounterAndRemovesBoth) {
     int shmid = -1, semid = -1;
     ASSERT_TRUE(init_ok(k, shmid, semid));
     semtest::write_counter(shmid, 77);
-    EXPECT_EQ(finish_counter(k), 77u) << "finish_counter must return the counter read from the segment";
-    EXPECT_EQ(segment_of(k), -1)
-        << "the segment is still there after finish: remove it with shmctl(shmid, IPC_RMID, nullptr)";
-    EXPECT_EQ(semaphore_of(k), -1)
-        << "the semaphore set is still there after finish: remove it with semctl(semid, 0, IPC_RMID) "
-           "(semaphores are not removed when the processes end)";
+    std::uint64_t got = finish_counter(k);
+    EXPECT_EQ(got, 77u) << msg("finish_wrong_value").with("got", got);
+    EXPECT_EQ(segment_of(k), -1) << msg("finish_kept_segment");
+    EXPECT_EQ(semaphore_of(k), -1) << msg("finish_kept_set");
 }
 
 class SemaphoreOps : public SemCounterBase {};
@@ -80,21 +74,17 @@ TEST_F(SemaphoreOps, CreateGivesTheValueOne) {
     try {
         semid = create_semaphore(k);
     } catch (const ipclab::SysError& e) {
-        FAIL() << "create_semaphore threw " << e.what()
-               << (e.call() == "semctl" && e.error() == ERANGE
-                       ? ": SETVAL got a value out of range. Pass the union semun itself, "
-                         "semctl(semid, 0, SETVAL, arg), not a pointer (&arg): the address "
-                         "was taken as the value"
-                       : "");
+        // ERANGE from semctl: SETVAL got an address (&arg) as the value.
+        if (e.call() == "semctl" && e.error() == ERANGE) {
+            FAIL() << msg("create_setval_out_of_range");
+        } else {
+            FAIL() << msg("create_threw").with("call", e.call()).with("error", errno_name(e.error()));
+        }
     }
     track_set(semid);
-    ASSERT_NE(semid, -1) << "create_semaphore must return the semid of a new set";
-    EXPECT_EQ(semid, semaphore_of(k)) << "create_semaphore must return the set of this key";
-    EXPECT_EQ(value_of(semid), 1)
-        << "the new semaphore is worth " << value_of(semid)
-        << ", not 1: set it with semctl(semid, 0, SETVAL, arg), arg a union semun with "
-           "arg.val = 1, passed by value (not &arg). Without SETVAL its value is undefined (0 "
-           "on Linux) and the first P waits forever";
+    ASSERT_NE(semid, -1) << msg("create_returned_minus_one");
+    EXPECT_EQ(semid, semaphore_of(k)) << msg("create_wrong_set").with("got", semid).with("want", semaphore_of(k));
+    EXPECT_EQ(value_of(semid), 1) << msg("create_value_not_one").with("got", value_of(semid));
 }
 
 // sem_p takes the unit (1 -> 0), sem_v gives it back (0 -> 1).
@@ -102,9 +92,9 @@ TEST_F(SemaphoreOps, PTakesAndVGivesBack) {
     int semid = make_set(skey(), 1);
     ASSERT_NE(semid, -1);
     sem_p(semid);
-    EXPECT_EQ(value_of(semid), 0) << "after sem_p a semaphore worth 1 must be 0: semop with sem_op = -1";
+    EXPECT_EQ(value_of(semid), 0) << msg("p_did_not_take").with("got", value_of(semid));
     sem_v(semid);
-    EXPECT_EQ(value_of(semid), 1) << "after sem_v it must be 1 again: semop with sem_op = +1";
+    EXPECT_EQ(value_of(semid), 1) << msg("v_did_not_give").with("got", value_of(semid));
 }
 
 // While another process holds the semaphore, add waits in its P and does not touch the counter.
@@ -112,7 +102,7 @@ TEST_F(SemaphoreOps, AddWaitsWhileAnotherProcessHoldsTheSemaphore) {
     key_t k = skey();
     int shmid = -1, semid = -1;
     ASSERT_TRUE(init_ok(k, shmid, semid));
-    ASSERT_EQ(value_of(semid), 1) << "init must leave the semaphore at 1 (SETVAL)";
+    ASSERT_EQ(value_of(semid), 1) << msg("init_left_semaphore_at").with("got", value_of(semid));
     ASSERT_TRUE(semtest::take(semid));  // the test is now inside the critical section
     pid_t child = semtest::spawn([k] {
         add_to_counter(k, 1);
@@ -124,17 +114,16 @@ TEST_F(SemaphoreOps, AddWaitsWhileAnotherProcessHoldsTheSemaphore) {
         reaped = reaped || waitpid(child, &status, WNOHANG) == child;
         return reaped || semtest::waiters_of(semid) == 1;
     });
-    EXPECT_EQ(semtest::read_counter(shmid), 0u)
-        << "add_to_counter changed the counter while another process held the semaphore: "
-           "no mutual exclusion (call sem_p, a semop of -1 that waits at 0, before the increment)";
-    EXPECT_FALSE(reaped) << "add_to_counter ended without waiting for the semaphore another "
-                            "process holds: wrap each increment in sem_p and sem_v";
+    std::uint64_t counter = semtest::read_counter(shmid);
+    EXPECT_EQ(counter, 0u) << msg("add_ignored_held_semaphore").with("got", counter);
+    EXPECT_FALSE(reaped) << msg("add_did_not_wait");
     semtest::give(semid);
     if (!reaped) {
-        EXPECT_EQ(semtest::finish_child(child), 0)
-            << "add_to_counter did not finish once the semaphore was free";
+        int code = semtest::finish_child(child);
+        EXPECT_EQ(code, 0) << msg("add_not_finished_once_free").with("status", code);
     }
-    EXPECT_EQ(semtest::read_counter(shmid), 1u) << "once free, the waiting add must add its 1";
+    counter = semtest::read_counter(shmid);
+    EXPECT_EQ(counter, 1u) << msg("add_lost_once_free").with("got", counter);
 }
 
 // SEM_UNDO: a process killed inside the critical section gives its unit back.
@@ -151,15 +140,12 @@ TEST_F(SemaphoreOps, KilledHolderGivesTheSemaphoreBack) {
     });
     close(ready[1]);
     char c = 0;
-    ASSERT_EQ(read(ready[0], &c, 1), 1) << "test: the child did not get through sem_p";
+    ASSERT_EQ(read(ready[0], &c, 1), 1) << msg("child_did_not_pass_p");
     close(ready[0]);
-    ASSERT_EQ(value_of(semid), 0) << "sem_p must take the unit (1 -> 0)";
+    ASSERT_EQ(value_of(semid), 0) << msg("p_did_not_take").with("got", value_of(semid));
     kill(child, SIGKILL);
     semtest::finish_child(child);
-    EXPECT_EQ(value_of(semid), 1)
-        << "a process killed inside the critical section left the semaphore at 0, so every other "
-           "process would wait forever: use sem_flg = SEM_UNDO in sem_p (and sem_v) so the kernel "
-           "undoes the P of a process that dies";
+    EXPECT_EQ(value_of(semid), 1) << msg("killed_holder_kept_unit").with("got", value_of(semid));
 }
 
 class SemCounterErrors : public SemCounterBase {};
@@ -172,35 +158,38 @@ TEST_F(SemCounterErrors, InitTwiceFailsWithFileExists) {
     semtest::write_counter(shmid, 5);
     try {
         init_counter(k);
-        ADD_FAILURE() << "a second init_counter on the same key returned normally: create with "
-                         "IPC_CREAT | IPC_EXCL so it fails with EEXIST (shmget or semget)";
+        ADD_FAILURE() << msg("init_twice_returned");
     } catch (const ipclab::SysError& e) {
-        EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget")
-            << "the second init should fail in shmget or semget, not in " << e.call();
-        EXPECT_EQ(e.error(), EEXIST) << "expected File exists (IPC_EXCL), got " << e.what();
+        EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget") << msg("init_twice_wrong_call").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST)
+            << msg("init_twice_wrong_errno").with("call", e.call()).with("got", errno_name(e.error()));
     }
-    EXPECT_EQ(segment_of(k), shmid) << "the failed init must leave the first segment in place";
-    EXPECT_EQ(semaphore_of(k), semid) << "the failed init must leave the first semaphore set in place";
-    EXPECT_EQ(semtest::read_counter(shmid), 5u) << "the failed init reset the counter";
-    EXPECT_EQ(value_of(semid), 1) << "the failed init changed the semaphore's value";
+    EXPECT_EQ(segment_of(k), shmid) << msg("init_twice_lost_segment").with("want", shmid).with("got", segment_of(k));
+    EXPECT_EQ(semaphore_of(k), semid) << msg("init_twice_lost_set").with("want", semid).with("got", semaphore_of(k));
+    std::uint64_t counter = semtest::read_counter(shmid);
+    EXPECT_EQ(counter, 5u) << msg("init_twice_reset_counter").with("got", counter);
+    EXPECT_EQ(value_of(semid), 1) << msg("init_twice_changed_value").with("got", value_of(semid));
 }
 
 // add and finish with no init: shmget or semget's ENOENT, and nothing is created.
 TEST_F(SemCounterErrors, AddAndFinishWithoutInitFail) {
     key_t k = skey();
     for (int which = 0; which < 2; ++which) {
+        const char* function = which == 0 ? "add_to_counter" : "finish_counter";
         try {
             if (which == 0) add_to_counter(k, 1);
             else finish_counter(k);
-            ADD_FAILURE() << (which == 0 ? "add_to_counter" : "finish_counter")
-                          << " returned normally with no segment and no semaphore: check the -1 of "
-                             "shmget(key, 0, 0) / semget(key, 0, 0) and throw ipclab::SysError";
+            ADD_FAILURE() << msg("missing_returned").with("function", function);
         } catch (const ipclab::SysError& e) {
-            EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget") << "failed in " << e.call();
-            EXPECT_EQ(e.error(), ENOENT) << e.what();
+            EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget")
+                << msg("missing_wrong_call").with("function", function).with("got", e.call());
+            EXPECT_EQ(e.error(), ENOENT) << msg("missing_wrong_errno")
+                                                .with("function", function)
+                                                .with("call", e.call())
+                                                .with("got", errno_name(e.error()));
         }
-        EXPECT_EQ(segment_of(k), -1) << "a segment was created: only init creates (no IPC_CREAT here)";
-        EXPECT_EQ(semaphore_of(k), -1) << "a semaphore set was created: only init creates (no IPC_CREAT here)";
+        EXPECT_EQ(segment_of(k), -1) << msg("missing_created_segment").with("function", function);
+        EXPECT_EQ(semaphore_of(k), -1) << msg("missing_created_set").with("function", function);
     }
 }
 
@@ -210,5 +199,5 @@ TEST_F(SemCounterErrors, CreateSemaphoreOnAUsedKey) {
     int semid = make_set(k, 1);
     ASSERT_NE(semid, -1);
     EXPECT_SYSERROR(create_semaphore(k), "semget", EEXIST);
-    EXPECT_EQ(value_of(semid), 1) << "create_semaphore changed a set that was not its own";
+    EXPECT_EQ(value_of(semid), 1) << msg("create_changed_foreign_set").with("got", value_of(semid));
 }

@@ -62,9 +62,9 @@ def test_init_produce_consume_finish(lab):
     seg, sems = run_init(lab, 41, 4)
     if seg.size != 28:
         fail("init_segment_size", "init", got=seg.size)
-    for what, perms in (("segment", seg.perms), ("semaphore set", sems.perms)):
+    for msg_id, perms in (("init_mode_segment", seg.perms), ("init_mode_semaphores", sems.perms)):
         if perms & 0o777 != 0o600:
-            fail("init_mode", "init", what=what, mode=f"{perms & 0o777:04o}")
+            fail(msg_id, "init", mode=f"{perms & 0o777:04o}")
     if sems.nsems != 3:
         fail("init_nsems", "init", got=sems.nsems)
     if lab.read_ints(seg.shmid, 3) != [4, 0, 0]:

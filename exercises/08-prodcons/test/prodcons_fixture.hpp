@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,21 @@
 
 namespace pctest {
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
 using ipclab::testing::Semun;
 using ipclab::testing::spawn;
 using ipclab::testing::wait_until;
+
+// Values as the messages show them: [4, 0, 1] ([] when there are none).
+template <class T>
+std::string listed(const std::vector<T>& values) {
+    std::ostringstream out;
+    out << '[';
+    for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+    out << ']';
+    return out.str();
+}
 
 // {empty, full, mutex} as the kernel has them (GETALL), or {} when the set is gone.
 inline std::vector<int> values_of(int semid) {
@@ -60,7 +73,8 @@ inline std::vector<std::int32_t> ints_of(int shmid, std::size_t count) {
     std::vector<std::int32_t> out(count);
     void* p = shmat(shmid, nullptr, SHM_RDONLY);
     if (p == reinterpret_cast<void*>(-1)) {
-        ADD_FAILURE() << "test: shmat: " << std::strerror(errno);
+        int err = errno;
+        ADD_FAILURE() << msg("buffer_shmat_failed").with("error", errno_name(err));
         return {};
     }
     std::memcpy(out.data(), p, count * sizeof(std::int32_t));
@@ -124,6 +138,12 @@ inline Consumer start_consumer(key_t k, int count, int go_fd = -1, int go_close 
     return c;
 }
 
+// What the watchdog writes: made before the alarm, since a signal handler may only write() it.
+inline std::string& watchdog_text() {
+    static std::string text;
+    return text;
+}
+
 }  // namespace pctest
 
 class ProdConsBase : public ipclab::testing::IpcTest {
@@ -131,10 +151,13 @@ protected:
     // A watchdog: a test stuck in a wait that never ends says why instead of hanging.
     void SetUp() override {
         IpcTest::SetUp();
+        using ipclab::testing::msg;
+        std::ostringstream said;
+        said << '\n' << msg("test_timed_out").with("seconds", 8) << '\n';
+        pctest::watchdog_text() = said.str();
         signal(SIGALRM, [](int) {
-            static const char msg[] =
-                "\n*** this test did not finish within 8 s: a produce or consume waited for ever: empty/full swapped? P(mutex) before P(empty)/P(full)? no SETALL?\n";
-            (void)!write(1, msg, sizeof msg - 1);
+            const std::string& text = pctest::watchdog_text();
+            (void)!write(1, text.data(), text.size());
             _exit(1);
         });
         alarm(8);  // under the lab's 10 s wall limit, so this message is the one seen
@@ -168,17 +191,14 @@ protected:
         semid = pctest::semaphore_of(k);
         track(shmid);
         track_set(semid);
-        EXPECT_NE(shmid, -1) << "init_buffer made no segment: shmget(key, (kHeader + slots) * "
-                                "sizeof(std::int32_t), IPC_CREAT | IPC_EXCL | 0600)";
-        EXPECT_NE(semid, -1) << "init_buffer made no semaphore set: semget(key, 3, IPC_CREAT | "
-                                "IPC_EXCL | 0600)";
+        using ipclab::testing::msg;
+        EXPECT_NE(shmid, -1) << msg("init_made_no_segment");
+        EXPECT_NE(semid, -1) << msg("init_made_no_set");
         if (shmid == -1 || semid == -1) return false;
         std::vector<int> want{slots, 0, 1};
-        EXPECT_EQ(pctest::values_of(semid), want)
-            << "after init the semaphores {empty, full, mutex} must be {SLOTS, 0, 1}: give them "
-               "their values with semctl(semid, 0, SETALL, arg) (arg.array -> unsigned short[3]); "
-               "a new semaphore has no defined value until then";
-        return pctest::values_of(semid) == want;
+        std::vector<int> got = pctest::values_of(semid);
+        EXPECT_EQ(got, want) << msg("init_wrong_values").with("got", pctest::listed(got)).with("want", pctest::listed(want));
+        return got == want;
     }
 
 private:

@@ -14,7 +14,11 @@
 #include "prodcons.hpp"
 #include "test/prodcons_fixture.hpp"
 
+using ipclab::testing::errno_name;
+using ipclab::testing::msg;
+using ipclab::testing::octal;
 using ipclab::testing::segment_of;
+using pctest::listed;
 using pctest::semaphore_of;
 using pctest::values_of;
 using Ints = std::vector<std::int32_t>;
@@ -37,18 +41,14 @@ TEST_F(ProdCons, InitLaysOutTheBufferAndTheSemaphores) {
     ASSERT_TRUE(init_ok(k, 4, shmid, semid));
     shmid_ds ds{};
     ASSERT_TRUE(ipclab::testing::stat_segment(shmid, ds));
-    EXPECT_EQ(ds.shm_segsz, (kHeader + 4) * sizeof(std::int32_t))
-        << "4 slots need (kHeader + SLOTS) * sizeof(std::int32_t) = 28 bytes";
+    EXPECT_EQ(ds.shm_segsz, (kHeader + 4) * sizeof(std::int32_t)) << msg("wrong_segment_size").with("got", ds.shm_segsz);
     EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u)
-        << "the segment was created with mode 0" << std::oct << (ds.shm_perm.mode & 0777)
-        << "; create it with 0600 (IPC_CREAT | IPC_EXCL | 0600)";
+        << msg("segment_wrong_mode").with("mode", octal(ds.shm_perm.mode & 0777));
     semid_ds sds = pctest::stat_set(semid);
-    EXPECT_EQ(sds.sem_perm.mode & 0777, 0600u)
-        << "the semaphore set was created with mode 0" << std::oct << (sds.sem_perm.mode & 0777)
-        << "; create it with semget(key, 3, IPC_CREAT | IPC_EXCL | 0600)";
-    EXPECT_EQ(sds.sem_nsems, 3u) << "one set of three semaphores: empty, full, mutex";
-    EXPECT_EQ(pctest::ints_of(shmid, 3), (Ints{4, 0, 0}))
-        << "the segment starts with arreglo[kSlotsAt] = SLOTS, arreglo[kInAt] = 0, arreglo[kOutAt] = 0";
+    EXPECT_EQ(sds.sem_perm.mode & 0777, 0600u) << msg("set_wrong_mode").with("mode", octal(sds.sem_perm.mode & 0777));
+    EXPECT_EQ(sds.sem_nsems, 3u) << msg("wrong_nsems").with("got", sds.sem_nsems);
+    Ints header = pctest::ints_of(shmid, 3);
+    EXPECT_EQ(header, (Ints{4, 0, 0})) << msg("wrong_header").with("got", listed(header));
 }
 
 // Three items in, three out, in the order they went in; the semaphores count them.
@@ -57,14 +57,14 @@ TEST_F(ProdCons, ProduceThenConsumeInOrder) {
     int shmid = -1, semid = -1;
     ASSERT_TRUE(init_ok(k, 4, shmid, semid));
     produce(k, 10, 3);
-    EXPECT_EQ(values_of(semid), (Vals{1, 3, 1}))
-        << "after 3 items in 4 slots {empty, full, mutex} must be {1, 3, 1}: the producer does "
-           "P(empty) and V(full) per item (empty/full swapped, or SEM_UNDO on them, gives other values)";
-    EXPECT_EQ(pctest::ints_of(shmid, kHeader + 3), (Ints{4, 3, 0, 10, 11, 12}))
-        << "the items go in arreglo[kHeader + in], and in advances by one per item";
-    EXPECT_EQ(take_all(k, 3), (Ints{10, 11, 12})) << "consume must take the items in the order they went in";
-    EXPECT_EQ(values_of(semid), (Vals{4, 0, 1}))
-        << "after taking them back {empty, full, mutex} must be {4, 0, 1}: P(full), V(empty) per item";
+    Vals after_produce = values_of(semid);
+    EXPECT_EQ(after_produce, (Vals{1, 3, 1})) << msg("produce_wrong_values").with("got", listed(after_produce));
+    Ints buffer = pctest::ints_of(shmid, kHeader + 3);
+    EXPECT_EQ(buffer, (Ints{4, 3, 0, 10, 11, 12})) << msg("produce_wrong_slots").with("got", listed(buffer));
+    Ints taken = take_all(k, 3);
+    EXPECT_EQ(taken, (Ints{10, 11, 12})) << msg("consume_wrong_order").with("got", listed(taken));
+    Vals after_consume = values_of(semid);
+    EXPECT_EQ(after_consume, (Vals{4, 0, 1})) << msg("consume_wrong_values").with("got", listed(after_consume));
 }
 
 // in and out go round: (in + 1) % SLOTS, so a 2-slot buffer carries any number of items.
@@ -79,8 +79,9 @@ TEST_F(ProdCons, IndexesWrapAround) {
         got.insert(got.end(), two.begin(), two.end());
     }
     EXPECT_EQ(got, (Ints{100, 101, 102, 103, 104, 105, 106, 107, 108, 109}))
-        << "ten items through two slots: in and out must wrap with (index + 1) % SLOTS";
-    EXPECT_EQ(values_of(semid), (Vals{2, 0, 1}));
+        << msg("no_wrap_around").with("got", listed(got));
+    Vals at_end = values_of(semid);
+    EXPECT_EQ(at_end, (Vals{2, 0, 1})) << msg("wrap_left_wrong_values").with("got", listed(at_end));
 }
 
 // finish removes the segment and the semaphore set.
@@ -89,8 +90,8 @@ TEST_F(ProdCons, FinishRemovesBoth) {
     int shmid = -1, semid = -1;
     ASSERT_TRUE(init_ok(k, 3, shmid, semid));
     finish_buffer(k);
-    EXPECT_EQ(segment_of(k), -1) << "the segment is still there after finish: shmctl(shmid, IPC_RMID, nullptr)";
-    EXPECT_EQ(semaphore_of(k), -1) << "the semaphore set is still there after finish: semctl(semid, 0, IPC_RMID)";
+    EXPECT_EQ(segment_of(k), -1) << msg("finish_kept_segment");
+    EXPECT_EQ(semaphore_of(k), -1) << msg("finish_kept_set");
 }
 
 class ProdConsSync : public ProdConsBase {};
@@ -102,14 +103,14 @@ TEST_F(ProdConsSync, ConsumerWaitsForAnItem) {
     ASSERT_TRUE(init_ok(k, 2, shmid, semid));
     pctest::Consumer c = pctest::start_consumer(k, 1);
     pctest::wait_until([&] { return c.child.reaped() || pctest::waiters_of(semid, kFull) == 1; });
-    EXPECT_FALSE(c.child.reaped()) << "consume ended with nothing in the buffer: it must wait in "
-                                      "P(full) (semop -1 on kFull) until an item is there";
+    EXPECT_FALSE(c.child.reaped()) << msg("consume_did_not_wait");
     EXPECT_EQ(pctest::waiters_of(semid, kFull), 1)
-        << "the consumer is not asleep in P(full): wait for an item with semop on kFull, never "
-           "with a loop that checks the buffer";
+        << msg("consumer_not_asleep_in_full").with("got", pctest::waiters_of(semid, kFull));
     produce(k, 42, 1);
-    EXPECT_EQ(c.child.finish(), 0) << "the consumer did not end once an item was there";
-    EXPECT_EQ(c.collect(), (Ints{42}));
+    int code = c.child.finish();
+    EXPECT_EQ(code, 0) << msg("consumer_not_finished_after_item").with("status", code);
+    Ints delivered = c.collect();
+    EXPECT_EQ(delivered, (Ints{42})) << msg("consumer_got_wrong_items").with("got", listed(delivered)).with("want", "[42]");
 }
 
 // A full buffer: the producer sleeps in P(empty) until a consumer frees a slot.
@@ -124,14 +125,16 @@ TEST_F(ProdConsSync, ProducerWaitsForAFreeSlot) {
         return 0;
     });
     pctest::wait_until([&] { return p.reaped() || pctest::waiters_of(semid, kEmpty) == 1; });
-    EXPECT_FALSE(p.reaped()) << "produce ended although the 1-slot buffer was full: it must wait in "
-                                "P(empty) until a consumer frees a slot (was the item overwritten?)";
+    EXPECT_FALSE(p.reaped()) << msg("produce_did_not_wait_when_full");
     EXPECT_EQ(pctest::waiters_of(semid, kEmpty), 1)
-        << "the producer is not asleep in P(empty) (semop -1 on kEmpty)";
+        << msg("producer_not_asleep_in_empty").with("got", pctest::waiters_of(semid, kEmpty));
     if (pctest::values_of(semid) == Vals{0, 1, 1} && !p.reaped()) {
-        EXPECT_EQ(take_all(k, 1), (Ints{1}));
-        EXPECT_EQ(p.finish(), 0) << "the producer did not end once a slot was free";
-        EXPECT_EQ(take_all(k, 1), (Ints{2}));
+        Ints first = take_all(k, 1);
+        EXPECT_EQ(first, (Ints{1})) << msg("full_buffer_took_wrong_item").with("got", listed(first)).with("want", "[1]");
+        int code = p.finish();
+        EXPECT_EQ(code, 0) << msg("producer_not_finished_after_slot").with("status", code);
+        Ints second = take_all(k, 1);
+        EXPECT_EQ(second, (Ints{2})) << msg("full_buffer_took_wrong_item").with("got", listed(second)).with("want", "[2]");
     } else {
         p.finish(0.5);
     }
@@ -149,14 +152,15 @@ TEST_F(ProdConsSync, ProducerWaitsForTheMutex) {
         return 0;
     });
     pctest::wait_until([&] { return p.reaped() || pctest::waiters_of(semid, kMutex) == 1; });
-    EXPECT_EQ(pctest::values_of(semid)[kFull], 0)
-        << "produce put an item while another process held the mutex: no mutual exclusion. Take "
-           "P(mutex) around the update of the slot and of in";
+    Vals held = pctest::values_of(semid);
+    EXPECT_EQ(held[kFull], 0) << msg("produce_ignored_mutex").with("got", listed(held));
     EXPECT_EQ(pctest::waiters_of(semid, kMutex), 1)
-        << "the producer is not waiting for the mutex (semop -1 on kMutex) another process holds";
+        << msg("producer_not_waiting_for_mutex").with("got", pctest::waiters_of(semid, kMutex));
     pctest::give(semid, kMutex);
-    EXPECT_EQ(p.finish(), 0) << "the producer did not end once the mutex was free";
-    EXPECT_EQ(values_of(semid), (Vals{1, 1, 1}));
+    int code = p.finish();
+    EXPECT_EQ(code, 0) << msg("producer_not_finished_after_mutex").with("status", code);
+    Vals after = values_of(semid);
+    EXPECT_EQ(after, (Vals{1, 1, 1})) << msg("wrong_values_after_mutex_wait").with("got", listed(after));
 }
 
 // empty and full are not undone at exit: a producer that put 2 items and exited leaves {2, 2, 1}.
@@ -169,14 +173,15 @@ TEST_F(ProdConsSync, EmptyAndFullSurviveTheProducersExit) {
         produce(k, 1, 2);
         return 0;
     });
-    EXPECT_EQ(p.finish(), 0);
+    int code = p.finish();
+    EXPECT_EQ(code, 0) << msg("producer_did_not_finish").with("status", code);
     Vals v = values_of(semid);
-    EXPECT_EQ(v, (Vals{2, 2, 1}))
-        << "a producer put 2 items in 4 slots and exited; {empty, full, mutex} should be {2, 2, 1}"
-        << (v.size() == 3 && (v[0] == 4 || v[1] == 0)
-                ? ": the kernel undid its P(empty)/V(full) at exit. Use SEM_UNDO only on the mutex: "
-                  "a unit of empty or full taken by one process is given back by another"
-                : "");
+    // empty back at 4 or full back at 0: the kernel undid P(empty)/V(full) at the producer's exit.
+    if (v.size() == 3 && (v[0] == 4 || v[1] == 0)) {
+        EXPECT_EQ(v, (Vals{2, 2, 1})) << msg("empty_full_undone_at_exit").with("got", listed(v));
+    } else {
+        EXPECT_EQ(v, (Vals{2, 2, 1})) << msg("wrong_values_after_producer_exit").with("got", listed(v));
+    }
 }
 
 class ProdConsErrors : public ProdConsBase {};
@@ -189,30 +194,37 @@ TEST_F(ProdConsErrors, InitTwiceFailsWithFileExists) {
     produce(k, 5, 1);
     try {
         init_buffer(k, 2);
-        ADD_FAILURE() << "a second init_buffer returned normally: create with IPC_CREAT | IPC_EXCL";
+        ADD_FAILURE() << msg("init_twice_returned");
     } catch (const ipclab::SysError& e) {
-        EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget") << "failed in " << e.call();
-        EXPECT_EQ(e.error(), EEXIST) << e.what();
+        EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget") << msg("init_twice_wrong_call").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST)
+            << msg("init_twice_wrong_errno").with("call", e.call()).with("got", errno_name(e.error()));
     }
-    EXPECT_EQ(values_of(semid), (Vals{1, 1, 1})) << "the failed init changed the semaphores";
-    EXPECT_EQ(pctest::ints_of(shmid, 4), (Ints{2, 1, 0, 5})) << "the failed init changed the buffer";
+    Vals values = values_of(semid);
+    EXPECT_EQ(values, (Vals{1, 1, 1})) << msg("init_twice_changed_semaphores").with("got", listed(values));
+    Ints buffer = pctest::ints_of(shmid, 4);
+    EXPECT_EQ(buffer, (Ints{2, 1, 0, 5})) << msg("init_twice_changed_buffer").with("got", listed(buffer));
 }
 
 // produce, consume and finish with no init: ENOENT from shmget or semget, nothing created.
 TEST_F(ProdConsErrors, WithoutInitEverythingFails) {
     key_t k = skey();
     for (int which = 0; which < 3; ++which) {
+        const char* function = which == 0 ? "produce" : which == 1 ? "consume" : "finish_buffer";
         try {
             if (which == 0) produce(k, 1, 1);
             else if (which == 1) consume(k, 1, [](std::int32_t) {});
             else finish_buffer(k);
-            ADD_FAILURE() << "call " << which << " returned normally with no buffer: check the -1 "
-                             "of shmget(key, 0, 0) / semget(key, 0, 0)";
+            ADD_FAILURE() << msg("missing_returned").with("function", function);
         } catch (const ipclab::SysError& e) {
-            EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget") << "failed in " << e.call();
-            EXPECT_EQ(e.error(), ENOENT) << e.what();
+            EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget")
+                << msg("missing_wrong_call").with("function", function).with("got", e.call());
+            EXPECT_EQ(e.error(), ENOENT) << msg("missing_wrong_errno")
+                                                .with("function", function)
+                                                .with("call", e.call())
+                                                .with("got", errno_name(e.error()));
         }
-        EXPECT_EQ(segment_of(k), -1) << "a segment was created: only init creates (no IPC_CREAT)";
-        EXPECT_EQ(semaphore_of(k), -1) << "a semaphore set was created: only init creates";
+        EXPECT_EQ(segment_of(k), -1) << msg("missing_created_segment").with("function", function);
+        EXPECT_EQ(semaphore_of(k), -1) << msg("missing_created_set").with("function", function);
     }
 }

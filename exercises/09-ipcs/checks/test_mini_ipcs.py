@@ -100,7 +100,9 @@ def test_ipcrm_errors(lab):
                  want=excerpt(real.stderr), want_status=real.status,
                  got=excerpt(mine.stderr), got_status=lab.describe_status(mine.status))
     if len(lab.segments()) != 1:
-        fail("wrong_removed", section="errors", what="(errors)", ipcs=lab.ipcs_m())
+        fail("wrong_removed", section="errors", ipcs=lab.ipcs_m(),
+             what=" | ".join(" ".join(a) for a in (["-m", "123"], ["-M", "0x1234abcd"],
+                                                    ["-M", "0"], ["-m", "-1"])))
     lab.allow(shm=1)
 
 
@@ -115,5 +117,7 @@ def test_usage_errors(lab):
     for binary, args in cases:
         lab.expect_usage(lab.run(binary, *args), section="usage")
     if len(lab.segments()) != 1:
-        fail("wrong_removed", section="usage", what="(usage errors)", ipcs=lab.ipcs_m())
+        fail("wrong_removed", section="usage", ipcs=lab.ipcs_m(),
+             what=" | ".join(" ".join(args) or "∅" for binary, args in cases
+                             if binary == "mini_ipcrm"))
     lab.allow(shm=1)

@@ -32,7 +32,7 @@ def test_add_waits_while_held(lab):
         fail("add_ignored_semaphore", "mutex", status=lab.describe_status(status),
              count=counter(lab, shmid), stderr=p.stderr.strip() or "∅")
     if counter(lab, shmid) != 0:
-        fail("add_ignored_semaphore", "mutex", status="running", count=counter(lab, shmid),
+        fail("add_ignored_semaphore_counted", "mutex", count=counter(lab, shmid),
              stderr=p.stderr.strip() or "∅")
     p.signal(signal.SIGKILL)
     p.wait()

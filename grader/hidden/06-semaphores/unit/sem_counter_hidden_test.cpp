@@ -13,6 +13,7 @@
 #include "sem_counter.hpp"
 #include "test/sem_counter_fixture.hpp"
 
+using ipclab::testing::msg;
 using ipclab::testing::segment_of;
 using semtest::semaphore_of;
 using semtest::value_of;
@@ -33,7 +34,7 @@ TEST_F(SemCounterHidden, ConcurrentAddsGiveTheExactTotal) {
     key_t k = skey();
     int shmid = -1, semid = -1;
     ASSERT_TRUE(init_ok(k, shmid, semid));
-    ASSERT_EQ(value_of(semid), 1) << "init must leave the semaphore at 1 (SETVAL)";
+    ASSERT_EQ(value_of(semid), 1) << msg("init_left_semaphore_at").with("got", value_of(semid));
     int go[2];
     ASSERT_EQ(pipe(go), 0);
     std::vector<pid_t> kids;
@@ -48,17 +49,18 @@ TEST_F(SemCounterHidden, ConcurrentAddsGiveTheExactTotal) {
     }
     close(go[0]);
     close(go[1]);  // all four start together
-    for (pid_t kid : kids) EXPECT_EQ(semtest::finish_child(kid, 25.0), 0) << "an add_to_counter failed or hung";
+    for (pid_t kid : kids) {
+        int code = semtest::finish_child(kid, 25.0);
+        EXPECT_EQ(code, 0) << msg("concurrent_add_failed").with("status", code);
+    }
     semid_ds ds{};
     semtest::Semun arg{};
     arg.buf = &ds;
     ASSERT_EQ(semctl(semid, 0, IPC_STAT, arg), 0);
-    EXPECT_NE(ds.sem_otime, 0) << "sem_otime is 0: add_to_counter never did a semop on the "
-                                  "semaphore. Without P/V around it, the increment is a race";
-    EXPECT_EQ(semtest::read_counter(shmid), 100000u)
-        << "four concurrent add_to_counter(key, 25000) lost updates: *counter += 1 is read, add, "
-           "write; two processes in it at once both write the same value. Do it between sem_p and sem_v";
-    EXPECT_EQ(value_of(semid), 1) << "after all the adds the semaphore must be free (1)";
+    EXPECT_NE(ds.sem_otime, 0) << msg("add_never_did_semop");
+    std::uint64_t counter = semtest::read_counter(shmid);
+    EXPECT_EQ(counter, 100000u) << msg("concurrent_adds_lost_updates").with("got", counter);
+    EXPECT_EQ(value_of(semid), 1) << msg("add_left_semaphore_at").with("got", value_of(semid));
 }
 
 // P and V both with SEM_UNDO: a process that did P then V and exited leaves the value at 1.
@@ -72,15 +74,15 @@ TEST_F(SemCounterHidden, PAndVBalanceTheirUndo) {
         }
         return 0;
     });
-    EXPECT_EQ(semtest::finish_child(child), 0);
+    int code = semtest::finish_child(child);
+    EXPECT_EQ(code, 0) << msg("p_v_child_failed").with("status", code);
     int v = value_of(semid);
-    EXPECT_EQ(v, 1) << "after a process did sem_p, sem_v three times and exited, the semaphore is "
-                    << v << ", not 1: "
-                    << (v > 1 ? "sem_p uses SEM_UNDO but sem_v does not, so at exit the kernel "
-                                "gives back P's it thinks were never undone"
-                              : "sem_v uses SEM_UNDO but sem_p does not, so at exit the kernel "
-                                "takes back the V's")
-                    << ". Use sem_flg = SEM_UNDO in both";
+    // Above 1: the kernel gave back P's it thought were never undone; below: it took back V's.
+    if (v > 1) {
+        EXPECT_EQ(v, 1) << msg("undo_only_in_p").with("got", v);
+    } else {
+        EXPECT_EQ(v, 1) << msg("undo_only_in_v").with("got", v);
+    }
 }
 
 // A signal interrupting a waiting sem_p (EINTR) is not an error: sem_p waits again.
@@ -101,11 +103,10 @@ TEST_F(SemCounterHidden, PRetriesWhenASignalInterruptsIt) {
         }
         return 0;
     });
-    ASSERT_TRUE(semtest::wait_until([&] { return semtest::waiters_of(semid) == 1; }))
-        << "sem_p did not wait on a semaphore worth 0 (semop with sem_op = -1 blocks at 0)";
+    ASSERT_TRUE(semtest::wait_until([&] { return semtest::waiters_of(semid) == 1; })) << msg("p_did_not_wait");
     kill(child, SIGUSR1);
     char c = 0;
-    ASSERT_EQ(read(sig[0], &c, 1), 1) << "test: the signal handler did not run";
+    ASSERT_EQ(read(sig[0], &c, 1), 1) << msg("signal_handler_did_not_run");
     int status = 0;
     bool reaped = false;
     semtest::wait_until([&] {
@@ -114,12 +115,12 @@ TEST_F(SemCounterHidden, PRetriesWhenASignalInterruptsIt) {
     });
     semtest::give(semid);
     int code = reaped ? (WIFEXITED(status) ? WEXITSTATUS(status) : 128) : semtest::finish_child(child);
-    EXPECT_EQ(code, 0) << (code == 3
-                               ? "a signal interrupted sem_p's wait and sem_p threw semop: Interrupted "
-                                 "system call. EINTR is not a failure: when semop returns -1 with "
-                                 "errno == EINTR, call semop again"
-                               : "sem_p did not wait again after a signal and return once the "
-                                 "semaphore was given");
+    // 3: the child caught a SysError with EINTR.
+    if (code == 3) {
+        EXPECT_EQ(code, 0) << msg("p_threw_on_eintr");
+    } else {
+        EXPECT_EQ(code, 0) << msg("p_did_not_resume").with("status", code);
+    }
 }
 
 // The counter is 64 bits: it goes on past 2^32 - 1.
@@ -127,12 +128,13 @@ TEST_F(SemCounterHidden, TheCounterHas64Bits) {
     key_t k = skey();
     int shmid = -1, semid = -1;
     ASSERT_TRUE(init_ok(k, shmid, semid));
-    ASSERT_EQ(value_of(semid), 1) << "init must leave the semaphore at 1 (SETVAL)";
+    ASSERT_EQ(value_of(semid), 1) << msg("init_left_semaphore_at").with("got", value_of(semid));
     semtest::write_counter(shmid, 0xFFFFFFFFull);
     add_to_counter(k, 2);
-    EXPECT_EQ(semtest::read_counter(shmid), 0x100000001ull)
-        << "4294967295 + 2 must give 4294967297: the counter is a std::uint64_t, not an int";
-    EXPECT_EQ(finish_counter(k), 0x100000001ull) << "finish_counter must return all 64 bits";
+    std::uint64_t counter = semtest::read_counter(shmid);
+    EXPECT_EQ(counter, 0x100000001ull) << msg("counter_not_64_bits").with("got", counter);
+    std::uint64_t got = finish_counter(k);
+    EXPECT_EQ(got, 0x100000001ull) << msg("finish_not_64_bits").with("got", got);
 }
 
 // A stale semaphore set under the key: init fails in semget and leaves no segment behind.
@@ -143,9 +145,8 @@ TEST_F(SemCounterHidden, FailedInitLeavesNothingBehind) {
     EXPECT_SYSERROR(init_counter(k), "semget", EEXIST);
     int shmid = segment_of(k);
     track(shmid);
-    EXPECT_EQ(shmid, -1) << "init_counter failed in semget but left the segment it had created: "
-                            "remove it (shmctl IPC_RMID) before letting the error out";
-    EXPECT_EQ(value_of(semid), 1) << "init_counter changed a semaphore set that was not its own";
+    EXPECT_EQ(shmid, -1) << msg("failed_init_left_segment").with("shmid", shmid);
+    EXPECT_EQ(value_of(semid), 1) << msg("failed_init_changed_foreign_set").with("got", value_of(semid));
 }
 
 // A stale segment under the key: init fails in shmget and creates no semaphore set.
@@ -153,5 +154,5 @@ TEST_F(SemCounterHidden, InitOnAUsedSegmentCreatesNoSemaphore) {
     key_t k = skey();
     ASSERT_NE(make_segment(k, 8, 0600), -1);
     EXPECT_SYSERROR(init_counter(k), "shmget", EEXIST);
-    EXPECT_EQ(semaphore_of(k), -1) << "init_counter failed in shmget but left a semaphore set behind";
+    EXPECT_EQ(semaphore_of(k), -1) << msg("failed_init_left_set").with("semid", semaphore_of(k));
 }
