@@ -74,25 +74,29 @@ def _run_suites(built_dir: Path, exe_name: str, visibility: str,
     exe = f"/lab/tests/{exe_name}"
     limits = bounds.rlimits(ex.limits)
     wall = ex.limits["wall"]
+    # One sandbox for the listing and all the groups, as when the test program runs whole; a
+    # group that breaks it (kills the agent) or hangs costs only itself: the next gets a
+    # fresh one.
     session = _session(built_dir, ex)
+    clean = False
     try:
         lister = _spawn(session, [exe, "--gtest_list_tests"], limits)
-        session.wait_until(lambda: lister.status is not None and lister.out.fd is None,
-                           time.monotonic() + wall)
+        session.wait_until(lambda: lister.status is not None and lister.out.fd is None
+                           and lister.err.fd is None, time.monotonic() + wall)
         suites = _suites(lister.stdout) if lister.status == 0 else []
         listing_error = f"({lister.status}): {lister.stderr[-500:]}"
+        clean = lister.status is not None and lister.out.fd is None and lister.err.fd is None
     except SessionError as e:
         suites, listing_error = [], str(e)
-    finally:
+    if not clean or not suites:
         session.close()
     if not suites:
         return [RawResult(f"unit.{exe_name}", "error",
                           f"the unit test program could not list its tests {listing_error}",
                           visibility)]
-    # One sandbox for all the groups, as when the test program runs whole; a group that
-    # breaks it (kills the agent) or hangs costs only itself: the next gets a fresh one.
+    if not clean:
+        session = _session(built_dir, ex)
     out: list[RawResult] = []
-    session = _session(built_dir, ex)
     try:
         for suite in suites:
             result, clean = _run_suite(session, exe, suite, visibility, limits, wall)

@@ -3,6 +3,7 @@ language from the message files (one file per language; see harness/README.md)."
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 try:
@@ -37,6 +38,12 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     return text
 
 
+@lru_cache(maxsize=None)
+def _parsed(path: Path) -> dict:
+    """A message file, parsed once per process: every exercise's catalog reads the harness's."""
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
 class Catalog:
     """Message texts of one language: the harness's, the exercise's, the hidden checks'."""
 
@@ -46,7 +53,7 @@ class Catalog:
         for d in [HARNESS_MESSAGES, *dirs]:
             for candidate in (d / f"messages.{lang}.toml", d / "messages.en.toml"):
                 if candidate.exists():
-                    data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+                    data = _parsed(candidate)
                     for table, entries in data.items():
                         for k, v in entries.items():
                             self.tables.setdefault(table, {}).setdefault(k, v)
