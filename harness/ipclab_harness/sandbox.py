@@ -14,6 +14,7 @@ import os
 import signal
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 
 STUDENT_UID = 65534  # "nobody": not root, no capabilities, not the grader's uid inside
@@ -174,11 +175,25 @@ def _require_reachable(path: str) -> None:
         p = parent
 
 
+_userns_lock = threading.Lock()
+_userns: list[int] = []   # the process's one user namespace, made on first use
+
+
 def _nobody_userns() -> int:
-    """A fresh user namespace where the student is nobody, mapped to nobody outside (and
-    OTHER_UID to itself, so that a check can prepare someone else's segment); returns
-    an open descriptor of it for bwrap --userns. A short-lived helper makes it (unshare(1)
-    prints a line once the namespace exists), root writes its maps, and the helper exits."""
+    """A user namespace where the student is nobody, mapped to nobody outside (and OTHER_UID
+    to itself, so that a check can prepare someone else's segment); returns an open descriptor
+    of it for bwrap --userns (the caller closes it). One per process, shared by its
+    sandboxes: a user namespace holds no processes or objects of its own, and each sandbox
+    still gets fresh IPC, PID, mount, network and UTS namespaces inside it."""
+    with _userns_lock:
+        if not _userns:
+            _userns.append(_make_nobody_userns())
+        return os.dup(_userns[0])
+
+
+def _make_nobody_userns() -> int:
+    """A short-lived helper makes the namespace (unshare(1) prints a line once it exists),
+    root writes its maps, and the helper exits."""
     helper = subprocess.Popen(["unshare", "--user", "--", "/bin/sh", "-c", "echo; read x"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL)
