@@ -19,7 +19,9 @@ from __future__ import annotations
 
 DEFAULTS: dict[str, int] = {
     "wall": 10,
-    "cpu": 5,
+    # The most any reference program or unit-test group needs is 0.16 s: 2 s leaves a wide
+    # margin for slower code, and a program stuck in a loop wastes 2 s of the grader, not 5.
+    "cpu": 2,
     "as": 512 << 20,
     "nproc": 64,
     "nofile": 64,
