@@ -9,11 +9,14 @@
      the build cache starts empty unless --warm; with --cold-compiler the compiler cache
      too, so the lab's own test programs are compiled as well, as on a machine's first class).
 Usage: /usr/bin/python3 scripts/class-demo.py [--students 40] [--jobs 2] [--keep DIR] [--warm]
-                                              [--cold-compiler]"""
+                                              [--cold-compiler] [--same-code]
+Every submission has files of its own (as a real class: no two share a build), unless
+--same-code, where the correct ones are identical copies."""
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -70,6 +73,18 @@ def edit(dest: Path, exercises, ex_id: str, old: str, new: str) -> None:
         f.write_text(text + "\n// edited\n")
 
 
+def personalize(dest: Path, exercises, name: str) -> None:
+    """Makes every student file of a submission its own, as a real student's is: no two
+    submissions share a build (the build cache keys files by content)."""
+    tag = hashlib.sha256(name.encode()).hexdigest()[:12]
+    for ex in exercises:
+        for fname in ex.files:
+            f = dest / ex.id / fname
+            if f.is_file() and not f.is_symlink():
+                with f.open("a") as out:
+                    out.write(f"\n// {name}\n[[maybe_unused]] static const int ipclab_demo_{tag} = 1;\n")
+
+
 def zip_dir(src: Path, archive: Path, prefix: str = "") -> None:
     with zipfile.ZipFile(archive, "w") as z:
         for f in sorted(src.rglob("*")):
@@ -82,17 +97,23 @@ def tar_dir(src: Path, archive: Path, prefix: str = "") -> None:
         t.add(src, arcname=prefix or ".")
 
 
-def fabricate(class_dir: Path, n: int, exercises) -> dict[str, str]:
-    """Writes `n` submissions into class_dir; returns name -> kind."""
+def fabricate(class_dir: Path, n: int, exercises, same_code: bool = False) -> dict[str, str]:
+    """Writes `n` submissions into class_dir; returns name -> kind. Unless `same_code`, every
+    submission that is not an untouched skeleton has files of its own."""
     class_dir.mkdir(parents=True, exist_ok=True)
     kinds: dict[str, str] = {}
     scratch = Path(tempfile.mkdtemp(prefix="ipclab-demo-"))
     ids = {e.id for e in exercises}
 
+    def own(d: Path, name: str) -> Path:
+        if not same_code:
+            personalize(d, exercises, name)
+        return d
+
     def tree(name: str) -> Path:
         d = scratch / name
         solution_tree(exercises, d)
-        return d
+        return own(d, name)
 
     plan = (["correct"] * 14 + ["buggy"] * 10 + ["broken"] * 5 + ["skeleton"] * 3
             + ["empty"] * 2 + ["hostile"] * 6)
@@ -115,10 +136,12 @@ def fabricate(class_dir: Path, n: int, exercises) -> dict[str, str]:
             bug = BUGS[(i - 1) % len(BUGS)]
             if bug[0] in ids:
                 edit(d, exercises, *bug)
+            own(d, name)
         elif kind == "broken":
             d = class_dir / name
             solution_tree(exercises, d)
             ex = exercises[(i - 1) % min(2, len(exercises))]
+            own(d, name)
             (d / ex.id / ex.files[0]).write_text(BROKEN[(i - 1) % len(BROKEN)])
         elif kind == "skeleton":
             skeleton_tree(exercises, class_dir / name)
@@ -128,13 +151,13 @@ def fabricate(class_dir: Path, n: int, exercises) -> dict[str, str]:
             if i % 2 == 0:
                 (d / "README.txt").write_text("I did not finish, sorry.\n")
         else:
-            name = hostile(class_dir, scratch, i, exercises)
+            name = hostile(class_dir, scratch, i, exercises, own)
         kinds[name] = kind
     shutil.rmtree(scratch, ignore_errors=True)
     return kinds
 
 
-def hostile(class_dir: Path, scratch: Path, i: int, exercises) -> str:
+def hostile(class_dir: Path, scratch: Path, i: int, exercises, own) -> str:
     """Submissions that try to break the grader or the gradebook."""
     which = (i - 1) % 6
     if which == 0:      # climbs out of its folder
@@ -152,11 +175,13 @@ def hostile(class_dir: Path, scratch: Path, i: int, exercises) -> str:
         name = f"hostile-{i:02d}-loop"
         d = class_dir / name
         solution_tree(exercises, d)
+        own(d, name)
         if exercises[0].id == "01-ftok":
             edit(d, exercises, "01-ftok", "key_t key = ftok", "for (;;) {}\n    key_t key = ftok")
     elif which == 3:    # a name a spreadsheet would run as a formula
         name = f"=SUM(1,1) hostile-{i:02d}"
         solution_tree(exercises, class_dir / name)
+        own(class_dir / name, name)
     elif which == 4:    # not an archive the grader reads
         name = f"hostile-{i:02d}-rar"
         (class_dir / f"{name}.rar").write_bytes(b"Rar!\x1a\x07\x00" + os.urandom(64))
@@ -164,6 +189,7 @@ def hostile(class_dir: Path, scratch: Path, i: int, exercises) -> str:
         name = f"hostile-{i:02d}-huge"
         d = class_dir / name
         solution_tree(exercises, d)
+        own(d, name)
         ex = exercises[0]
         (d / ex.id / ex.files[0]).write_bytes(b"// " + b"x" * (3 << 20) + b"\n")
         if len(exercises) > 1:
@@ -194,6 +220,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", type=Path, help="build the class and results here and keep them")
     ap.add_argument("--warm", action="store_true", help="reuse the usual build cache")
+    ap.add_argument("--same-code", action="store_true",
+                    help="the correct submissions are identical copies (they then share builds)")
     ap.add_argument("--cold-compiler", action="store_true",
                     help="start with an empty compiler cache too (a machine's first class)")
     args = ap.parse_args()
@@ -202,7 +230,7 @@ def main() -> int:
         shutil.rmtree(base)
     class_dir, out = base / "class", base / "out"
     exercises = load_all()
-    kinds = fabricate(class_dir, args.students, exercises)
+    kinds = fabricate(class_dir, args.students, exercises, same_code=args.same_code)
     env = dict(os.environ)
     cache = None
     if not args.warm:
@@ -263,7 +291,8 @@ def main() -> int:
     print(f"rows: {len(rows)} ({', '.join(f'{k} {v}' for k, v in sorted(by_status.items()))}); "
           f"state has {len(state)} students; unknown names: {sorted(set(r['student'] for r in rows) - expected - {chr(39) + n for n in expected})}")
     print(f"graded {len(kinds)} submissions in {wall:.1f} s with -j {args.jobs}, builds included"
-          f"{'' if args.warm else ' (empty build cache' + (', empty compiler cache)' if args.cold_compiler else ', the lab compiled before)')}, one crash and resume included: "
+          f"{'' if args.warm else ' (empty build cache' + (', empty compiler cache)' if args.cold_compiler else ', the lab compiled before)')}"
+          f"{', correct ones identical' if args.same_code else ', every submission its own files'}, one crash and resume included: "
           f"{60 * len(kinds) / wall:.1f} submissions a minute")
     print(f"a second run over the unchanged class: {rerun:.1f} s (nothing graded again)")
     print(f"results in {out} (gradebook.csv, summary.md, report.html, students/)")
