@@ -98,3 +98,14 @@ def test_docs_index_is_generated_from_the_manifests():
     from ipclab_grader.manifest import markdown_index
     assert (ROOT / "docs" / "exercises.md").read_text() == markdown_index(EXERCISES), \
         "docs/exercises.md is stale: ./ipclab manifest --markdown > docs/exercises.md"
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_checks_fail_with_fail_not_assert(ex):
+    """The grader runs checks with --assert=plain (rewriting asserts is most of pytest's
+    start-up), so a bare assert would fail without a message the student can read."""
+    for d in (ex.dir / "checks", ROOT / "grader" / "hidden" / ex.id / "checks"):
+        for f in d.glob("*.py"):
+            lines = [n for n, l in enumerate(f.read_text().splitlines(), 1)
+                     if re.match(r"\s*assert\b", l)]
+            assert not lines, f"{f.name}:{lines}: use fail(msg_id, ...) instead of assert"
