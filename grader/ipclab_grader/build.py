@@ -261,8 +261,10 @@ def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
     failures of that exercise's own targets."""
     limits = _together_limits(exercises)
     public = {ex.id: [b.name for b in ex.binaries] + [f"{ex.id}-unit"] for ex in exercises}
-    r = _run(["cmake", "--build", str(build_dir), "--target",
-              *[t for ts in public.values() for t in ts], "--", "-k", "0", f"-j{jobs}"],
+    # ninja itself, not `cmake --build`: that wrapper costs 0.2 s of CPU per call to decide
+    # what ninja decides anyway (build.ninja re-runs CMake when the lab's files change).
+    r = _run(["ninja", "-C", str(build_dir), "-k", "0", f"-j{jobs}",
+              *[t for ts in public.values() for t in ts]],
              stage_dir, build_dir, use_sandbox, limits, hidden=False)
     note = _timeout_note(r, limits)
     blocks = _failure_blocks(r.stdout)
@@ -277,16 +279,17 @@ def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
               and any((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))]
     if not hidden:
         return out
-    step = ["cmake", "--build", str(build_dir), "--target", *[f"{ex.id}-hidden" for ex in hidden],
-            "--", "-k", "0"]
-    plan = _run(step + ["-n", "-v"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
+    targets = [f"{ex.id}-hidden" for ex in hidden]
+    step = ["ninja", "-C", str(build_dir), "-k", "0"]
+    plan = _run(step + ["-n", "-v", *targets], stage_dir, build_dir, use_sandbox, limits,
+                hidden=True)
     if re.search(rf"\s-c\s+{re.escape(str(stage_dir))}/", plan.stdout):
         # The hidden step would compile a student file with the hidden tests in sight.
         for ex in hidden:
             out[ex.id] = (False, "internal: the hidden tests' build wanted to recompile the "
                                  "student's files; nothing was built\n" + plan.stdout[-2000:])
         return out
-    r = _run(step + [f"-j{jobs}"], stage_dir, build_dir, use_sandbox, limits, hidden=True)
+    r = _run(step + [f"-j{jobs}", *targets], stage_dir, build_dir, use_sandbox, limits, hidden=True)
     note = _timeout_note(r, limits)
     blocks = _failure_blocks(r.stdout)
     for ex in hidden:
