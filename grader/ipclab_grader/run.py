@@ -182,12 +182,14 @@ def run_process_checks(built: list[tuple[Exercise, Path]], lang: str,
         results_file = Path(tmp) / "results.json"
         # --assert=plain: checks fail with fail(), never a bare assert, and rewriting the
         # asserts of every check module costs two thirds of pytest's start-up.
-        cmd = [paths.PYTHON, "-m", "pytest", "-p", "ipclab_harness.plugin", "-p", "no:cacheprovider",
-               "--assert=plain", "-q", "--no-header", "-rN", f"--rootdir={paths.ROOT}", f"--ipclab-lang={lang}",
+        cmd = [paths.PYTHON, "-m", "pytest", "-p", "ipclab_harness.plugin", "-p", "pytest_timeout",
+               "-p", "no:cacheprovider", "--assert=plain", "-q", "--no-header", "-rN", f"--rootdir={paths.ROOT}", f"--ipclab-lang={lang}",
                f"--ipclab-results={results_file}", f"--ipclab-exercises={json.dumps(plan)}",
                f"--timeout={CHECKS_TIMEOUT}", *targets]
+        # Only the plugins named above: another one installed on the machine (xdist costs a
+        # tenth of a second to import) has no business in a grade.
         env = {**os.environ, "PYTHONPATH": f"{paths.ROOT / 'harness'}:{paths.ROOT / 'grader'}",
-               "PYTHONDONTWRITEBYTECODE": "1"}
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp,
                            timeout=CHECKS_TIMEOUT * 40 * len(plan))
         try:
