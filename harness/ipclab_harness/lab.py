@@ -297,6 +297,27 @@ class Lab:
             self._session.pump(min(deadline, time.monotonic() + delay))
             delay = min(delay * 2, 0.02)
 
+    def stop_when(self, procs: list[Proc], caught, attempts: int = 500) -> bool:
+        """Stops `procs` (SIGSTOP) at a moment when caught() is true of the state they leave,
+        e.g. "the mutex is taken": stops them, looks, and lets them go on (SIGCONT) until it
+        is so. Returns True with them stopped there, or False after `attempts` looks. A
+        process stops between system calls, so what caught() sees stays as it is until the
+        check kills or continues them: a state a program is in only a moment at a time
+        (inside a critical section) is caught for certain, not by luck."""
+        for _ in range(attempts):
+            live = [p for p in procs if p.running()]
+            for p in live:
+                p.signal(_signal.SIGSTOP)
+            if live and caught():
+                return True
+            for p in live:
+                p.signal(_signal.SIGCONT)
+            if not live:
+                return False
+            # Let them run a little: how long a state lasts is up to the program.
+            self._session.pump(time.monotonic() + 0.0005)
+        return False
+
     # -- expectations with generic feedback ------------------------------------------------------
     @staticmethod
     def describe_status(status: int | None) -> str:

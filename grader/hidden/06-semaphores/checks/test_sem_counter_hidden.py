@@ -45,18 +45,17 @@ def test_add_waits_while_held(lab):
 def test_killed_holder_does_not_block(lab):
     lab.file("data")
     seg, sems = run_init(lab, 32)
-    # Killed at a random point of its loop an add is inside P..V about half the time: 16 rounds
-    # make "never inside" a 1-in-65536 event for a program without SEM_UNDO.
-    for _ in range(16):
-        before = counter(lab, seg.shmid)
-        p = lab.run(PROG, "add", "data", 32, 1000000000)
-        lab.wait_for(lambda: counter(lab, seg.shmid) > before or not p.running(),
-                     "add_never_adds", timeout=5, section="sem_undo", program=p.command)
-        p.signal(signal.SIGKILL)
-        p.wait()
-        values = lab.sem_values(sems.semid)
-        if values != [1]:
-            fail("no_sem_undo", "sem_undo", got=values)
+    # Stopped while it holds the semaphore (its value 0: inside P..V) and killed there, an add
+    # gives the semaphore back only through SEM_UNDO. Caught there for certain, not by luck.
+    p = lab.run(PROG, "add", "data", 32, 1000000000)
+    lab.wait_for(lambda: counter(lab, seg.shmid) > 0 or not p.running(),
+                 "add_never_adds", timeout=5, section="sem_undo", program=p.command)
+    lab.stop_when([p], lambda: lab.sem_values(sems.semid) == [0])
+    p.signal(signal.SIGKILL)
+    p.wait()
+    values = lab.sem_values(sems.semid)
+    if values != [1]:
+        fail("no_sem_undo", "sem_undo", got=values)
     p = lab.run(PROG, "add", "data", 32, 100)
     wait_exit(lab, p, "add_hangs", "sem_undo")
     lab.expect_exit(p, 0, section="add")
