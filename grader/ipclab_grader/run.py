@@ -43,18 +43,38 @@ def _suites(listing: str) -> list[str]:
 
 def run_unit_tests(ex: Exercise, built_dir: Path, include_hidden: bool = True) -> list[RawResult]:
     results = []
-    for exe_name, visibility in ((f"{ex.id}-unit", "visible"), (f"{ex.id}-hidden", "hidden")):
-        if visibility == "hidden" and not include_hidden:
-            continue
-        if not (built_dir / "tests" / exe_name).exists():
-            continue
-        results += _run_suites(built_dir, exe_name, visibility, ex)
+    # One sandbox for the exercise's test programs, their listings and all their groups, as
+    # when a test program runs whole; a group that breaks it (kills the agent), hangs or
+    # leaves a process running costs only itself: the next gets a fresh one.
+    box = _Box(built_dir, ex)
+    try:
+        for exe_name, visibility in ((f"{ex.id}-unit", "visible"), (f"{ex.id}-hidden", "hidden")):
+            if visibility == "hidden" and not include_hidden:
+                continue
+            if not (built_dir / "tests" / exe_name).exists():
+                continue
+            results += _run_suites(box, exe_name, visibility, ex)
+    finally:
+        box.close()
     return results
 
 
-def _session(built_dir: Path, ex: Exercise) -> Session:
-    return Session([(built_dir / "tests", "/lab/tests")],
-                   output_cap=min(ex.limits["output"], 256 << 10))
+class _Box:
+    """The sandbox unit tests run in, made when first needed and replaced when spoiled."""
+
+    def __init__(self, built_dir: Path, ex: Exercise) -> None:
+        self.built_dir, self.ex, self._session = built_dir, ex, None
+
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session([(self.built_dir / "tests", "/lab/tests")],
+                                    output_cap=min(self.ex.limits["output"], 256 << 10))
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
 
 def _spawn(session: Session, argv: list[str], limits: dict) -> Process:
@@ -69,17 +89,13 @@ def _spawn(session: Session, argv: list[str], limits: dict) -> Process:
     return p
 
 
-def _run_suites(built_dir: Path, exe_name: str, visibility: str,
-                ex: Exercise) -> list[RawResult]:
+def _run_suites(box: _Box, exe_name: str, visibility: str, ex: Exercise) -> list[RawResult]:
     exe = f"/lab/tests/{exe_name}"
     limits = bounds.rlimits(ex.limits)
     wall = ex.limits["wall"]
-    # One sandbox for the listing and all the groups, as when the test program runs whole; a
-    # group that breaks it (kills the agent) or hangs costs only itself: the next gets a
-    # fresh one.
-    session = _session(built_dir, ex)
     clean = False
     try:
+        session = box.session()
         lister = _spawn(session, [exe, "--gtest_list_tests"], limits)
         session.wait_until(lambda: lister.status is not None and lister.out.fd is None
                            and lister.err.fd is None, time.monotonic() + wall)
@@ -88,24 +104,18 @@ def _run_suites(built_dir: Path, exe_name: str, visibility: str,
         clean = lister.status is not None and lister.out.fd is None and lister.err.fd is None
     except SessionError as e:
         suites, listing_error = [], str(e)
-    if not clean or not suites:
-        session.close()
+    if not clean:
+        box.close()
     if not suites:
         return [RawResult(f"unit.{exe_name}", "error",
                           f"the unit test program could not list its tests {listing_error}",
                           visibility)]
-    if not clean:
-        session = _session(built_dir, ex)
     out: list[RawResult] = []
-    try:
-        for suite in suites:
-            result, clean = _run_suite(session, exe, suite, visibility, limits, wall)
-            out.append(result)
-            if not clean:
-                session.close()
-                session = _session(built_dir, ex)
-    finally:
-        session.close()
+    for suite in suites:
+        result, clean = _run_suite(box.session(), exe, suite, visibility, limits, wall)
+        out.append(result)
+        if not clean:
+            box.close()
     return out
 
 
