@@ -4,7 +4,8 @@
 # Builds one exercise as its own targets, so one that does not compile stops no other:
 #   <id>-student   the student's files (from IPCLAB_SOURCE/<id>/)
 #   <binary>...    one program per manifest [[binary]], in bin/
-#   <id>-unit      the visible GoogleTest unit tests; <id>-hidden the grader's, when present
+#   <id>-unit      the visible GoogleTest unit tests; <id>-hidden the visible and the
+#                  grader's hidden ones, when IPCLAB_HIDDEN_DIR has some
 #   ex-<id>        all of the above: `cmake --build build --target ex-01-ftok`
 function(ipclab_exercise)
   cmake_parse_arguments(EX "" "ID;DIR" "FILES;BINARIES;UNIT" ${ARGN})
@@ -49,7 +50,8 @@ function(ipclab_exercise)
   if(IPCLAB_HIDDEN_DIR)
     file(GLOB hidden "${IPCLAB_HIDDEN_DIR}/${EX_ID}/unit/*.cpp")
     if(hidden)
-      _ipclab_unit_tests(${EX_ID}-hidden "${EX_DIR}" ${hidden})
+      # The grader's test program holds the visible tests too: one link instead of two.
+      _ipclab_unit_tests(${EX_ID}-hidden "${EX_DIR}" ${EX_UNIT} ${hidden})
     endif()
   endif()
 endfunction()

@@ -32,7 +32,7 @@ BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cm
 WALL_MARGIN = 60           # wall-clock seconds a build may take beyond its CPU limit
 # Part of every cache key: change it when how a build is made changes, and cached results
 # (failures included) made the old way are not reused.
-RECIPE = "ipclab-build/6"
+RECIPE = "ipclab-build/7"
 ERROR_LINES = 15           # compiler lines shown to the student
 DEFAULT_BUILD_LIMITS = bounds.resolve({})
 
@@ -375,11 +375,16 @@ def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
                     hidden_objects: Path | None = None) -> dict[str, tuple[bool, str]]:
     """Builds the exercises in two ninja runs, each keeping going past failures (-k 0), so
     one exercise that does not compile stops no other: first everything the students' files
-    go into, with the hidden tests out of sight; then the hidden tests alone, which only link
-    against what is already compiled. Returns (ok, log) per exercise; a log holds only the
+    go into, with the hidden tests out of sight; then the test programs with hidden tests,
+    which only link against what is already compiled. Returns (ok, log) per exercise; a log holds only the
     failures of that exercise's own targets."""
     limits = _together_limits(exercises)
-    public = {ex.id: [b.name for b in ex.binaries] + [f"{ex.id}-unit"] for ex in exercises}
+    with_hidden = {ex.id for ex in exercises if any((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))}
+    # An exercise with hidden tests gets one test program, <id>-hidden, with the visible tests
+    # too (linked in the second step); the others get <id>-unit now.
+    public = {ex.id: [b.name for b in ex.binaries] +
+              [f"{ex.id}-student" if ex.id in with_hidden else f"{ex.id}-unit"]
+              for ex in exercises}
     # ninja itself, not `cmake --build`: that wrapper costs 0.2 s of CPU per call to decide
     # what ninja decides anyway (build.ninja re-runs CMake when the lab's files change).
     build, stage = (BOX_BUILD, BOX_STAGE) if use_sandbox else (str(build_dir), str(stage_dir))
@@ -390,13 +395,12 @@ def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
     blocks = _failure_blocks(r.stdout)
     out = {}
     for ex in exercises:
-        built = all((build_dir / "bin" / b.name).exists() for b in ex.binaries) and \
-            (build_dir / "tests" / f"{ex.id}-unit").exists()
         mine = _blocks_of(ex, blocks)
+        built = all((build_dir / "bin" / b.name).exists() for b in ex.binaries) and \
+            (ex.id in with_hidden and not mine or (build_dir / "tests" / f"{ex.id}-unit").exists())
         log = note + "".join(_limit_note(b, limits) + b for b in mine)
         out[ex.id] = (built, log if log.strip() or built else note + r.stdout[-20000:])
-    hidden = [ex for ex in exercises if out[ex.id][0]
-              and any((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))]
+    hidden = [ex for ex in exercises if out[ex.id][0] and ex.id in with_hidden]
     if not hidden:
         return out
     if hidden_objects and hidden_objects.is_dir():
