@@ -109,3 +109,14 @@ def test_checks_fail_with_fail_not_assert(ex):
             lines = [n for n, l in enumerate(f.read_text().splitlines(), 1)
                      if re.match(r"\s*assert\b", l)]
             assert not lines, f"{f.name}:{lines}: use fail(msg_id, ...) instead of assert"
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_hidden_suites_have_names_of_their_own(ex):
+    """The grader's test program holds visible and hidden tests together and tells their
+    results apart by suite name (ipclab_grader.run.hidden_suites)."""
+    visible = set()
+    for src in ex.unit_sources:
+        visible |= set(re.findall(r"^TEST(?:_F|_P)?\(\s*(\w+)\s*,", (ex.dir / src).read_text(), re.M))
+    from ipclab_grader.run import hidden_suites
+    assert not visible & hidden_suites(ex), f"{ex.id}: suites in both: {visible & hidden_suites(ex)}"
