@@ -168,3 +168,36 @@ def test_a_segment_can_belong_to_another_user(bindir):
         assert f"{lab.other_uid}" in lab.ipcs_m()
     finally:
         lab.close()
+
+
+# A grader killed outright leaves sandboxes no one ends; the next grade reaps them, and only them.
+@pytest.mark.skipif(__import__("os").geteuid() != 0,
+                    reason="without root, bubblewrap's --die-with-parent ends an orphan itself")
+def test_orphaned_sandboxes_are_reaped_and_live_ones_kept(bindir):
+    import os
+    import select
+    import time
+    from ipclab_harness import sandbox
+    live = Lab(bindir)
+    box = sandbox.prepare(["/bin/sleep", "600"], sandbox.Mounts())
+    outer = subprocess.Popen(box.argv, pass_fds=box.pass_fds, stdin=subprocess.DEVNULL)
+    box.close()
+    try:
+        info = b""
+        deadline = time.monotonic() + 5
+        while b"child-pid" not in info and time.monotonic() < deadline:
+            info += os.read(box.info_fd, 4096)
+        init = int(re.search(rb'"child-pid":\s*(\d+)', info).group(1))
+        outer.kill()           # its grader's death: bubblewrap's outer process goes with it
+        outer.wait()
+        ended = os.pidfd_open(init)   # readable once the process has ended
+        try:
+            assert sandbox.reap_orphans() >= 1
+            assert select.select([ended], [], [], 5)[0], "the orphaned sandbox survived"
+        finally:
+            os.close(ended)
+        # The live sandbox was left alone.
+        assert live.run_tool(["true"]).wait() == 0
+    finally:
+        live.close()
+        box.kill()

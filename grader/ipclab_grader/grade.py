@@ -25,6 +25,7 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
     and user namespaces) or, when no sandbox can be built and `allow_fallback` (a student's
     own check, never an instructor's grade), "unsandboxed": one program at a time, every
     descendant killed, only the objects its programs created removed (docs/sandbox.en.md)."""
+    sandbox.reap_orphans()   # what a grader killed outright left running
     reason = sandbox.probe()
     if reason and not allow_fallback:
         raise sandbox.SandboxUnavailable(reason)

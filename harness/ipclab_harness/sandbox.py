@@ -160,6 +160,38 @@ def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
                     other_uid=len(fds) > 1)
 
 
+def reap_orphans() -> int:
+    """Kills the sandboxes a killed grader left behind; returns how many. A grader killed
+    outright (SIGKILL, a reboot of its machine's session) cannot end its sandboxes, and as
+    root bubblewrap's --die-with-parent does not reach a sandbox's init: one caught starting
+    waits for ever for its dead parent. Such an init is a bubblewrap process of the lab (its
+    command line says --hostname ipclab), pid 1 of its own PID namespace, whose parent is no
+    longer bubblewrap; killing it ends everything in that namespace. A live sandbox's init
+    has its bubblewrap parent; bubblewrap's outer process is not pid 1 of a namespace."""
+    reaped = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            if not argv or os.path.basename(argv[0]) != b"bwrap" or b"ipclab" not in argv or \
+                    argv[argv.index(b"ipclab") - 1] != b"--hostname":
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+            if status["NSpid"].split()[-1] != "1":
+                continue   # not a sandbox's init: bubblewrap's outer process, in our namespace
+            with open(f"/proc/{status['PPid'].strip()}/comm") as f:
+                if f.read().strip() == "bwrap":
+                    continue   # its bubblewrap still runs it
+            os.kill(int(entry), signal.SIGKILL)
+            reaped += 1
+        except (OSError, ValueError, IndexError):
+            continue   # gone meanwhile, or not ours to signal
+    return reaped
+
+
 def _require_reachable(path: str) -> None:
     """bubblewrap reaches the mounts as nobody: every folder above them must let others in."""
     p = os.path.abspath(path)
