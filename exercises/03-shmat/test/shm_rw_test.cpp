@@ -14,6 +14,7 @@
 #include "shm_rw.hpp"
 
 using ipclab::testing::errno_name;
+using ipclab::testing::listed;
 using ipclab::testing::msg;
 using ipclab::testing::octal;
 using ipclab::testing::segment_of;
@@ -43,15 +44,6 @@ shmid_ds stat_of(int shmid) {
     return ds;
 }
 
-// Values as the feedback shows them: [3, 1, 2, 3].
-std::string list(const std::vector<std::int32_t>& values) {
-    std::ostringstream out;
-    out << '[';
-    for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
-    out << ']';
-    return out.str();
-}
-
 }  // namespace
 
 class ShmWrite : public ipclab::testing::IpcTest {};
@@ -67,7 +59,7 @@ TEST_F(ShmWrite, CreatesSegmentWithCountThenValues) {
     EXPECT_EQ(size, 16u) << msg("wrong_size").with("n", 3).with("want", 16).with("got", size);
     const std::vector<std::int32_t> want{3, 1, 2, 3};
     std::vector<std::int32_t> got = ints_of(id, 4);
-    EXPECT_EQ(got, want) << msg("wrong_layout").with("want", list(want)).with("got", list(got));
+    EXPECT_EQ(got, want) << msg("wrong_layout").with("want", listed(want)).with("got", listed(got));
 }
 
 // Mode 0600: only the owner reads and writes (the lecture's 0777 lets anybody write).
@@ -102,7 +94,7 @@ TEST_F(ShmWrite, ReusesAnExistingLargerSegment) {
     EXPECT_EQ(size, 64u) << msg("existing_replaced").with("want", 64).with("got", size);
     const std::vector<std::int32_t> want{2, 5, 6};
     std::vector<std::int32_t> got = ints_of(id, 3);
-    EXPECT_EQ(got, want) << msg("existing_not_written").with("want", list(want)).with("got", list(got));
+    EXPECT_EQ(got, want) << msg("existing_not_written").with("want", listed(want)).with("got", listed(got));
 }
 
 class ShmWriteErrors : public ipclab::testing::IpcTest {};
@@ -114,7 +106,7 @@ TEST_F(ShmWriteErrors, TooSmallExistingSegmentIsShmgetEinval) {
     EXPECT_SYSERROR(write_values(k, {1, 2, 3}), "shmget", EINVAL);
     const std::vector<std::int32_t> want{1, 42};
     std::vector<std::int32_t> got = ints_of(id, 2);
-    EXPECT_EQ(got, want) << msg("small_segment_changed").with("want", list(want)).with("got", list(got));
+    EXPECT_EQ(got, want) << msg("small_segment_changed").with("want", listed(want)).with("got", listed(got));
 }
 
 class ShmRead : public ipclab::testing::IpcTest {};
@@ -125,8 +117,8 @@ TEST_F(ShmRead, ReadsTheValuesAfterTheCount) {
     make_segment(k, 16, 0600, {3, 10, -4, 30});
     Reading r = read_values(k);
     const std::vector<std::int32_t> want{10, -4, 30};
-    EXPECT_EQ(r.values, want) << msg("wrong_values").with("want", list(want)).with("got", list(r.values));
-    EXPECT_EQ(r.sum, 36) << msg("wrong_sum").with("values", list(r.values)).with("want", 36).with("got", r.sum);
+    EXPECT_EQ(r.values, want) << msg("wrong_values").with("want", listed(want)).with("got", listed(r.values));
+    EXPECT_EQ(r.sum, 36) << msg("wrong_sum").with("values", listed(r.values)).with("want", 36).with("got", r.sum);
 }
 
 // What write_values writes, read_values reads: they agree on the layout.
@@ -136,8 +128,8 @@ TEST_F(ShmRead, ReadsWhatTheWriterWrote) {
     track(segment_of(k));
     Reading r = read_values(k);
     const std::vector<std::int32_t> want{8, 0, -1};
-    EXPECT_EQ(r.values, want) << msg("round_trip_differs").with("want", list(want)).with("got", list(r.values));
-    EXPECT_EQ(r.sum, 7) << msg("wrong_sum").with("values", list(r.values)).with("want", 7).with("got", r.sum);
+    EXPECT_EQ(r.values, want) << msg("round_trip_differs").with("want", listed(want)).with("got", listed(r.values));
+    EXPECT_EQ(r.sum, 7) << msg("wrong_sum").with("values", listed(r.values)).with("want", 7).with("got", r.sum);
 }
 
 // The sum is 64-bit: INT32_MAX + INT32_MAX does not overflow.
@@ -156,7 +148,7 @@ TEST_F(ShmRead, ReadsA0400SegmentWithShmRdonly) {
     try {
         Reading r = read_values(k);
         const std::vector<std::int32_t> want{5, 6};
-        EXPECT_EQ(r.values, want) << msg("wrong_values").with("want", list(want)).with("got", list(r.values));
+        EXPECT_EQ(r.values, want) << msg("wrong_values").with("want", listed(want)).with("got", listed(r.values));
     } catch (const ipclab::SysError& e) {
         ADD_FAILURE() << msg("no_shm_rdonly").with("what", e.what());
     }
@@ -167,7 +159,7 @@ TEST_F(ShmRead, DetachesAfterReading) {
     key_t k = key();
     int id = make_segment(k, 8, 0600);  // zero-filled: count 0; never attached, so lpid is 0
     std::vector<std::int32_t> values = read_values(k).values;
-    EXPECT_TRUE(values.empty()) << msg("values_for_count_zero").with("got", list(values));
+    EXPECT_TRUE(values.empty()) << msg("values_for_count_zero").with("got", listed(values));
     shmid_ds ds = stat_of(id);
     EXPECT_EQ(ds.shm_nattch, 0u) << msg("reader_left_attached").with("nattch", ds.shm_nattch);
     EXPECT_EQ(ds.shm_lpid, getpid()) << msg("reader_never_attached").with("lpid", ds.shm_lpid).with("pid", getpid());

@@ -11,6 +11,7 @@
 #include "shm_ctl.hpp"
 
 using ipclab::testing::errno_name;
+using ipclab::testing::hex_key;
 using ipclab::testing::msg;
 using ipclab::testing::octal;
 using ipclab::testing::segment_of;
@@ -43,13 +44,6 @@ shmid_ds kernel_stat(int shmid) {
     return ds;
 }
 
-// A key as ipcs writes it: 0x0000abcd.
-std::string hex(key_t k) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(k));
-    return buf;
-}
-
 }  // namespace
 
 class ShmStat : public ipclab::testing::IpcTest {};
@@ -61,7 +55,7 @@ TEST_F(ShmStat, FreshSegmentReportsEveryField) {
     ASSERT_NE(id, -1);
     shmid_ds ds = kernel_stat(id);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.key, k) << msg("wrong_key").with("want", hex(k)).with("got", hex(info.key));
+    EXPECT_EQ(info.key, k) << msg("wrong_key").with("want", hex_key(k)).with("got", hex_key(info.key));
     EXPECT_EQ(info.shmid, id) << msg("wrong_shmid").with("want", id).with("got", info.shmid);
     EXPECT_EQ(info.size, 1000u) << msg("wrong_size").with("want", 1000).with("got", info.size);
     EXPECT_EQ(info.cpid, getpid()) << msg("wrong_cpid").with("want", getpid()).with("got", info.cpid);

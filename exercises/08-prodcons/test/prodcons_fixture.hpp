@@ -23,21 +23,13 @@
 
 namespace pctest {
 
+using ipclab::testing::listed;
+
 using ipclab::testing::errno_name;
 using ipclab::testing::msg;
 using ipclab::testing::Semun;
 using ipclab::testing::spawn;
 using ipclab::testing::wait_until;
-
-// Values as the messages show them: [4, 0, 1] ([] when there are none).
-template <class T>
-std::string listed(const std::vector<T>& values) {
-    std::ostringstream out;
-    out << '[';
-    for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
-    out << ']';
-    return out.str();
-}
 
 // {empty, full, mutex} as the kernel has them (GETALL), or {} when the set is gone.
 inline std::vector<int> values_of(int semid) {

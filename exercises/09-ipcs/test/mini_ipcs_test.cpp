@@ -15,6 +15,7 @@
 #include "mini_ipcs.hpp"
 
 using ipclab::testing::errno_name;
+using ipclab::testing::hex_key;
 using ipclab::testing::msg;
 using ipclab::testing::octal;
 using ipclab::testing::segment_of;
@@ -33,13 +34,6 @@ std::string my_name() {
     return pw ? pw->pw_name : std::to_string(getuid());
 }
 
-// A key as ipcs writes it: 0x0000abcd.
-std::string hex(key_t k) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(k));
-    return buf;
-}
-
 }  // namespace
 
 class MiniIpcs : public ipclab::testing::IpcTest {};
@@ -53,7 +47,7 @@ TEST_F(MiniIpcs, ListsEverySegmentWithItsFields) {
     const ShmRow* ra = find(rows, a);
     ASSERT_NE(ra, nullptr) << msg("segment_missing").with("shmid", a);
     EXPECT_EQ(static_cast<unsigned>(ra->key), static_cast<unsigned>(key(1)))
-        << msg("wrong_key").with("shmid", a).with("want", hex(key(1))).with("got", hex(ra->key));
+        << msg("wrong_key").with("shmid", a).with("want", hex_key(key(1))).with("got", hex_key(ra->key));
     EXPECT_EQ(ra->uid, getuid()) << msg("wrong_uid").with("shmid", a).with("want", getuid()).with("got", ra->uid);
     EXPECT_EQ(ra->mode & 0777, 0640u)
         << msg("wrong_mode").with("shmid", a).with("want", octal(0640)).with("got", octal(ra->mode));
@@ -96,7 +90,7 @@ TEST_F(MiniIpcs, AttachedAndRemovedIsDest) {
     const ShmRow* r = find(rows, id);
     EXPECT_NE(r, nullptr) << msg("dest_missing").with("shmid", id);
     if (r != nullptr) {
-        EXPECT_EQ(r->key, 0) << msg("dest_key_not_zero").with("got", hex(r->key));
+        EXPECT_EQ(r->key, 0) << msg("dest_key_not_zero").with("got", hex_key(r->key));
         EXPECT_TRUE(r->mode & SHM_DEST) << msg("dest_bit_dropped").with("got", octal(r->mode));
         EXPECT_EQ(r->nattch, 1u) << msg("wrong_nattch").with("shmid", id).with("want", 1).with("got", r->nattch);
     }
@@ -125,7 +119,7 @@ class MiniIpcrm : public ipclab::testing::IpcTest {};
 // Keys are read as ipcrm reads them: base 0 (hexadecimal 0x..., octal 0..., decimal).
 TEST_F(MiniIpcrm, ParseKeyUsesBase0) {
     key_t got = parse_key("0x1234abcd");
-    EXPECT_EQ(got, 0x1234abcd) << msg("parse_key_hex").with("got", hex(got));
+    EXPECT_EQ(got, 0x1234abcd) << msg("parse_key_hex").with("got", hex_key(got));
     got = parse_key("4660");
     EXPECT_EQ(got, 4660) << msg("parse_key_decimal").with("got", got);
     got = parse_key("011064");
@@ -147,7 +141,7 @@ TEST_F(MiniIpcrm, RemovesByIdAndByKey) {
     ::remove_id(a);
     EXPECT_EQ(segment_of(key(1)), -1) << msg("remove_id_kept").with("shmid", a);
     ::remove_key(key(2));
-    EXPECT_EQ(segment_of(key(2)), -1) << msg("remove_key_kept").with("key", hex(key(2)));
+    EXPECT_EQ(segment_of(key(2)), -1) << msg("remove_key_kept").with("key", hex_key(key(2)));
     (void)b;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string.h>
+#include <sys/types.h>
 
 #include <cstdio>
 #include <ostream>
@@ -75,6 +76,23 @@ inline std::string octal(unsigned mode) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "0%o", mode);
     return buf;
+}
+
+// A key as ftok_key and ipcs print it: 0x%08x.
+inline std::string hex_key(key_t key) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(key));
+    return buf;
+}
+
+// Values as the feedback shows them: [3, 1, 2, 3] ([] when there are none).
+template <class T>
+std::string listed(const std::vector<T>& values) {
+    std::ostringstream out;
+    out << '[';
+    for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+    out << ']';
+    return out.str();
 }
 
 // An errno by its name (EEXIST), the same in every language and in man 2's ERRORS section.

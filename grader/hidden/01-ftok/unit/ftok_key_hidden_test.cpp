@@ -9,18 +9,8 @@
 #include "ipclab/testing.hpp"
 
 using ipclab::testing::expected_key;
+using ipclab::testing::hex_key;
 using ipclab::testing::msg;
-
-namespace {
-
-// A key as ftok_key prints it: 0x%08x.
-std::string hex(key_t k) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(k));
-    return buf;
-}
-
-}  // namespace
 
 class FtokKeyHidden : public ipclab::testing::IpcTest {};
 
@@ -28,7 +18,7 @@ class FtokKeyHidden : public ipclab::testing::IpcTest {};
 TEST_F(FtokKeyHidden, BoundaryNumbers) {
     for (int proj : {1, 255}) {
         key_t got = make_key(path(), proj), want = expected_key(path(), proj);
-        EXPECT_EQ(got, want) << msg("wrong_key").with("proj", proj).with("got", hex(got)).with("want", hex(want));
+        EXPECT_EQ(got, want) << msg("wrong_key").with("proj", proj).with("got", hex_key(got)).with("want", hex_key(want));
     }
 }
 
@@ -40,5 +30,5 @@ TEST_F(FtokKeyHidden, DifferentFilesDifferentKeys) {
     close(fd);
     key_t a = make_key(path(), 3), b = make_key(other, 3);
     unlink(other.c_str());
-    EXPECT_NE(a, b) << msg("files_same_key").with("key", hex(a));
+    EXPECT_NE(a, b) << msg("files_same_key").with("key", hex_key(a));
 }

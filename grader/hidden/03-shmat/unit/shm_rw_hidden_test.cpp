@@ -19,6 +19,7 @@
 #include "shm_rw.hpp"
 
 using ipclab::testing::errno_name;
+using ipclab::testing::listed;
 using ipclab::testing::msg;
 using ipclab::testing::segment_of;
 using ipclab::testing::stat_segment;
@@ -88,15 +89,6 @@ int make_huge(key_t k) {
     int err = errno;
     if (id == -1) ADD_FAILURE() << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
     return id;
-}
-
-// Values as the feedback shows them: [3, 1, 2, 3].
-std::string list(const std::vector<std::int32_t>& values) {
-    std::ostringstream out;
-    out << '[';
-    for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
-    out << ']';
-    return out.str();
 }
 
 }  // namespace
@@ -185,7 +177,7 @@ TEST_F(ShmatHidden, NegativeAndEmptySums) {
     EXPECT_EQ(sum, -4294967296LL)
         << msg("sum_overflow").with("values", "[-2147483648, -2147483648]").with("want", -4294967296LL).with("got", sum);
     Reading empty = read_values(k2);
-    EXPECT_TRUE(empty.values.empty()) << msg("values_for_count_zero").with("got", list(empty.values));
+    EXPECT_TRUE(empty.values.empty()) << msg("values_for_count_zero").with("got", listed(empty.values));
     EXPECT_EQ(empty.sum, 0) << msg("sum_not_zero").with("got", empty.sum);
 }
 
@@ -198,7 +190,7 @@ TEST_F(ShmatHidden, WriteReadWriteRoundTrip) {
     track(id);
     write_values(k, {9});  // a shorter list fits in the existing segment
     Reading r = read_values(k);
-    EXPECT_EQ(r.values, (std::vector<std::int32_t>{9})) << msg("second_write_count").with("got", list(r.values));
+    EXPECT_EQ(r.values, (std::vector<std::int32_t>{9})) << msg("second_write_count").with("got", listed(r.values));
     shmid_ds ds{};
     bool ok = stat_segment(id, ds);
     int err = errno;

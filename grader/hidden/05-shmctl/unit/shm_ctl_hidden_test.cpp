@@ -13,6 +13,7 @@
 #include "shm_ctl.hpp"
 
 using ipclab::testing::errno_name;
+using ipclab::testing::hex_key;
 using ipclab::testing::msg;
 using ipclab::testing::octal;
 using ipclab::testing::segment_of;
@@ -25,13 +26,6 @@ shmid_ds kernel_stat(int shmid) {
     int err = errno;
     EXPECT_TRUE(ok) << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
     return ds;
-}
-
-// A key as ipcs writes it: 0x0000abcd.
-std::string hex(key_t k) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(k));
-    return buf;
 }
 
 // A child attaches and detaches, then exits; returns its pid.
@@ -129,6 +123,6 @@ TEST_F(ShmCtlHidden, MarkedSegmentNoLongerAnswersToItsKey) {
     EXPECT_EQ(removed, id) << msg("remove_wrong_return").with("want", id).with("got", removed);
     EXPECT_SYSERROR(stat_segment(k), "shmget", ENOENT);
     shmid_ds ds = kernel_stat(id);
-    EXPECT_EQ(ds.shm_perm.__key, 0) << msg("key_not_private").with("key", hex(ds.shm_perm.__key));
+    EXPECT_EQ(ds.shm_perm.__key, 0) << msg("key_not_private").with("key", hex_key(ds.shm_perm.__key));
     shmdt(p);
 }
