@@ -189,6 +189,17 @@ inline std::string shown(const std::string& text) {
     return out;
 }
 
+// Expects the SysError attach_session threw to name `call`, with errno `err`.
+inline void expect_thrown(const Observed& o, const char* call, int err) {
+    using ipclab::testing::errno_name;
+    using ipclab::testing::msg;
+    EXPECT_EQ(o.error_call, call) << msg("syserror_wrong_call").with("call", call).with("got", o.error_call);
+    EXPECT_EQ(o.error_errno, err) << msg("syserror_wrong_errno")
+                                         .with("call", call)
+                                         .with("error", errno_name(err))
+                                         .with("got", errno_name(o.error_errno));
+}
+
 // The failure message for an unexpected SysError out of attach_session (when o.threw).
 inline ipclab::testing::Msg describe_throw(const Observed& o) {
     using ipclab::testing::errno_name;

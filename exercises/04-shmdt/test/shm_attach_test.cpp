@@ -198,11 +198,7 @@ TEST_F(ShmAttachSession, FailedAttachPrintsNothing) {
     track(segment_of(key()));
     EXPECT_TRUE(o.threw) << msg("session_missing_not_thrown");
     if (o.threw) {
-        EXPECT_EQ(o.error_call, "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", o.error_call);
-        EXPECT_EQ(o.error_errno, ENOENT) << msg("syserror_wrong_errno")
-                                                .with("call", "shmget")
-                                                .with("error", "ENOENT")
-                                                .with("got", errno_name(o.error_errno));
+        expect_thrown(o, "shmget", ENOENT);
     }
     EXPECT_EQ(o.output(), "") << msg("printed_on_failed_attach").with("output", shown(o.output()));
     int created = segment_of(key());
