@@ -201,3 +201,15 @@ def test_orphaned_sandboxes_are_reaped_and_live_ones_kept(bindir):
     finally:
         live.close()
         box.kill()
+
+
+# A unit-test program started outside a private IPC namespace refuses, before any test runs:
+# a failing test there would leave its objects on the machine.
+def test_unit_test_programs_refuse_to_run_outside_the_sandbox(solutions_build):
+    program = solutions_build / "tests" / "03-shmat-unit"
+    r = subprocess.run([str(program)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "private IPC namespace" in r.stderr and "sandbox-run" in r.stderr
+    assert "[ RUN      ]" not in r.stdout
+    r = subprocess.run([str(ROOT / "ipclab"), "sandbox-run", "--", str(program)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]

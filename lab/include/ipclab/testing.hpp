@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -26,6 +27,25 @@
 #include "ipclab/unit_message.hpp"
 
 namespace ipclab::testing {
+
+// The tests create segments, semaphores and queues; one that fails or is killed half-way
+// leaves them behind. Run anywhere but in the lab's sandbox (hostname "ipclab", a private IPC
+// namespace) they would stay on the machine, so a test program refuses to start there. The
+// grader's no-sandbox mode, which removes what its programs create, says so explicitly.
+inline bool in_private_namespace_or_explained() {
+    char host[64] = {};
+    if (gethostname(host, sizeof host - 1) == 0 && std::strcmp(host, "ipclab") == 0) return true;
+    if (const char* ok = std::getenv("IPCLAB_UNSANDBOXED_TESTS"); ok && std::strcmp(ok, "1") == 0) {
+        return true;
+    }
+    std::fprintf(stderr,
+                 "ipclab: these tests create IPC objects and must run in a private IPC namespace, "
+                 "or a failing test leaves them on this machine: run them with ctest, or with "
+                 "./ipclab sandbox-run -- PROGRAM [ARGS] (or ./ipclab check)\n");
+    std::exit(2);
+}
+
+inline const bool started_in_a_sandbox = in_private_namespace_or_explained();
 
 // semctl's fourth argument: the caller defines it, as semctl(2) asks (the tests' own).
 union Semun {
