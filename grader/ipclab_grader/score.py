@@ -11,7 +11,7 @@ from ipclab_harness.check import Catalog, CheckFailed
 
 from . import paths, unit_messages
 from .manifest import Exercise
-from .run import RawResult
+from .run import RawResult, hidden_suites
 
 SCHEMA = "ipclab-result/1"
 
@@ -119,11 +119,7 @@ def _visibility_guess(ex: Exercise, name: str) -> str:
         # A student's bundle has no hidden checks to look in: what is not visible is hidden.
         return "visible" if _defined_visibly(ex, name) else "hidden"
     if name.startswith("unit."):
-        suite = name[5:]
-        for src in (paths.HIDDEN / ex.id / "unit").glob("*.cpp"):
-            if f"({suite}," in src.read_text(errors="replace").replace(" ", ""):
-                return "hidden"
-        return "visible"
+        return "hidden" if name[5:] in hidden_suites(ex) else "visible"
     for src in (paths.HIDDEN / ex.id / "checks").glob("test_*.py"):
         if f"def test_{name}(" in src.read_text(errors="replace"):
             return "hidden"

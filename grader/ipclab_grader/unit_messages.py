@@ -76,7 +76,10 @@ def localize_tail(text: str, cat: Catalog) -> str:
 
 
 def failure(test: str, text: str, cat: Catalog, hidden: bool) -> str:
-    plain, found = split(text)
+    return _rendered(test, *split(text), cat, hidden)
+
+
+def _rendered(test: str, plain: str, found: list[dict], cat: Catalog, hidden: bool) -> str:
     if found:
         return f"{test}: " + "\n".join(render(m, cat) for m in found)
     # No message: GoogleTest's own words. Where the test is, only when the student has it.
@@ -97,11 +100,12 @@ def details(failures: list, cat: Catalog, hidden: bool) -> str:
     """One line (or a few) per failed assertion, whole ones only, up to FAILURE_CHARS. In a
     test where some failure carries a message, its bare assertions (ASSERT_NE(id, -1) after a
     fixture already said why) only echo it in GoogleTest's English: they are left out."""
-    explained = {test for test, raw in failures if MARK in raw and split(raw)[1]}
-    shown = [(test, raw) for test, raw in failures if test not in explained or split(raw)[1]]
+    parsed = [(test, *split(raw)) for test, raw in failures]
+    explained = {test for test, _, found in parsed if found}
+    shown = [(test, plain, found) for test, plain, found in parsed if test not in explained or found]
     lines, used = [], 0
-    for i, (test, raw) in enumerate(shown):
-        line = failure(test, raw, cat, hidden)
+    for i, (test, plain, found) in enumerate(shown):
+        line = _rendered(test, plain, found, cat, hidden)
         if lines and used + len(line) > FAILURE_CHARS:
             lines.append(f"… (+{len(shown) - i})")
             break
