@@ -1,14 +1,16 @@
 # ipclab_exercise(ID <id> DIR <lab dir> FILES <student files...>
-#                 BINARIES <name=main.cpp...> UNIT <test sources...>)
+#                 BINARIES <name=main.cpp...> UNIT <test sources...> REMOTE <table.cpp>)
 #
 # Builds one exercise as its own targets, so one that does not compile stops no other:
 #   <id>-student   the student's files (from IPCLAB_SOURCE/<id>/)
 #   <binary>...    one program per manifest [[binary]], in bin/
+#   <id>-worker    the student's files behind the unit tests' socket, in tests/
 #   <id>-unit      the visible GoogleTest unit tests; <id>-hidden the visible and the
-#                  grader's hidden ones, when IPCLAB_HIDDEN_DIR has some
+#                  grader's hidden ones, when IPCLAB_HIDDEN_DIR has some. Neither links the
+#                  student's files: each call goes to the worker (lab/include/ipclab/remote.hpp)
 #   ex-<id>        all of the above: `cmake --build build --target ex-01-ftok`
 function(ipclab_exercise)
-  cmake_parse_arguments(EX "" "ID;DIR" "FILES;BINARIES;UNIT" ${ARGN})
+  cmake_parse_arguments(EX "" "ID;DIR;REMOTE" "FILES;BINARIES;UNIT" ${ARGN})
 
   if(IPCLAB_EXERCISES AND NOT EX_ID IN_LIST IPCLAB_EXERCISES)
     return()
@@ -46,16 +48,24 @@ function(ipclab_exercise)
     add_dependencies(ex-${EX_ID} ${name})
   endforeach()
 
-  _ipclab_unit_tests(${EX_ID}-unit "${EX_DIR}" ${EX_UNIT})
+  add_executable(${EX_ID}-worker "${EX_DIR}/${EX_REMOTE}")
+  target_compile_definitions(${EX_ID}-worker PRIVATE IPCLAB_REMOTE_WORKER)
+  target_link_libraries(${EX_ID}-worker PRIVATE ${EX_ID}-student ipclab_remote_worker)
+  set_target_properties(${EX_ID}-worker PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+  add_dependencies(ex-${EX_ID} ${EX_ID}-worker)
+
+  _ipclab_unit_tests(${EX_ID}-unit "${EX_DIR}" ${EX_REMOTE} ${EX_UNIT})
   if(IPCLAB_HIDDEN_DIR)
     file(GLOB hidden "${IPCLAB_HIDDEN_DIR}/${EX_ID}/unit/*.cpp")
     if(hidden)
       # The grader's test program holds the visible tests too: one link instead of two.
-      _ipclab_unit_tests(${EX_ID}-hidden "${EX_DIR}" ${EX_UNIT} ${hidden})
+      _ipclab_unit_tests(${EX_ID}-hidden "${EX_DIR}" ${EX_REMOTE} ${EX_UNIT} ${hidden})
     endif()
   endif()
 endfunction()
 
+# The test program: the tests and the proxies of the exercise's functions (its REMOTE file
+# compiled for the test side), never the student's files.
 function(_ipclab_unit_tests target dir)
   set(sources "")
   foreach(src IN LISTS ARGN)
@@ -67,8 +77,9 @@ function(_ipclab_unit_tests target dir)
   endforeach()
   string(REGEX REPLACE "-(unit|hidden)$" "" id "${target}")
   add_executable(${target} ${sources})
-  target_link_libraries(${target} PRIVATE ${id}-student GTest::gtest GTest::gtest_main
-                        Threads::Threads)
+  target_include_directories(${target} PRIVATE "${dir}")
+  target_link_libraries(${target} PRIVATE ipclab_remote_test ipclab_support GTest::gtest
+                        GTest::gtest_main Threads::Threads)
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
   add_dependencies(ex-${id} ${target})
   # Unit tests create IPC objects: they run in a private IPC (and PID) namespace, as an

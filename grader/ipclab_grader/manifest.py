@@ -45,6 +45,9 @@ class Exercise:
     files: tuple[str, ...]
     binaries: tuple[Binary, ...]
     unit_sources: tuple[str, ...]
+    # The file that names the header's functions for the worker and the tests' proxies
+    # (lab/include/ipclab/remote.hpp): unit tests never link the student's code.
+    unit_remote: str
     points: dict[str, int]
     hints: tuple[dict[str, str], ...]
     limits: dict[str, int] = field(default_factory=dict)
@@ -118,6 +121,7 @@ def load(path: Path) -> Exercise:
         files=files,
         binaries=tuple(binaries),
         unit_sources=tuple(_require(unit, "sources", list, where + " [unit]")),
+        unit_remote=_require(unit, "remote", str, where + " [unit]"),
         points=dict(points),
         hints=hints,
         limits=limits,
@@ -161,6 +165,7 @@ def cmake_fragment(exercises: list[Exercise]) -> str:
                  "BINARIES " + " ".join(_cmake_quote(f"{b.name}={b.main}") for b in ex.binaries)]
         if ex.unit_sources:
             parts.append("UNIT " + " ".join(_cmake_quote(s) for s in ex.unit_sources))
+        parts.append(f"REMOTE {_cmake_quote(ex.unit_remote)}")
         lines.append("ipclab_exercise(" + "\n  ".join(parts) + ")")
     return "\n".join(lines) + "\n"
 
