@@ -78,8 +78,8 @@ function(_ipclab_unit_tests target dir)
   string(REGEX REPLACE "-(unit|hidden)$" "" id "${target}")
   add_executable(${target} ${sources})
   target_include_directories(${target} PRIVATE "${dir}")
-  target_link_libraries(${target} PRIVATE ipclab_remote_test ipclab_support GTest::gtest
-                        GTest::gtest_main Threads::Threads)
+  target_link_libraries(${target} PRIVATE ipclab_remote_test ipclab_support ipclab_test_main
+                        GTest::gtest Threads::Threads)
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
   add_dependencies(ex-${id} ${target})
   # Unit tests create IPC objects: they run in a private IPC (and PID) namespace, as an

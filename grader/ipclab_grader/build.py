@@ -32,9 +32,24 @@ BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cm
 WALL_MARGIN = 60           # wall-clock seconds a build may take beyond its CPU limit
 # Part of every cache key: change it when how a build is made changes, and cached results
 # (failures included) made the old way are not reused.
-RECIPE = "ipclab-build/7"
+RECIPE = "ipclab-build/8"
 ERROR_LINES = 15           # compiler lines shown to the student
 DEFAULT_BUILD_LIMITS = bounds.resolve({})
+
+
+def worker_name(ex: Exercise) -> str:
+    """The program that holds the student's files behind the unit tests' socket."""
+    return f"{ex.id}-worker"
+
+
+def test_program_names(ex: Exercise) -> list[str]:
+    """The lab's unit-test programs of an exercise: <id>-hidden (visible and hidden tests,
+    where the grader has hidden ones), <id>-unit (the visible ones)."""
+    return [f"{ex.id}-hidden", f"{ex.id}-unit"]
+
+
+def has_hidden_tests(ex: Exercise) -> bool:
+    return any((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))
 
 
 def cache_root() -> Path:
@@ -208,8 +223,8 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
     t0 = time.monotonic()
     # Configured for every exercise asked for (one configuration serves every submission);
     # only those that need it are built.
-    problem, hidden_objects = _configured(build_dir, stage_dir, [st.exercise for st in staged],
-                                          use_sandbox)
+    problem, programs = _configured(build_dir, stage_dir, [st.exercise for st in staged],
+                                    use_sandbox)
     if problem:
         for st, key in todo:
             results[st.exercise.id] = Built(st.exercise, False, None,
@@ -218,7 +233,7 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
         return results
     t1 = time.monotonic()
     outcome = _build_together([st.exercise for st, _ in todo], stage_dir, build_dir,
-                              use_sandbox, jobs, hidden_objects)
+                              use_sandbox, jobs)
     seconds = time.monotonic() - t1
     staged_at = f"{BOX_STAGE if use_sandbox else stage_dir}/"
     for st, key in todo:
@@ -228,13 +243,17 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
         (tmp / "log.txt").write_text(log if ok else _first_errors(log) + "\n\n" + log[-20000:])
         if ok:
-            for sub, names in (("bin", [b.name for b in st.exercise.binaries]),
-                               ("tests", [f"{st.exercise.id}-unit", f"{st.exercise.id}-hidden"])):
-                (tmp / sub).mkdir()
-                for name in names:
-                    src = build_dir / sub / name
-                    if src.exists():
-                        shutil.copy2(src, tmp / sub / name)
+            ex = st.exercise
+            (tmp / "bin").mkdir()
+            (tmp / "tests").mkdir()
+            for b in ex.binaries:
+                shutil.copy2(build_dir / "bin" / b.name, tmp / "bin" / b.name)
+            shutil.copy2(build_dir / "tests" / worker_name(ex), tmp / "tests" / worker_name(ex))
+            # The test program is the lab's, linked without any student file: the same
+            # program for every submission, shared with the template by hard link.
+            for name in test_program_names(ex):
+                if (programs / name).exists():
+                    _link_or_copy(str(programs / name), str(tmp / "tests" / name), always=True)
         (tmp / ("ok" if ok else "failed")).write_text(json.dumps({"seconds": seconds}))
         # Everything in the cache is readable by the sandbox's unprivileged user.
         for p in [tmp, *tmp.rglob("*")]:
@@ -268,15 +287,15 @@ def _configure_command(build: str, stage: str, fragment: str) -> list[str]:
 
 
 def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
-                use_sandbox: bool) -> tuple[str, Path | None]:
+                use_sandbox: bool) -> tuple[str, Path]:
     """Makes build_dir a configured CMake build of `exercises`. Returns CMake's output when
-    that fails ("" otherwise), and where the hidden tests' compiled objects wait, if any.
+    that fails ("" otherwise), and the folder that holds the lab's unit-test programs.
 
     Sandboxed, every build sees the same paths (BOX_STAGE, BOX_BUILD), so the lab is
-    configured and its own objects (precompiled header, mains, tests) compiled once per
-    version of the lab: each submission starts from a copy and compiles only its own files.
-    The hidden tests' objects stay out of the copy until the student's files are compiled
-    (_build_together)."""
+    configured and its own objects (precompiled header, mains, worker tables) compiled, and
+    its unit-test programs linked, once per version of the lab: each submission starts from
+    a copy and compiles only its own files. The test programs, hidden tests and all, never
+    enter a submission's build: they hold no student file (lab/include/ipclab/remote.hpp)."""
     fragment = cmake_fragment(exercises)
     if not use_sandbox:
         build_dir.mkdir(parents=True, exist_ok=True)
@@ -284,7 +303,14 @@ def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
         r = _run(_configure_command(str(build_dir), str(stage_dir),
                                     str(build_dir / "ipclab_exercises.cmake")),
                  stage_dir, build_dir, False, DEFAULT_BUILD_LIMITS, hidden=True)
-        return ("" if r.returncode == 0 else r.stdout), None
+        if r.returncode != 0:
+            return r.stdout, build_dir / "tests"
+        # Unsandboxed there is no template: the lab's test programs are linked here.
+        targets = [n for ex in exercises for n in test_program_names(ex)
+                   if n.endswith("-unit") or has_hidden_tests(ex)]
+        _run(["ninja", "-C", str(build_dir), "-k", "0", *targets], stage_dir, build_dir, False,
+             DEFAULT_BUILD_LIMITS, hidden=True)
+        return "", build_dir / "tests"
     h = hashlib.sha256(fragment.encode())
     for ex in sorted(exercises, key=lambda e: e.id):
         # The lab's sources (the hidden unit tests CMake globs included), compiler and recipe.
@@ -303,7 +329,7 @@ def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
         if problem:
             return problem, None
     shutil.copytree(template / "build", build_dir, symlinks=True, copy_function=_link_or_copy)
-    return "", template / "hidden"
+    return "", template / "programs"
 
 
 # Files this large (the precompiled header) are shared with the template, not copied; the
@@ -311,8 +337,8 @@ def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
 LINK_ABOVE = 1 << 20
 
 
-def _link_or_copy(src: str, dst: str) -> None:
-    if os.path.getsize(src) > LINK_ABOVE:
+def _link_or_copy(src: str, dst: str, always: bool = False) -> None:
+    if always or os.path.getsize(src) > LINK_ABOVE:
         try:
             os.link(src, dst)
             return
@@ -323,19 +349,20 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> str:
     """Configures the lab at the sandbox's fixed paths, against empty stand-ins for the
-    student files (CMake only checks that they exist), compiles the lab's own objects, moves
-    the hidden tests' objects aside, and publishes it all atomically."""
+    student files (CMake only checks that they exist), compiles the lab's own objects, links
+    its unit-test programs and moves them (and the hidden tests' objects) out of the build
+    submissions copy, and publishes it all atomically."""
     template.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=template.parent, prefix=".tmp-"))
     try:
         scratch.chmod(0o755)
-        stage, build, hidden = scratch / "stage", scratch / "build", scratch / "hidden"
+        stage, build, programs = scratch / "stage", scratch / "build", scratch / "programs"
         for ex in exercises:
             (stage / ex.id).mkdir(parents=True, exist_ok=True)
             for name in ex.files:
                 (stage / ex.id / name).touch()
         build.mkdir()
-        hidden.mkdir()
+        programs.mkdir()
         (build / "ipclab_exercises.cmake").write_text(fragment)
         for p in [scratch, *scratch.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)
@@ -347,14 +374,18 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
                        DEFAULT_BUILD_LIMITS, hidden=True)
         lab_objects = [line.split(":")[0] for line in listing.stdout.splitlines()
                        if re.match(r"\S+\.(o|gch):", line) and "-student.dir/" not in line]
-        # The lab's own objects: when they do not compile, each build says so, as before.
-        _run(["ninja", "-C", BOX_BUILD, "-k", "0", "ipclab_support", *lab_objects], stage,
-             build, True, DEFAULT_BUILD_LIMITS, hidden=True)
-        for obj in build.glob("CMakeFiles/*-hidden.dir/**/*"):
-            if obj.is_file():
-                aside = hidden / obj.relative_to(build)
-                aside.parent.mkdir(parents=True, exist_ok=True)
-                os.rename(obj, aside)
+        tests = [n for ex in exercises for n in test_program_names(ex)
+                 if n.endswith("-unit") or has_hidden_tests(ex)]
+        # The lab's own objects and test programs: when they do not compile, each build
+        # says so, as before (its unit tests cannot run).
+        _run(["ninja", "-C", BOX_BUILD, "-k", "0", "ipclab_support", "ipclab_remote_worker",
+              *lab_objects, *tests], stage, build, True, DEFAULT_BUILD_LIMITS, hidden=True)
+        for name in tests:
+            if (build / "tests" / name).exists():
+                os.rename(build / "tests" / name, programs / name)
+        # A submission's build never sees the hidden tests, not even compiled.
+        for d in build.glob("CMakeFiles/*-hidden.dir"):
+            shutil.rmtree(d)
         for big in build.rglob("*"):
             if big.is_file() and big.stat().st_size > LINK_ABOVE:
                 big.chmod(0o444)
@@ -370,25 +401,18 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
 
 
 def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
-                    use_sandbox: bool, jobs: int,
-                    hidden_objects: Path | None = None) -> dict[str, tuple[bool, str]]:
-    """Builds the exercises in two ninja runs, each keeping going past failures (-k 0), so
-    one exercise that does not compile stops no other: first everything the students' files
-    go into, with the hidden tests out of sight; then the test programs with hidden tests,
-    which only link against what is already compiled. Returns (ok, log) per exercise; a log holds only the
-    failures of that exercise's own targets."""
+                    use_sandbox: bool, jobs: int) -> dict[str, tuple[bool, str]]:
+    """Builds what the students' files go into -- each exercise's programs and its worker --
+    in one ninja run that keeps going past failures (-k 0), so one exercise that does not
+    compile stops no other. Returns (ok, log) per exercise; a log holds only the failures of
+    that exercise's own targets."""
     limits = _together_limits(exercises)
-    with_hidden = {ex.id for ex in exercises if any((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))}
-    # An exercise with hidden tests gets one test program, <id>-hidden, with the visible tests
-    # too (linked in the second step); the others get <id>-unit now.
-    public = {ex.id: [b.name for b in ex.binaries] +
-              [f"{ex.id}-student" if ex.id in with_hidden else f"{ex.id}-unit"]
-              for ex in exercises}
+    targets = {ex.id: [b.name for b in ex.binaries] + [worker_name(ex)] for ex in exercises}
     # ninja itself, not `cmake --build`: that wrapper costs 0.2 s of CPU per call to decide
     # what ninja decides anyway (build.ninja re-runs CMake when the lab's files change).
-    build, stage = (BOX_BUILD, BOX_STAGE) if use_sandbox else (str(build_dir), str(stage_dir))
+    build = BOX_BUILD if use_sandbox else str(build_dir)
     r = _run(["ninja", "-C", build, "-k", "0", f"-j{jobs}",
-              *[t for ts in public.values() for t in ts]],
+              *[t for ts in targets.values() for t in ts]],
              stage_dir, build_dir, use_sandbox, limits, hidden=False)
     note = _timeout_note(r, limits)
     blocks = _failure_blocks(r.stdout)
@@ -396,36 +420,9 @@ def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
     for ex in exercises:
         mine = _blocks_of(ex, blocks)
         built = all((build_dir / "bin" / b.name).exists() for b in ex.binaries) and \
-            (ex.id in with_hidden and not mine or (build_dir / "tests" / f"{ex.id}-unit").exists())
+            (build_dir / "tests" / worker_name(ex)).exists() and not mine
         log = note + "".join(_limit_note(b, limits) + b for b in mine)
         out[ex.id] = (built, log if log.strip() or built else note + r.stdout[-20000:])
-    hidden = [ex for ex in exercises if out[ex.id][0] and ex.id in with_hidden]
-    if not hidden:
-        return out
-    if hidden_objects and hidden_objects.is_dir():
-        # Compiled with the template; only now, with the student's files compiled, in sight.
-        shutil.copytree(hidden_objects, build_dir, dirs_exist_ok=True)
-        if os.geteuid() == 0:
-            for p in [build_dir / "CMakeFiles", *build_dir.glob("CMakeFiles/*-hidden.dir/**/*")]:
-                os.lchown(p, sandbox.STUDENT_UID, sandbox.STUDENT_GID)
-    targets = [f"{ex.id}-hidden" for ex in hidden]
-    step = ["ninja", "-C", build, "-k", "0"]
-    plan = _run(step + ["-n", "-v", *targets], stage_dir, build_dir, use_sandbox, limits,
-                hidden=True)
-    if re.search(rf"\s-c\s+{re.escape(stage)}/", plan.stdout):
-        # The hidden step would compile a student file with the hidden tests in sight.
-        for ex in hidden:
-            out[ex.id] = (False, "internal: the hidden tests' build wanted to recompile the "
-                                 "student's files; nothing was built\n" + plan.stdout[-2000:])
-        return out
-    r = _run(step + [f"-j{jobs}", *targets], stage_dir, build_dir, use_sandbox, limits, hidden=True)
-    note = _timeout_note(r, limits)
-    blocks = _failure_blocks(r.stdout)
-    for ex in hidden:
-        built = (build_dir / "tests" / f"{ex.id}-hidden").exists()
-        log = out[ex.id][1] + note + "".join(_limit_note(b, limits) + b
-                                             for b in _blocks_of(ex, blocks))
-        out[ex.id] = (built, log)
     return out
 
 
@@ -453,7 +450,7 @@ def _failure_blocks(log: str) -> list[tuple[str, str]]:
 
 
 def _blocks_of(ex: Exercise, blocks: list[tuple[str, str]]) -> list[str]:
-    names = [f"{ex.id}-student", f"{ex.id}-unit", f"{ex.id}-hidden", *(b.name for b in ex.binaries)]
+    names = [f"{ex.id}-student", worker_name(ex), *(b.name for b in ex.binaries)]
     marks = [m for n in names for m in (f"CMakeFiles/{n}.dir/", f"bin/{n}", f"tests/{n}")]
     lab = ("CMakeFiles/ipclab_support.dir/", "libipclab_support")
     return [body for head, body in blocks if any(m in head for m in marks)

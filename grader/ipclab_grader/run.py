@@ -1,8 +1,11 @@
 """Step 4 of a grade: run the unit tests and the process checks of one built exercise.
 
 Unit tests run in a sandbox, one process per GoogleTest suite, so a crash in one suite costs
-only that suite. Process checks run under pytest with the harness plugin; each check makes
-its own sandbox. Both return raw results; check.py turns them into graded checks."""
+only that suite. The test program is the lab's and holds no student code: it calls the
+student's functions in a worker process (lab/include/ipclab/remote.hpp), and its JSON report
+comes on its standard output, a pipe no other process holds. Process checks run under pytest
+with the harness plugin; each check makes its own sandbox. Both return raw results; score.py
+turns them into graded checks."""
 from __future__ import annotations
 
 import json
@@ -87,12 +90,15 @@ class _Box:
             self._session = None
 
 
-def _spawn(session: Session, argv: list[str], limits: dict) -> Process:
+def _spawn(session: Session, argv: list[str], limits: dict, worker: str) -> Process:
     # IPCLAB_UNSANDBOXED_TESTS: where no sandbox can be built the session removes what the
     # tests create itself (docs/sandbox.en.md), so the test programs may start outside one.
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/work", "TMPDIR": "/tmp",
-           "GTEST_COLOR": "no",
+           "GTEST_COLOR": "no", "IPCLAB_REPORT_ONLY": "1", "IPCLAB_WORKER": worker,
            "IPCLAB_UNSANDBOXED_TESTS": "0" if sandbox.current_mode() == sandbox.SANDBOXED else "1"}
+    # Nothing an earlier program of this sandbox left running (a daemon of the student's
+    # code) may be alive when the test program starts, before it has sealed itself.
+    session.call("reset")
     reply = session.call("spawn", argv=argv, env=env, cwd="/work", limits=limits)
     if not reply.get("ok"):
         raise SessionError(reply.get("error"))
@@ -105,12 +111,13 @@ def _spawn(session: Session, argv: list[str], limits: dict) -> Process:
 def _run_suites(box: _Box, exe_name: str, hidden: set[str], ex: Exercise,
                 include_hidden: bool) -> list[RawResult]:
     exe = f"/lab/tests/{exe_name}"
+    worker = f"/lab/tests/{ex.id}-worker"
     limits = bounds.rlimits(ex.limits)
     wall = ex.limits["wall"]
     clean = False
     try:
         session = box.session()
-        lister = _spawn(session, [exe, "--gtest_list_tests"], limits)
+        lister = _spawn(session, [exe, "--gtest_list_tests"], limits, worker)
         session.wait_until(lambda: lister.status is not None and lister.out.fd is None
                            and lister.err.fd is None, time.monotonic() + wall)
         suites = _suites(lister.stdout) if lister.status == 0 else []
@@ -129,21 +136,21 @@ def _run_suites(box: _Box, exe_name: str, hidden: set[str], ex: Exercise,
         visibility = "hidden" if suite in hidden else "visible"
         if visibility == "hidden" and not include_hidden:
             continue
-        result, clean = _run_suite(box.session(), exe, suite, visibility, limits, wall)
+        result, clean = _run_suite(box.session(), exe, worker, suite, visibility, limits, wall)
         out.append(result)
         if not clean:
             box.close()
     return out
 
 
-def _run_suite(session: Session, exe: str, suite: str, visibility: str, limits: dict,
-               wall: int) -> tuple[RawResult, bool]:
+def _run_suite(session: Session, exe: str, worker: str, suite: str, visibility: str,
+               limits: dict, wall: int) -> tuple[RawResult, bool]:
     """One group's result, and whether the sandbox is still clean for the next group (not
     when the group hung, killed the agent, or left a process of its own running)."""
     t0 = time.monotonic()
     try:
-        p = _spawn(session, [exe, f"--gtest_filter={suite}.*",
-                             f"--gtest_output=json:/work/{suite}.json"], limits)
+        p = _spawn(session, [exe, f"--gtest_filter={suite}.*", "--gtest_output=json:/dev/stdout"],
+                   limits, worker)
         session.wait_until(lambda: p.status is not None, time.monotonic() + wall)
         if p.status is None:
             session.call("kill", pid=p.pid, sig=9)
@@ -155,19 +162,17 @@ def _run_suite(session: Session, exe: str, suite: str, visibility: str, limits: 
         session.wait_until(lambda: p.out.fd is None and p.err.fd is None,
                            time.monotonic() + OUTPUT_GRACE)
         lingering = p.out.fd is not None or p.err.fd is not None
-        return (_suite_result(suite, p, session.scratch / f"{suite}.json", visibility,
-                              time.monotonic() - t0), not lingering)
+        return (_suite_result(suite, p, visibility, time.monotonic() - t0), not lingering)
     except SessionError:
         # The code under test killed the sandbox's agent (its parent, or kill(-1)).
         return RawResult(f"unit.{suite}", "failed", "", visibility,
                          seconds=time.monotonic() - t0, msg="_unit_killed_agent"), False
 
 
-def _suite_result(suite: str, p: Process, report: Path, visibility: str,
-                  seconds: float) -> RawResult:
+def _suite_result(suite: str, p: Process, visibility: str, seconds: float) -> RawResult:
     failures, names = [], []     # failures: [test, GoogleTest's text with its messages]
     try:
-        data = json.loads(report.read_text(errors="replace"))
+        data = json.loads(p.stdout)
         for s in data.get("testsuites", []):
             for t in s.get("testsuite", []):
                 names.append(t["name"])
@@ -180,7 +185,7 @@ def _suite_result(suite: str, p: Process, report: Path, visibility: str,
     if data is None or p.status not in (0, 1):
         from ipclab_harness.lab import Lab
         how = Lab.describe_status(p.status)
-        tail = (p.stdout[-TAIL_CHARS:] or p.stderr[-TAIL_CHARS:]).strip()
+        tail = (p.stderr[-TAIL_CHARS:] or p.stdout[-TAIL_CHARS:]).strip()
         return RawResult(f"unit.{suite}", "failed", "", visibility, seconds=seconds,
                          msg="_unit_crashed", params={"how": how, "details": tail})
     # Rendered later, in the student's language (unit_messages.py).
