@@ -41,7 +41,6 @@ def test_workflow_is_valid_and_reports_to_classroom(workflow):
     assert set(workflow["on"]) >= {"push"}
     assert workflow["permissions"]["checks"] == "write"
     (job,) = workflow["jobs"].values()
-    assert job["name"] == "Autograding Tests"        # the check run the reporter updates
     assert job["runs-on"].startswith("ubuntu")
     steps = job["steps"]
     for s in steps:
@@ -54,6 +53,8 @@ def test_workflow_is_valid_and_reports_to_classroom(workflow):
     runner = reporter["with"]["runners"]
     grade = next(s for s in steps if s.get("id") == "grade")
     assert reporter["env"][f"{runner.upper()}_RESULTS"] == "${{ steps.grade.outputs.result }}"
+    assert "always()" in reporter["if"], "a grade that failed still reports its zero"
+    assert "--zero-on-failure" in grade["run"]
     assert "GITHUB_STEP_SUMMARY" in grade["run"] and "--format junit" in grade["run"]
 
 
@@ -89,3 +90,27 @@ def test_the_grading_step_works_on_a_student_repository(workflow, tmp_path, open
     assert doc["version"] == 1 and doc["status"] == "pass"
     assert doc["max_score"] == result["max_score"] == sum(t["score"] for t in doc["tests"])
     assert all(t["status"] == "pass" and t["name"] for t in doc["tests"])
+
+
+def test_a_repository_that_cannot_be_graded_reports_a_zero_with_the_reason(workflow, tmp_path,
+                                                                           open_tmp):
+    """No exercises/ folder: grade exits 2, and the step still leaves the reporter a document
+    with the course's maximum and the reason (the reporter notices nothing when max_score is
+    0, and a skipped reporter records nothing at all)."""
+    repo = open_tmp / "empty-repo"
+    repo.mkdir()
+    (repo / "README.md").write_text("nothing here\n")
+    (repo / "ipclab").symlink_to(ROOT / "ipclab")
+    (job,) = workflow["jobs"].values()
+    grade = next(s for s in job["steps"] if s.get("id") == "grade")
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    env = {**os.environ, **grade.get("env", {}), "GITHUB_STEP_SUMMARY": str(summary),
+           "GITHUB_OUTPUT": str(output)}
+    r = subprocess.run(["bash", "-e", "-c", grade["run"]], cwd=repo, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    doc = json.loads(base64.b64decode(output.read_text().strip().split("=", 1)[1]))
+    assert doc["status"] == "error" and doc["max_score"] > 0
+    assert sum(t["score"] for t in doc["tests"]) == 0
+    assert any("exercises" in t["message"] for t in doc["tests"]), doc["tests"][0]["message"]
+    assert summary.read_text().startswith("## ipclab: 0/")

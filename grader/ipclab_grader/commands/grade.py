@@ -25,6 +25,10 @@ def register(p) -> None:
     p.add_argument("--allow-unsandboxed", action="store_true",
                    help="where no sandbox can be built, grade without one (never chosen "
                         "silently: the report's mode says 'unsandboxed'; docs/sandbox.en.md)")
+    p.add_argument("--zero-on-failure", action="store_true",
+                   help="when the submission cannot be graded (exit 2) or no sandbox can be "
+                        "built (exit 3), still write the report: every check 0 with the reason "
+                        "(what a platform records instead of nothing); the exit status stays")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                    help="override a limit of every exercise, e.g. --limit wall=5 "
                         "(names: harness/ipclab_harness/limits.py)")
@@ -61,15 +65,35 @@ def run(args) -> int:
                        visible_only=visible_only, limits=limits,
                        allow_fallback=args.allow_unsandboxed)
     except (SubmissionError, ManifestError, ValueError) as e:
-        return error(str(e))
+        return _failed(args, str(e), 2)
     except SandboxUnavailable as e:
-        return error(f"cannot grade: {e}", 3)
-    out_to_tty = args.output is None and sys.stdout.isatty()
-    text = report.render(result, args.format, color=out_to_tty and not os.environ.get("NO_COLOR"))
+        return _failed(args, f"cannot grade: {e}", 3)
+    _write(args, report.render(result, args.format, color=args.output is None
+                               and sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+    return 0
+
+
+def _failed(args, reason: str, code: int) -> int:
+    """One line on stderr; with --zero-on-failure also the report of a zero that says why."""
+    if args.zero_on_failure:
+        from .. import platforms, report
+        from ..manifest import ManifestError
+        try:
+            exercises = load(args.exercise)
+        except ManifestError:
+            exercises = load(None)
+        why = reason if code != 3 else platforms.text(
+            lang(args.lang), "no_sandbox", reason=reason.removeprefix("cannot grade: "))
+        _write(args, report.render(platforms.ungraded(
+            exercises, lang(args.lang), why, args.submission,
+            visible_only=not paths.HIDDEN.is_dir()), args.format))
+    return error(reason, code)
+
+
+def _write(args, text: str) -> None:
     if args.output:
         tmp = Path(args.output + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, args.output)
     else:
         sys.stdout.write(text)
-    return 0
