@@ -1,4 +1,4 @@
-// Visible unit tests of 02-shmget: create_segment() called in-process.
+// Visible unit tests of 02-shmget: create_segment() called in the worker (test/remote.cpp).
 #include <sys/ipc.h>
 #include <sys/shm.h>
 

@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 
+#include "ipclab/remote.hpp"
 #include "ipclab/testing.hpp"
 #include "shm_create.hpp"
 #include "test/shm_create_fixture.hpp"
@@ -22,13 +23,15 @@ using ipclab::testing::stat_segment;
 
 class ShmCreateHidden : public ShmCreateBase {};
 
-// The creator is this process (cpid) and nobody attached yet (lpid 0); the owner is the caller.
+// The creator is the process that ran create_segment, the worker (cpid), and nobody attached
+// yet (lpid 0); the owner is the caller.
 TEST_F(ShmCreateHidden, KernelRecordsTheCreatorAndNoAttach) {
     int id = create_ok(key(1), 128);
     ASSERT_NE(id, -1);
     shmid_ds ds{};
     ASSERT_TRUE(stat_segment(id, ds));
-    EXPECT_EQ(ds.shm_cpid, getpid()) << msg("wrong_cpid").with("cpid", ds.shm_cpid).with("pid", getpid());
+    const pid_t worker = ipclab::remote::worker_pid();
+    EXPECT_EQ(ds.shm_cpid, worker) << msg("wrong_cpid").with("cpid", ds.shm_cpid).with("pid", worker);
     EXPECT_EQ(ds.shm_lpid, 0) << msg("attached_lpid").with("lpid", ds.shm_lpid);
     EXPECT_EQ(ds.shm_dtime, 0) << msg("detached_dtime");
     EXPECT_EQ(ds.shm_perm.uid, geteuid()) << msg("wrong_owner").with("uid", ds.shm_perm.uid).with("euid", geteuid());
