@@ -434,10 +434,11 @@ bool enlist(const char* name, R (*fn)(A...)) {
     static const bool IPCLAB_REMOTE_CAT(ipclab_enlisted_, name) =                       \
         ::ipclab::remote::enlist(#name, &::name);
 #else
-// The test program: a proxy with the header's signature.
+// The test program: a proxy with the header's signature. A function without parameters
+// is named with () for both: IPCLAB_REMOTE(list_segments, std::vector<ShmRow>, (), ()).
 #define IPCLAB_REMOTE(name, result, params, args)                                   \
     result name params {                                                            \
-        return ::ipclab::remote::Call<decltype(::name)>::run(#name, IPCLAB_REMOTE_UNPACK args); \
+        return ::ipclab::remote::Call<decltype(::name)>::run(#name IPCLAB_REMOTE_UNPACK args); \
     }
-#define IPCLAB_REMOTE_UNPACK(...) __VA_ARGS__
+#define IPCLAB_REMOTE_UNPACK(...) __VA_OPT__(, ) __VA_ARGS__
 #endif
