@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ipclab_harness import sandbox
@@ -24,7 +24,7 @@ from ipclab_harness import sandbox
 from ipclab_harness import limits as bounds
 from ipclab_harness.cachedir import cache_base
 
-from . import paths
+from . import integrity, paths
 from .manifest import Exercise, cmake_fragment
 from .stage import Staged
 
@@ -64,6 +64,8 @@ class Built:
     log: str                  # compiler output (first errors first)
     cached: bool
     seconds: float
+    # What the student's objects reach for that no solution needs (integrity.py).
+    integrity: list = field(default_factory=list)
 
 
 def _hash_files(h, files):
@@ -78,8 +80,10 @@ _lab_digest_cache: dict[str, str] = {}
 def _lab_digest(ex: Exercise) -> str:
     if ex.id not in _lab_digest_cache:
         h = hashlib.sha256()
+        # integrity.py: its findings are kept with the build.
         lab_files = [*paths.ROOT.joinpath("lab").rglob("*.?pp"), paths.ROOT / "CMakeLists.txt",
-                     *paths.ROOT.joinpath("cmake").glob("*.cmake")]
+                     *paths.ROOT.joinpath("cmake").glob("*.cmake"),
+                     paths.ROOT / "grader" / "ipclab_grader" / "integrity.py"]
         own = [f for f in ex.dir.rglob("*") if f.is_file() and f.name not in ex.files
                and f.suffix in (".cpp", ".hpp", ".h", ".toml")]
         hidden = list((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))
@@ -212,11 +216,11 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
             ok = (done / "ok").exists()
             results[st.exercise.id] = Built(st.exercise, ok, done if ok else None,
                                             (done / "log.txt").read_text(errors="replace"),
-                                            True, 0.0)
+                                            True, 0.0, _findings(done))
         else:
             todo.append((st, key))
     if not todo:
-        return results
+        return _with_lines(results, staged)
 
     stage_dir = work / "stage"
     build_dir = work / "cmake"
@@ -234,12 +238,13 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
     t1 = time.monotonic()
     outcome = _build_together([st.exercise for st, _ in todo], stage_dir, build_dir,
                               use_sandbox, jobs)
+    findings = _scan(todo, stage_dir, build_dir, use_sandbox)
     seconds = time.monotonic() - t1
     staged_at = f"{BOX_STAGE if use_sandbox else stage_dir}/"
     for st, key in todo:
         ok, log = outcome[st.exercise.id]
         # The compiler names the student's file where the student has it.
-        log = log.replace(staged_at, "exercises/")
+        log = re.sub(rf"(?<![\w.]){re.escape(staged_at)}", "exercises/", log)
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
         (tmp / "log.txt").write_text(log if ok else _first_errors(log) + "\n\n" + log[-20000:])
         if ok:
@@ -254,6 +259,8 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
             for name in test_program_names(ex):
                 if (programs / name).exists():
                     _link_or_copy(str(programs / name), str(tmp / "tests" / name), always=True)
+        (tmp / "integrity.json").write_text(json.dumps(
+            [f.to_json() for f in findings.get(st.exercise.id, [])]))
         (tmp / ("ok" if ok else "failed")).write_text(json.dumps({"seconds": seconds}))
         # Everything in the cache is readable by the sandbox's unprivileged user.
         for p in [tmp, *tmp.rglob("*")]:
@@ -266,8 +273,41 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
         ok = (final / "ok").exists()
         results[st.exercise.id] = Built(st.exercise, ok, final if ok else None,
                                         (final / "log.txt").read_text(errors="replace"),
-                                        False, seconds)
+                                        False, seconds, _findings(final))
+    return _with_lines(results, staged)
+
+
+def _with_lines(results: dict[str, Built], staged: list[Staged]) -> dict[str, Built]:
+    """Each finding's line in the student's file, told from the source (never cached)."""
+    for st in staged:
+        b = results.get(st.exercise.id)
+        if b is not None and b.integrity:
+            integrity.locate_lines(b.integrity, {n: st.files[n].decode("utf-8", errors="replace")
+                                                 for n in st.files})
     return results
+
+
+def _findings(entry: Path) -> list:
+    try:
+        return [integrity.Finding(**f) for f in
+                json.loads((entry / "integrity.json").read_text())]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def _scan(todo: list, stage_dir: Path, build_dir: Path, use_sandbox: bool) -> dict:
+    """integrity.py's findings for the exercises just built, read in the build's sandbox."""
+    exercise_of = {}
+    for st, _ in todo:
+        for name in st.exercise.files:
+            for obj in build_dir.glob(f"CMakeFiles/{st.exercise.id}-student.dir/**/{name}.o"):
+                exercise_of[str(obj.relative_to(build_dir))] = (st.exercise.id, name)
+    if not exercise_of:
+        return {}
+    r = _run(["sh", "-c", integrity.scan_script()], stage_dir, build_dir, use_sandbox,
+             DEFAULT_BUILD_LIMITS, hidden=False)
+    allowed = {st.exercise.id: set(st.exercise.integrity_allow) for st, _ in todo}
+    return integrity.parse(r.stdout, exercise_of, allowed)
 
 
 def _configure_command(build: str, stage: str, fragment: str) -> list[str]:

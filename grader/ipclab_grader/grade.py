@@ -1,4 +1,5 @@
-"""A whole grade, one way: locate → stage → build → run → score. Reports are report.py's."""
+"""A whole grade, one way: locate → stage → build → integrity → run → score. Reports are
+report.py's."""
 from __future__ import annotations
 
 import os
@@ -49,6 +50,13 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
             if st.problem:
                 return grade_exercise(ex, lang, [], problem=st.problem,
                                       status="not_submitted" if st.missing else "refused",
+                                      visible_only=visible_only, notes=st.notes)
+            if built[ex.id].integrity:
+                # The file reaches for what no solution needs (integrity.py), compiled
+                # whole or not: nothing of it
+                # runs, every check scores 0, and the result says which rule it broke.
+                return grade_exercise(ex, lang, [], status="refused",
+                                      integrity=built[ex.id].integrity,
                                       visible_only=visible_only, notes=st.notes)
             if not built[ex.id].ok:
                 return grade_exercise(ex, lang, [], status="build_failed",

@@ -51,6 +51,8 @@ class Exercise:
     points: dict[str, int]
     hints: tuple[dict[str, str], ...]
     limits: dict[str, int] = field(default_factory=dict)
+    # Rules or names of the integrity step (integrity.RULES) this exercise lifts.
+    integrity_allow: tuple[str, ...] = ()
 
     @property
     def number(self) -> int:
@@ -125,6 +127,8 @@ def load(path: Path) -> Exercise:
         points=dict(points),
         hints=hints,
         limits=limits,
+        integrity_allow=tuple(_require(data["integrity"], "allow", list, where + " [integrity]"))
+        if "integrity" in data else (),
     )
 
 

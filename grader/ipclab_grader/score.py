@@ -13,7 +13,7 @@ from . import paths, unit_messages
 from .manifest import Exercise
 from .run import RawResult, hidden_suites
 
-SCHEMA = "ipclab-result/1"
+SCHEMA = "ipclab-result/2"
 
 
 @dataclass
@@ -40,6 +40,9 @@ class GradedExercise:
     checks: list[GradedCheck] = field(default_factory=list)
     build_errors: str = ""
     notes: list[str] = field(default_factory=list)
+    # The rules of the lab the student's file broke (integrity.Finding as JSON); empty
+    # for every honest file.
+    integrity: list[dict] = field(default_factory=list)
 
     @property
     def score(self) -> int:
@@ -53,6 +56,7 @@ class GradedExercise:
         return {"id": self.exercise.id, "title": self.title, "status": self.status,
                 "score": self.score, "max_score": self.max_score,
                 "build_errors": self.build_errors, "notes": self.notes,
+                "integrity": self.integrity,
                 "checks": [c.to_json() for c in self.checks]}
 
 
@@ -62,12 +66,19 @@ def catalog_for(ex: Exercise, lang: str) -> Catalog:
 
 def grade_exercise(ex: Exercise, lang: str, raw: list[RawResult], *, status: str = "graded",
                    problem: str = "", build_errors: str = "", visible_only: bool = False,
-                   notes: list[str] | None = None) -> GradedExercise:
+                   notes: list[str] | None = None, integrity: list | None = None) -> GradedExercise:
     cat = catalog_for(ex, lang)
     g = GradedExercise(ex, ex.title_in(lang), status, build_errors=build_errors,
-                       notes=list(notes or []))
+                       notes=list(notes or []),
+                       integrity=[f.to_json() for f in integrity or []])
     by_id = {r.id: r for r in raw}
-    if status == "not_submitted":
+    if integrity:
+        reason = cat.render(CheckFailed("_integrity", findings="\n".join(
+            cat.render(CheckFailed("_integrity_line", file=f.file, line=f.line or "?",
+                                   rule=cat.render(CheckFailed(f"_integrity_{f.rule}",
+                                                               what=f.what))))
+            for f in integrity[:5])))
+    elif status == "not_submitted":
         reason = cat.render(CheckFailed("_not_submitted", what=problem))
     elif status == "refused":
         reason = cat.render(CheckFailed("_refused", what=problem))
@@ -149,7 +160,13 @@ class Grade:
     def max_score(self) -> int:
         return sum(e.max_score for e in self.exercises)
 
+    @property
+    def integrity_flagged(self) -> bool:
+        """Some file of this submission broke a rule of the lab (an attempt to tamper)."""
+        return any(e.integrity for e in self.exercises)
+
     def to_json(self) -> dict:
         return {"schema": SCHEMA, "submission": self.submission, "lang": self.lang,
                 "mode": self.mode, "score": self.score, "max_score": self.max_score,
+                "integrity_flagged": self.integrity_flagged,
                 "exercises": [e.to_json() for e in self.exercises]}
