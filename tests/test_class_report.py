@@ -16,13 +16,13 @@ sys.path[:0] = [str(ROOT / "grader")]
 
 
 def fake_result(ex, score_of):
-    """An ipclab-result/1 document for exercise `ex` where check `name` scores score_of(name)."""
+    """An ipclab-result/2 document for exercise `ex` where check `name` scores score_of(name)."""
     checks = [{"name": n, "title": f"check {n}", "score": score_of(n, p), "max_score": p,
                "status": "passed" if score_of(n, p) == p else "failed",
                "feedback": "" if score_of(n, p) == p else f"expected more from {n}\nsecond line",
                "visibility": "visible"} for n, p in ex.points.items()]
     total = sum(c["score"] for c in checks)
-    return {"schema": "ipclab-result/1", "submission": "x", "lang": "en", "mode": "bwrap",
+    return {"schema": "ipclab-result/2", "submission": "x", "lang": "en", "mode": "bwrap",
             "score": total, "max_score": ex.max_score,
             "exercises": [{"id": ex.id, "title": ex.title["en"], "status": "graded",
                            "score": total, "max_score": ex.max_score, "build_errors": "",

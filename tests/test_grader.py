@@ -25,7 +25,7 @@ def solutions_json():
 
 
 def test_solutions_get_full_marks(solutions_json):
-    assert solutions_json["schema"] == "ipclab-result/1"
+    assert solutions_json["schema"] == "ipclab-result/2"
     assert solutions_json["mode"] == "bwrap"
     for ex in solutions_json["exercises"]:
         failed = [(c["name"], c["feedback"][:300]) for c in ex["checks"] if c["status"] != "passed"]

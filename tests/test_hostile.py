@@ -201,7 +201,7 @@ def test_the_machine_is_as_before(verdicts, canary):
     assert canary.read(6) == b"canary"
     assert not os.path.exists(PWNED)
     result, _ = verdicts["results"]["write_outside"]
-    assert result["schema"] == "ipclab-result/1"   # the results file is the grader's own
+    assert result["schema"] == "ipclab-result/2"   # the results file is the grader's own
 
 
 def test_crlf_line_endings_simply_work(tmp_path):

@@ -1,4 +1,4 @@
-"""Step 7 of a grade: the reports. Text for people, JSON (ipclab-result/1) for tools,
+"""Step 7 of a grade: the reports. Text for people, JSON (ipclab-result/2) for tools,
 Gradescope's results.json, JUnit XML for any CI (valid against Jenkins' junit-10.xsd), and the
 platforms' own formats in their modules: Markdown, GitHub Classroom, Moodle VPL, PrairieLearn,
 Autolab."""

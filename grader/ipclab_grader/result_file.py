@@ -1,4 +1,4 @@
-"""A saved `ipclab-result/1` document read back into a score.Grade, so that every report
+"""A saved `ipclab-result/2` (or /1) document read back into a score.Grade, so that every report
 format (text, Markdown, JUnit, Gradescope, Classroom) can be rendered from one grading run
 instead of grading again for each format."""
 from __future__ import annotations
@@ -27,8 +27,12 @@ def load(path: str | Path, exercises: list[Exercise]) -> Grade:
     return from_json(data, exercises, str(p))
 
 
+# Read as well: /1 is /2 without the integrity fields (docs/result-schema.md).
+READABLE = (SCHEMA, "ipclab-result/1")
+
+
 def from_json(data: dict, exercises: list[Exercise], where: str = "result") -> Grade:
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    if not isinstance(data, dict) or data.get("schema") not in READABLE:
         raise ResultError(f"{where}: not an {SCHEMA} document; give a file written by "
                           "`./ipclab grade --format json`")
     known = {e.id: e for e in exercises}
@@ -42,7 +46,8 @@ def from_json(data: dict, exercises: list[Exercise], where: str = "result") -> G
                                   c["status"], c.get("feedback", ""), c.get("visibility", "visible"))
                       for c in ex["checks"]]
             graded.append(GradedExercise(known[ex["id"]], ex["title"], ex["status"], checks,
-                                         ex.get("build_errors", ""), list(ex.get("notes", []))))
+                                         ex.get("build_errors", ""), list(ex.get("notes", [])),
+                                         [dict(f) for f in ex.get("integrity", [])]))
         return Grade(data["submission"], data["lang"], data["mode"], graded)
     except (KeyError, TypeError, ValueError) as e:
         raise ResultError(f"{where}: incomplete {SCHEMA} document (missing or bad {e}); "
