@@ -24,7 +24,9 @@ _L = {
            "failures": "Fallos más frecuentes", "failed": "Fallan", "feedback": "Mensaje más frecuente",
            "student": "Estudiante", "reason": "Motivo", "none": "ninguno",
            "distribution": "Distribución (0–20 %, …, 80–99 %, 100 %)", "total": "Total",
-           "hidden": "oculta"},
+           "hidden": "oculta", "integrity": "Intentos de manipular la nota",
+           "integrity_note": "Ficheros que incumplen una regla del laboratorio (docs/sandbox.es.md, «Modelo de amenazas»): el ejercicio vale 0. Revísalos antes de publicar las notas.",
+           "rule": "Regla", "where": "Dónde"},
     "en": {"title": "Class summary", "subs": "Submissions", "graded": "Graded",
            "errors": "Could not be graded", "mean": "Mean", "median": "Median",
            "min": "Min", "max": "Max", "full": "Full marks", "zero": "Zero",
@@ -34,7 +36,9 @@ _L = {
            "failures": "Most frequent failures", "failed": "Failed", "feedback": "Most frequent feedback",
            "student": "Student", "reason": "Reason", "none": "none",
            "distribution": "Distribution (0–20 %, …, 80–99 %, 100 %)", "total": "Total",
-           "hidden": "hidden"},
+           "hidden": "hidden", "integrity": "Attempts to tamper with the score",
+           "integrity_note": "Files that break a rule of the lab (docs/sandbox.en.md, “Threat model”): the exercise scores 0. Look at them before grades go out.",
+           "rule": "Rule", "where": "Where"},
 }
 
 
@@ -51,6 +55,8 @@ class Row:
     total: int = 0
     max_score: int = 0
     error: str = ""
+    # (exercise, rule, file:line) for each rule a file broke: an attempt to tamper.
+    integrity: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -116,6 +122,8 @@ def collect(out: Path, exercises: list[Exercise], lang: str, state: dict[str, di
         for ex in data["exercises"]:
             row.scores[ex["id"]] = ex["score"]
             row.statuses[ex["id"]] = ex["status"]
+            for f in ex.get("integrity", []):
+                row.integrity.append((ex["id"], f["rule"], f"{f['file']}:{f['line'] or '?'}"))
             for c in ex["checks"]:
                 st = checks.setdefault((ex["id"], c["name"]), CheckStat(
                     ex["id"], c["name"], c["title"], c["max_score"], c["visibility"]))
@@ -142,14 +150,16 @@ def gradebook_csv(data: ClassData) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     ids = [i for i, _, _ in data.exercises]
-    w.writerow(["student", "status", *ids, "total", "max_score", "error"])
+    w.writerow(["student", "status", *ids, "total", "max_score", "error", "integrity"])
     for r in data.rows:
+        # integrity: "03-shmat:raw_syscall ..." for a student whose file broke a rule.
+        flags = " ".join(sorted({f"{ex}:{rule}" for ex, rule, _ in r.integrity}))
         if r.status == "graded":
             w.writerow([_cell(r.student), r.status, *[r.scores.get(i, 0) for i in ids],
-                        r.total, r.max_score, ""])
+                        r.total, r.max_score, "", flags])
         else:
             w.writerow([_cell(r.student), r.status, *["" for _ in ids], "", data.max_total,
-                        _cell(" ".join(r.error.split()))])
+                        _cell(" ".join(r.error.split())), ""])
     return "\ufeff" + buf.getvalue()
 
 
@@ -214,6 +224,13 @@ def summary_md(data: ClassData) -> str:
     for c in data.top_failures():
         msg, count = sorted(c.feedback.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         out.append(f"| {c.exercise} | {_md(c.title)} | {c.failed} | {_md(msg)[:200]} ({count}) |")
+    flagged = [r for r in data.graded if r.integrity]
+    if flagged:
+        out += ["", f"## {L['integrity']}", "", L["integrity_note"], "",
+                f"| {L['student']} | {L['exercise']} | {L['rule']} | {L['where']} |",
+                "|---|---|---|---|"]
+        out += [f"| {_md(r.student)} | {ex} | {rule} | {_md(where)} |"
+                for r in flagged for ex, rule, where in r.integrity]
     out += ["", f"## {L['errors']}", ""]
     if data.errors:
         out += [f"| {L['student']} | {L['reason']} |", "|---|---|"]
