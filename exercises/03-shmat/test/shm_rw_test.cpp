@@ -1,4 +1,5 @@
-// Visible unit tests of 03-shmat: write_values() and read_values() called in-process.
+// Visible unit tests of 03-shmat: write_values() and read_values() called in the worker
+// (test/remote.cpp).
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ipclab/remote.hpp"
 #include "ipclab/testing.hpp"
 #include "shm_rw.hpp"
 
@@ -154,7 +156,7 @@ TEST_F(ShmRead, ReadsA0400SegmentWithShmRdonly) {
     }
 }
 
-// After reading, nobody is attached, and the last attach/detach was this process's.
+// After reading, nobody is attached, and the last attach/detach was the reader's: the worker's.
 TEST_F(ShmRead, DetachesAfterReading) {
     key_t k = key();
     int id = make_segment(k, 8, 0600);  // zero-filled: count 0; never attached, so lpid is 0
@@ -162,7 +164,8 @@ TEST_F(ShmRead, DetachesAfterReading) {
     EXPECT_TRUE(values.empty()) << msg("values_for_count_zero").with("got", listed(values));
     shmid_ds ds = stat_of(id);
     EXPECT_EQ(ds.shm_nattch, 0u) << msg("reader_left_attached").with("nattch", ds.shm_nattch);
-    EXPECT_EQ(ds.shm_lpid, getpid()) << msg("reader_never_attached").with("lpid", ds.shm_lpid).with("pid", getpid());
+    const pid_t reader = ipclab::remote::worker_pid();
+    EXPECT_EQ(ds.shm_lpid, reader) << msg("reader_never_attached").with("lpid", ds.shm_lpid).with("pid", reader);
 }
 
 class ShmReadErrors : public ipclab::testing::IpcTest {};

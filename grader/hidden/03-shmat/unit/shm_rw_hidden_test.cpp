@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ipclab/remote.hpp"
 #include "ipclab/testing.hpp"
 #include "shm_rw.hpp"
 
@@ -28,7 +29,8 @@ namespace {
 
 constexpr std::size_t kHuge = std::size_t{1} << 30;  // 1 GiB, never touched (SHM_NORESERVE)
 
-// Lowers this process's address-space limit to `limit` (never above the grader's own limit).
+// Lowers this process's address-space limit to `limit` (never above the grader's own limit). In
+// a forked child, the worker the child's first call starts inherits it.
 bool limit_address_space(rlim_t limit) {
     rlimit rl{};
     if (getrlimit(RLIMIT_AS, &rl) == -1) return false;
@@ -37,8 +39,30 @@ bool limit_address_space(rlim_t limit) {
     return setrlimit(RLIMIT_AS, &rl) == 0;
 }
 
-// Runs `body` in a child whose address space cannot hold a 1 GiB mapping, so shmat fails with
-// ENOMEM; returns the child's wait status. The child exits 0 when body threw SysError("shmat").
+// The child's exit status when the code's worker exited (exit()) during the call.
+constexpr int kWorkerExited = 13;
+
+// In a forked child: the code ran in the child's worker, which ended during the call. The child
+// ends as the worker did -- by the same signal -- so its wait status tells the parent what the
+// code did, as when the code ran in the child itself; an exit() is kWorkerExited.
+[[noreturn]] void end_as(const ipclab::remote::WorkerEnded& e) {
+    for (int sig = 1; sig < NSIG; ++sig) {
+        const char* abbrev = sigabbrev_np(sig);
+        if (abbrev != nullptr && e.how == std::string("SIG") + abbrev) {
+            std::signal(sig, SIG_DFL);
+            sigset_t one;
+            sigemptyset(&one);
+            sigaddset(&one, sig);
+            sigprocmask(SIG_UNBLOCK, &one, nullptr);
+            raise(sig);
+        }
+    }
+    _exit(kWorkerExited);
+}
+
+// Runs `body` in a child whose address space (and its worker's, which inherits the limit)
+// cannot hold a 1 GiB mapping, so shmat fails with ENOMEM; returns the child's wait status.
+// The child exits 0 when body threw SysError("shmat").
 int in_small_address_space(const std::function<void()>& body) {
     std::fflush(nullptr);
     pid_t pid = fork();
@@ -55,6 +79,8 @@ int in_small_address_space(const std::function<void()>& body) {
             _exit(10);
         } catch (const ipclab::SysError& e) {
             _exit(e.call() == "shmat" && e.error() == ENOMEM ? 0 : 11);
+        } catch (const ipclab::remote::WorkerEnded& e) {
+            end_as(e);
         } catch (...) {
             _exit(12);
         }
@@ -80,6 +106,7 @@ void explain(int status, const char* fn) {
     case 10: ADD_FAILURE() << msg("shmat_failure_returned").with("fn", fn); break;
     case 11: ADD_FAILURE() << msg("shmat_failure_wrong_syserror").with("fn", fn); break;
     case 12: ADD_FAILURE() << msg("shmat_failure_not_syserror").with("fn", fn); break;
+    case kWorkerExited: ADD_FAILURE() << msg("worker_ended").with("function", fn).with("how", "exit"); break;
     default: ADD_FAILURE() << msg("child_setup_failed").with("status", status); break;
     }
 }
@@ -143,6 +170,8 @@ TEST_F(ShmatHidden, HugeCountIsRefusedWithoutReading) {
             _exit(10);
         } catch (const ipclab::Failure&) {
             _exit(0);
+        } catch (const ipclab::remote::WorkerEnded& e) {
+            end_as(e);
         } catch (...) {
             _exit(11);
         }
@@ -151,6 +180,8 @@ TEST_F(ShmatHidden, HugeCountIsRefusedWithoutReading) {
     waitpid(pid, &status, 0);
     if (WIFSIGNALED(status)) {
         ADD_FAILURE() << msg("huge_count_crashed").with("signal", signal_name(WTERMSIG(status)));
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == kWorkerExited) {
+        ADD_FAILURE() << msg("worker_ended").with("function", "read_values").with("how", "exit");
     } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         ADD_FAILURE() << msg("huge_count_not_failure");
     }
