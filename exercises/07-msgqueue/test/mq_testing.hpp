@@ -1,6 +1,7 @@
 // What the unit tests of 07-msgqueue share (visible and hidden): a fixture that also removes
-// the test's message queues, raw msgsnd/msgrcv done by the test itself, and a server run in a
-// child process so that a server that never ends cannot hang the tests.
+// the test's message queues, raw msgsnd/msgrcv done by the test itself, a server run in a
+// child process so that a server that never ends cannot hang the tests, and what /proc says
+// about the worker that runs the code under test (blocked in msgrcv, a signal taken).
 #pragma once
 
 #include <fcntl.h>
@@ -8,14 +9,17 @@
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -219,20 +223,60 @@ private:
     std::vector<pid_t> children_;
 };
 
-// Waits until thread `tid` of this process sleeps (state S in /proc: blocked in a call such as
-// msgrcv). Returns false after `wait`.
-inline bool wait_until_sleeping(pid_t tid, Clock::duration wait = kDeadline) {
+// One line of a /proc file of the process `pid` (its thread of the same id), "" if none.
+inline std::string proc_line(pid_t pid, const char* file) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/" + file);
+    std::string line;
+    std::getline(f, line);
+    return line;
+}
+
+// Waits until the process `pid` -- the worker that runs the code under test (one thread: its
+// tid is its pid; ipclab::remote::worker_pid() from the thread that calls the code) -- sleeps
+// in msgrcv (state S in /proc, and msgrcv the call it sleeps in), or until `returned` says the
+// call under test is over. Between calls the worker sleeps too, in read() on its socket: the
+// state alone does not say that the call reached msgrcv. Returns false after `wait`.
+inline bool wait_until_in_msgrcv(pid_t pid, const std::atomic<bool>& returned,
+                                 Clock::duration wait = kDeadline) {
     const auto deadline = Clock::now() + wait;
-    const std::string path = "/proc/self/task/" + std::to_string(tid) + "/stat";
     while (Clock::now() < deadline) {
-        std::ifstream f(path);
-        std::string line;
-        std::getline(f, line);
-        auto close_paren = line.rfind(')');
-        if (close_paren != std::string::npos && close_paren + 2 < line.size() &&
-            line[close_paren + 2] == 'S') {
+        if (returned) return true;
+        const std::string stat = proc_line(pid, "stat");
+        auto close_paren = stat.rfind(')');
+        if (close_paren != std::string::npos && close_paren + 2 < stat.size() &&
+            stat[close_paren + 2] == 'S') {
+#ifdef SYS_msgrcv
+            // The number of the call it sleeps in ("running" while it runs).
+            const std::string call = proc_line(pid, "syscall");
+            if (call.empty() || call.compare(0, call.find(' '), std::to_string(SYS_msgrcv)) == 0) {
+                return true;
+            }
+#else
             return true;
+#endif
         }
+        pause_ms(1);
+    }
+    return false;
+}
+
+// Waits until the process `pid` has taken signal `sig` (sent with kill: it is no longer
+// pending, neither for the process nor for its thread). Returns false after `wait`.
+inline bool wait_until_signal_taken(pid_t pid, int sig, Clock::duration wait = kDeadline) {
+    const auto deadline = Clock::now() + wait;
+    const unsigned long long bit = 1ull << (sig - 1);
+    while (Clock::now() < deadline) {
+        std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+        std::string line;
+        bool pending = false;
+        bool read = false;
+        while (std::getline(f, line)) {
+            if (line.rfind("SigPnd:", 0) == 0 || line.rfind("ShdPnd:", 0) == 0) {
+                read = true;
+                if (std::strtoull(line.c_str() + 7, nullptr, 16) & bit) pending = true;
+            }
+        }
+        if (read && !pending) return true;
         pause_ms(1);
     }
     return false;

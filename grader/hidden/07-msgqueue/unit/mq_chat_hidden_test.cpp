@@ -1,10 +1,8 @@
 // Hidden unit tests of 07-msgqueue (grading only): exact sizes on receive, malformed requests,
 // EINTR and EIDRM while waiting, the queue removed when the server fails.
-#include <pthread.h>
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "ipclab/remote.hpp"
 #include "test/mq_testing.hpp"
 
 using ipclab::testing::errno_name;
@@ -22,28 +21,21 @@ using mqtest::QueueTest;
 
 namespace {
 
-std::atomic<bool> g_signalled{false};
-void on_signal(int) { g_signalled = true; }
-
-// Installs a SIGUSR1 handler without SA_RESTART (so a blocked msgrcv returns EINTR), and
-// restores the old one on destruction.
-class InterruptingHandler {
+// Ends a helper thread however the call under test ends (a SysError, another exception, or
+// ipclab::remote::WorkerEnded when the worker died): says the call is over, then joins it.
+class JoinWhenOver {
 public:
-    InterruptingHandler() {
-        struct sigaction sa {};
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = 0;
-        sigaction(SIGUSR1, &sa, &old_);
-        g_signalled = false;
+    JoinWhenOver(std::thread& helper, std::atomic<bool>& returned) : helper_(helper), returned_(returned) {}
+    ~JoinWhenOver() { now(); }
+    void now() {
+        returned_ = true;
+        if (helper_.joinable()) helper_.join();
     }
-    ~InterruptingHandler() { sigaction(SIGUSR1, &old_, nullptr); }
 
 private:
-    struct sigaction old_ {};
+    std::thread& helper_;
+    std::atomic<bool>& returned_;
 };
-
-pid_t this_thread_id() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
 }  // namespace
 
@@ -108,17 +100,20 @@ TEST_F(MqHidden, LongestTextGoesThrough) {
 // A signal while receive_reply waits (EINTR) is not an error: the call is repeated.
 TEST_F(MqHidden, ReceiveReplyRetriesAfterEintr) {
     int id = make_queue(qkey());
-    InterruptingHandler handler;
-    const pid_t waiter = this_thread_id();
-    const pthread_t waiter_thread = pthread_self();
+    // receive_reply runs in this thread's worker: the signal goes there, and so does a SIGUSR1
+    // handler without SA_RESTART (so a blocked msgrcv returns EINTR; by default SIGUSR1 kills).
+    ipclab::remote::worker_ignore_signal_interrupting(SIGUSR1);
+    const pid_t waiter = ipclab::remote::worker_pid();
+    std::atomic<bool> returned{false};
+    std::atomic<bool> signalled{false};
     std::thread helper([&] {
-        if (!mqtest::wait_until_sleeping(waiter)) return;
-        pthread_kill(waiter_thread, SIGUSR1);
-        const auto deadline = mqtest::Clock::now() + mqtest::kDeadline;
-        while (!g_signalled && mqtest::Clock::now() < deadline) mqtest::pause_ms(1);
-        mqtest::wait_until_sleeping(waiter);
+        if (!mqtest::wait_until_in_msgrcv(waiter, returned)) return;
+        kill(waiter, SIGUSR1);
+        signalled = mqtest::wait_until_signal_taken(waiter, SIGUSR1);
+        mqtest::wait_until_in_msgrcv(waiter, returned);
         send_raw(id, 4242, std::string("TARDE") + std::string(kReplySize - 5, '\0'));
     });
+    JoinWhenOver over(helper, returned);
     std::string got;
     try {
         got = receive_reply(id, 4242);
@@ -132,8 +127,8 @@ TEST_F(MqHidden, ReceiveReplyRetriesAfterEintr) {
                                  .with("error", errno_name(e.error()));
         }
     }
-    helper.join();
-    EXPECT_TRUE(g_signalled) << msg("signal_not_delivered");
+    over.now();
+    EXPECT_TRUE(signalled) << msg("signal_not_delivered");
     if (!got.empty()) {
         EXPECT_EQ(got, "TARDE") << msg("reply_after_eintr_wrong").with("got", got);
     }
@@ -142,11 +137,14 @@ TEST_F(MqHidden, ReceiveReplyRetriesAfterEintr) {
 // The queue removed while a client waits: msgrcv fails with EIDRM, reported as "msgrcv".
 TEST_F(MqHidden, QueueRemovedWhileWaitingIsMsgrcvEidrm) {
     int id = make_queue(qkey());
-    const pid_t waiter = this_thread_id();
+    // receive_reply runs in this thread's worker: the queue goes once it waits there.
+    const pid_t waiter = ipclab::remote::worker_pid();
+    std::atomic<bool> returned{false};
     std::thread helper([&] {
-        mqtest::wait_until_sleeping(waiter);
+        mqtest::wait_until_in_msgrcv(waiter, returned);
         msgctl(id, IPC_RMID, nullptr);
     });
+    JoinWhenOver over(helper, returned);
     try {
         std::string got = receive_reply(id, 4242);
         ADD_FAILURE() << msg("returned_after_queue_removed").with("got", got);
@@ -157,7 +155,7 @@ TEST_F(MqHidden, QueueRemovedWhileWaitingIsMsgrcvEidrm) {
                                            .with("error", "EIDRM")
                                            .with("got", errno_name(e.error()));
     }
-    helper.join();
+    over.now();
 }
 
 // When something fails after the queue exists, run_server still removes it.
