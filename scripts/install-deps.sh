@@ -32,12 +32,14 @@ if [[ -r "$os_release" ]]; then
 fi
 
 # Building and grading: the compiler and CMake, the lab's test framework and JSON header, the
-# sandbox (bubblewrap; unshare and ps from util-linux and procps), the process checks' Python.
+# sandbox (bubblewrap; unshare and ps from util-linux and procps), the process checks' Python,
+# and the similarity tester instructors compare a class with (sim_c++, Debian and Ubuntu).
 packages=(
   g++ cmake ninja-build make pkg-config
   libgtest-dev libgmock-dev nlohmann-json3-dev ccache
   bubblewrap util-linux procps
   python3 python3-pytest python3-pytest-timeout python3-sysv-ipc python3-rich
+  similarity-tester   # sim_c++: ./ipclab similarity and batch's similarity report
 )
 # Python < 3.11 (Ubuntu 22.04) has no tomllib: the manifests are then read with python3-tomli.
 if ! /usr/bin/python3 -c 'import tomllib' 2>/dev/null; then

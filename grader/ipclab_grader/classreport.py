@@ -84,7 +84,9 @@ def _failures_svg(data: ClassData) -> str:
     return "".join(parts)
 
 
-def render(data: ClassData) -> str:
+def render(data: ClassData, sections: tuple[tuple[str, str], ...] = ()) -> str:
+    """`sections`: (css, html) of more parts of the page (the similarity report), placed
+    before the table of students."""
     L = labels(data.lang)
     g = data.graded
     totals = [r.total for r in g]
@@ -94,7 +96,8 @@ def render(data: ClassData) -> str:
              (L["full"], sum(1 for r in g if r.total == data.max_total))]
     html = ['<!DOCTYPE html>', f'<html lang="{escape(data.lang)}"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width,initial-scale=1">',
-            f'<title>ipclab · {escape(L["title"])}</title><style>{_CSS}</style>{_PROBE}</head><body>',
+            f'<title>ipclab · {escape(L["title"])}</title>'
+            f'<style>{_CSS}{"".join(css for css, _ in sections)}</style>{_PROBE}</head><body>',
             f'<h1>{escape(L["title"])}</h1>', '<div class="cards" id="cards">']
     for label, value in cards:
         html.append(f'<div class="card"><span>{escape(label)}</span><b>{escape(str(value))}</b></div>')
@@ -137,6 +140,7 @@ def render(data: ClassData) -> str:
         html.append("</table>")
     else:
         html.append(f'<p class="muted" id="errors">{escape(L["none"])}</p>')
+    html += [part for _, part in sections]
     html.append(f'<h2>{escape(L["student"])}</h2><table id="students"><tr>'
                 f'<th>{escape(L["student"])}</th>'
                 + "".join(f'<th class="n">{escape(i)}</th>' for i, _, _ in data.exercises)

@@ -1,6 +1,11 @@
 // What 04-shmdt's unit tests use to watch attach_session() from inside: an input that runs a
 // callback each time the code blocks for more input, and an output that tells what was really
 // flushed from what is still sitting in a buffer. Shared by the visible and the hidden tests.
+//
+// The code runs in the worker (test/remote.cpp): the streams below stay in the test program and
+// the worker's reads, writes and flushes reach them one by one, so the callbacks run while the
+// code is really blocked. Its addresses are the worker's: the tests hand them back
+// (detach_segment) and look at them from the kernel's side (mapped_at), never through them.
 #pragma once
 
 #include <sys/ipc.h>
@@ -9,7 +14,10 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <istream>
 #include <ostream>
@@ -19,6 +27,8 @@
 #include <vector>
 
 #include "ipclab/error.hpp"
+#include "ipclab/remote.hpp"
+#include "ipclab/testing.hpp"
 #include "ipclab/unit_message.hpp"
 #include "shm_attach.hpp"
 
@@ -95,6 +105,44 @@ private:
     std::string flushed_;
     std::function<void(const std::string&)> on_flush_;
 };
+
+// The lab's own shmat(shmid, nullptr, 0), made in the worker (test/remote.cpp): an attachment
+// of the process that runs the code, for a test of detach_segment that must not rely on
+// attach_segment. Throws ipclab::SysError("shmat") when it fails.
+void* worker_shmat(int shmid);
+
+// Each test starts with a fresh worker and ends it: what the code (or worker_shmat) left
+// attached there is detached before TearDown removes the test's segments.
+class SessionTest : public ipclab::testing::IpcTest {
+protected:
+    void TearDown() override {
+        ipclab::remote::end_worker();
+        IpcTest::TearDown();
+    }
+};
+
+// The addresses where process `pid` has segment `shmid` attached, from its /proc/PID/maps
+// (a System V segment is mapped as /SYSV<key>, its inode the shmid).
+inline std::vector<const void*> mapped_at(pid_t pid, int shmid) {
+    std::vector<const void*> out;
+    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+        unsigned long start = 0, end = 0, offset = 0, inode = 0;
+        unsigned major = 0, minor = 0;
+        char perms[8] = {};
+        int path = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx %7s %lx %x:%x %lu %n", &start, &end, perms, &offset,
+                        &major, &minor, &inode, &path) < 7) {
+            continue;
+        }
+        if (path > 0 && line.compare(static_cast<std::size_t>(path), 5, "/SYSV") == 0 &&
+            inode == static_cast<unsigned long>(shmid)) {
+            out.push_back(reinterpret_cast<const void*>(static_cast<std::uintptr_t>(start)));
+        }
+    }
+    return out;
+}
 
 // The kernel's view of a segment at one moment.
 struct Snapshot {

@@ -1,5 +1,6 @@
 // Visible unit tests of 04-shmdt: attach_segment(), detach_segment() and attach_session() called
-// in-process, with the kernel's state (IPC_STAT) looked at while the session is blocked.
+// in the worker (test/remote.cpp), with the kernel's state (IPC_STAT, the worker's
+// /proc/PID/maps) looked at while the session is blocked.
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -8,21 +9,26 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ipclab/remote.hpp"
 #include "ipclab/testing.hpp"
 #include "session_probe.hpp"
 #include "shm_attach.hpp"
 
+using ipclab::remote::worker_pid;
 using ipclab::testing::errno_name;
+using ipclab::testing::listed;
 using ipclab::testing::msg;
 using ipclab::testing::segment_of;
 using shmdt_test::describe_throw;
+using shmdt_test::mapped_at;
 using shmdt_test::run_session;
 using shmdt_test::shown;
 using shmdt_test::snapshot;
 
-class ShmAttachSegment : public ipclab::testing::IpcTest {};
+class ShmAttachSegment : public shmdt_test::SessionTest {};
 
-// detach_segment(p), turning a SysError into a failure that names the likely mistake.
+// detach_segment(p), turning a SysError into a failure that names the likely mistake. What
+// stays attached in the worker goes with it at TearDown.
 static bool detach_explained(void* p) {
     try {
         detach_segment(p);
@@ -33,12 +39,12 @@ static bool detach_explained(void* p) {
         } else {
             ADD_FAILURE() << msg("detach_threw").with("call", e.call()).with("error", errno_name(e.error()));
         }
-        shmdt(p);
         return false;
     }
 }
 
-// attach_segment attaches: the address works and the kernel counts one attachment by us.
+// attach_segment attaches: the kernel counts one attachment by the process that called it, and
+// the address returned is where that process has the segment (its /proc/PID/maps).
 TEST_F(ShmAttachSegment, AttachCountsOneAttachment) {
     int id = make_segment(key(), 64, 0600, {41});
     void* p = nullptr;
@@ -51,24 +57,30 @@ TEST_F(ShmAttachSegment, AttachCountsOneAttachment) {
     ASSERT_NE(p, reinterpret_cast<void*>(-1)) << msg("attach_returned_minus_one");
     auto s = snapshot(id);
     EXPECT_EQ(s.nattch, 1) << msg("attach_not_counted").with("nattch", s.nattch);
-    EXPECT_EQ(s.lpid, getpid()) << msg("lpid_not_ours_after_shmat").with("lpid", s.lpid).with("pid", getpid());
-    std::int32_t first = *static_cast<std::int32_t*>(p);
-    EXPECT_EQ(first, 41) << msg("address_not_the_segment").with("got", first);
-    shmdt(p);
+    const pid_t worker = worker_pid();
+    EXPECT_EQ(s.lpid, worker) << msg("lpid_not_ours_after_shmat").with("lpid", s.lpid).with("pid", worker);
+    std::vector<const void*> at = mapped_at(worker, id);
+    bool there = false;
+    for (const void* a : at) there = there || a == p;
+    EXPECT_TRUE(there) << msg("address_not_the_segment").with("addr", p).with("got", listed(at));
 }
 
 // detach_segment detaches that address: nattch drops to 0 and the kernel records dtime and lpid.
+// The attachment is the lab's own (worker_shmat), made in the process that runs the code.
 TEST_F(ShmAttachSegment, DetachDropsNattchAndSetsDtime) {
     int id = make_segment(key(), 64, 0600);
-    void* p = shmat(id, nullptr, 0);
-    int err = errno;
-    ASSERT_NE(p, reinterpret_cast<void*>(-1)) << msg("setup_failed").with("call", "shmat").with("error", errno_name(err));
+    void* p = nullptr;
+    try {
+        p = shmdt_test::worker_shmat(id);
+    } catch (const ipclab::SysError& e) {
+        FAIL() << msg("setup_failed").with("call", "shmat").with("error", errno_name(e.error()));
+    }
     if (!detach_explained(p)) return;
     auto s = snapshot(id);
-    if (s.nattch != 0) shmdt(p);
     EXPECT_EQ(s.nattch, 0) << msg("still_attached_after_detach").with("nattch", s.nattch);
     EXPECT_GT(s.dtime, 0) << msg("no_dtime_after_detach");
-    EXPECT_EQ(s.lpid, getpid()) << msg("lpid_not_ours_after_shmdt").with("lpid", s.lpid).with("pid", getpid());
+    const pid_t worker = worker_pid();
+    EXPECT_EQ(s.lpid, worker) << msg("lpid_not_ours_after_shmdt").with("lpid", s.lpid).with("pid", worker);
 }
 
 // Two attachments are two: each pointer is detached on its own, and nattch counts them.
@@ -79,10 +91,7 @@ TEST_F(ShmAttachSegment, EachAttachmentIsDetachedOnItsOwn) {
     EXPECT_NE(a, b) << msg("same_address_twice").with("addr", a);
     long both = snapshot(id).nattch;
     EXPECT_EQ(both, 2) << msg("two_attachments_not_counted").with("nattch", both);
-    if (!detach_explained(a)) {
-        shmdt(b);
-        return;
-    }
+    if (!detach_explained(a)) return;
     long one = snapshot(id).nattch;
     EXPECT_EQ(one, 1) << msg("one_detach_not_one_left").with("nattch", one);
     if (!detach_explained(b)) return;
@@ -90,7 +99,7 @@ TEST_F(ShmAttachSegment, EachAttachmentIsDetachedOnItsOwn) {
     EXPECT_EQ(none, 0) << msg("both_detached_not_zero").with("nattch", none);
 }
 
-class ShmAttachErrors : public ipclab::testing::IpcTest {};
+class ShmAttachErrors : public shmdt_test::SessionTest {};
 
 // No segment: shmget(key, 0, 0) fails with ENOENT, and nothing is created.
 TEST_F(ShmAttachErrors, MissingSegmentIsShmgetEnoentAndCreatesNothing) {
@@ -100,7 +109,7 @@ TEST_F(ShmAttachErrors, MissingSegmentIsShmgetEnoentAndCreatesNothing) {
     EXPECT_EQ(id, -1) << msg("attach_created_segment").with("shmid", id);
 }
 
-// A segment we may not read or write: shmat fails, and it says so with (void *)-1, not NULL.
+// A segment the code may not read or write: shmat fails, and it says so with (void *)-1, not NULL.
 TEST_F(ShmAttachErrors, ShmatFailureIsThrown) {
     make_segment(key(), 64, 0000);
     void* p = nullptr;
@@ -117,13 +126,14 @@ TEST_F(ShmAttachErrors, ShmatFailureIsThrown) {
     ADD_FAILURE() << msg("shmat_failure_not_checked").with("addr", p);
 }
 
-// Detaching an address where nothing is attached is shmdt's EINVAL, and it must be thrown.
+// Detaching an address where nothing is attached is shmdt's EINVAL, and it must be thrown (an
+// address of the test's stack: in the worker, no segment is attached there either).
 TEST_F(ShmAttachErrors, DetachOfAnAddressNotAttachedThrowsShmdtEinval) {
     int on_the_stack = 0;
     EXPECT_SYSERROR(detach_segment(&on_the_stack), "shmdt", EINVAL);
 }
 
-class ShmAttachSession : public ipclab::testing::IpcTest {};
+class ShmAttachSession : public shmdt_test::SessionTest {};
 
 // "attached" must be flushed before the session blocks reading its line.
 TEST_F(ShmAttachSession, AttachedIsFlushedBeforeWaiting) {
@@ -158,8 +168,9 @@ TEST_F(ShmAttachSession, DetachesBeforePrintingDetached) {
     EXPECT_EQ(o.when_detached_flushed.nattch, 0)
         << msg("detached_printed_while_attached").with("nattch", o.when_detached_flushed.nattch);
     EXPECT_GT(o.when_detached_flushed.dtime, 0) << msg("detached_printed_without_dtime");
-    EXPECT_EQ(o.when_detached_flushed.lpid, getpid())
-        << msg("lpid_not_ours_after_shmdt").with("lpid", o.when_detached_flushed.lpid).with("pid", getpid());
+    const pid_t worker = worker_pid();
+    EXPECT_EQ(o.when_detached_flushed.lpid, worker)
+        << msg("lpid_not_ours_after_shmdt").with("lpid", o.when_detached_flushed.lpid).with("pid", worker);
 }
 
 // After detaching it waits for the end of its input, with "detached" already flushed.
