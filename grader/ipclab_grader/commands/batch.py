@@ -42,7 +42,7 @@ def argparse_hide():
 
 
 def run(args) -> int:
-    from .. import batch, classreport, gradebook
+    from .. import batch
     from ..manifest import ManifestError
     from ipclab_harness.sandbox import SandboxUnavailable, require
     class_dir, out = Path(args.class_dir), Path(args.output)
@@ -87,7 +87,9 @@ def run(args) -> int:
     except batch.SandboxLost as e:
         code = error(f"cannot grade: {e}", 3)
     finally:
-        write_class_files(out, exercises, language, state, subs, gradebook, classreport)
+        from ..similarity import store_sources
+        store_sources(out, subs, exercises)
+        write_class_files(out, exercises, language, state, [s.name for s in subs])
     done = sum(1 for s in subs if state.done(s, out))
     if code == 130:
         print(f"ipclab: interrupted: {done} of {len(subs)} submissions graded; run the same "
@@ -95,19 +97,25 @@ def run(args) -> int:
         return code
     errors = sum(1 for s in subs if state.students.get(s.name, {}).get("status") == "error")
     print(f"{done} of {len(subs)} submissions graded ({errors} could not be graded) "
-          f"in {progress.elapsed():.0f} s → {out / 'gradebook.csv'}, summary.md, report.html",
+          f"in {progress.elapsed():.0f} s → {out / 'gradebook.csv'}, summary.md, report.html, "
+          "similarity.csv",
           file=sys.stderr)
     return code
 
 
-def write_class_files(out, exercises, language, state, subs, gradebook, classreport):
+def write_class_files(out, exercises, language, state, names):
+    """gradebook.csv, summary.md, report.html and similarity.csv from OUT_DIR alone (the
+    per-student results and sources): a resumed batch writes the same."""
+    from .. import classreport, gradebook, similarity
     from ..batch import write_atomic
-    names = {s.name for s in subs}
+    names = set(names)
     data = gradebook.collect(out, exercises, language,
                              {k: v for k, v in state.students.items() if k in names})
+    sim_md, sim_html, sim_csv = similarity.class_files(out, names, exercises, language)
     write_atomic(out / "gradebook.csv", gradebook.gradebook_csv(data))
-    write_atomic(out / "summary.md", gradebook.summary_md(data))
-    write_atomic(out / "report.html", classreport.render(data))
+    write_atomic(out / "summary.md", gradebook.summary_md(data) + "\n" + sim_md)
+    write_atomic(out / "report.html", classreport.render(data, (sim_html,)))
+    write_atomic(out / "similarity.csv", sim_csv)
 
 
 class Progress:
