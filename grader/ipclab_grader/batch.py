@@ -86,6 +86,13 @@ def discover(class_dir: Path) -> list[Submission]:
     return found
 
 
+def shard_of(name: str, count: int) -> int:
+    """The part (1..count) a student belongs to with `batch --shard K/count`: from a hash of the
+    name alone, so every machine makes the same partition whatever order it lists the folder
+    in, and a student keeps its part when others hand in late."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") % count + 1
+
+
 def content_hash(path: Path) -> str:
     h = hashlib.sha256()
     if path.is_file():
@@ -150,6 +157,7 @@ class State:
         self.path = out / "state.json"
         self.settings = settings
         self.students: dict[str, dict] = {}
+        self.part: dict | None = None     # with --shard: {"shard": "K/N", "class": every name}
         self.stale = False
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -178,9 +186,10 @@ class State:
         self.save()
 
     def save(self) -> None:
-        write_atomic(self.path, json.dumps({"schema": STATE_SCHEMA, "settings": self.settings,
-                                            "students": dict(sorted(self.students.items()))},
-                                           ensure_ascii=False, indent=1) + "\n")
+        data = {"schema": STATE_SCHEMA, "settings": self.settings,
+                **({"part": self.part} if self.part else {}),
+                "students": dict(sorted(self.students.items()))}
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------- one grading process
@@ -294,10 +303,17 @@ class Run:
     timeout: float = 600.0
     regrade: set[str] = field(default_factory=set)
     retry_errors: bool = False
+    shard: tuple[int, int] | None = None     # (K, N): only the students of part K of N
 
     def plan(self) -> tuple[list[Submission], list[Submission], State]:
         subs = discover(self.class_dir)
+        everyone = [s.name for s in subs]
+        if self.shard:
+            k, n = self.shard
+            subs = [s for s in subs if shard_of(s.name, n) == k]
         state = State(self.out, settings_for(self.exercises, self.lang))
+        if self.shard:
+            state.part = {"shard": f"{self.shard[0]}/{self.shard[1]}", "class": everyone}
         # Students no longer in the class folder leave the gradebook (their files stay).
         state.students = {k: v for k, v in state.students.items() if k in {s.name for s in subs}}
         todo = [s for s in subs if s.name in self.regrade or not state.done(s, self.out)

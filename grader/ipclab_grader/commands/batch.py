@@ -34,6 +34,19 @@ def register(p) -> None:
     p.add_argument("--retry-errors", action="store_true",
                    help="grade again the submissions that ended in an error")
     p.add_argument("--grade-jobs", type=int, default=1, help=argparse_hide())
+    p.add_argument("--shard", metavar="K/N",
+                   help="grade only part K of N of the class (the same part on every machine, "
+                        "by a hash of each student's name); ./ipclab merge joins the parts")
+
+
+def shard_arg(text: str | None) -> tuple[int, int] | None:
+    """"K/N" as (K, N); None when not given; ValueError when not 1 <= K <= N."""
+    if text is None:
+        return None
+    k, n = (int(x) for x in text.split("/"))
+    if not 1 <= k <= n:
+        raise ValueError(text)
+    return k, n
 
 
 def argparse_hide():
@@ -51,6 +64,10 @@ def run(args) -> int:
                      "archive per student")
     if args.jobs < 1 or args.timeout <= 0:
         return error("-j and --timeout must be positive numbers")
+    try:
+        shard = shard_arg(args.shard)
+    except ValueError:
+        return error(f"--shard {args.shard}: give K/N, part K of N with 1 <= K <= N (e.g. 2/4)")
     if out.resolve().is_relative_to(class_dir.resolve()):
         return error(f"{out}: the output folder is inside the class folder; put it elsewhere")
     if out.exists() and not out.is_dir():
@@ -66,12 +83,13 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     run_ = batch.Run(class_dir, out, exercises, language, jobs=args.jobs,
                      grade_jobs=args.grade_jobs, timeout=args.timeout,
-                     regrade=set(args.regrade), retry_errors=args.retry_errors)
+                     regrade=set(args.regrade), retry_errors=args.retry_errors,
+                     shard=shard)
     subs, todo, state = run_.plan()
     unknown = set(args.regrade) - {s.name for s in subs}
     if unknown:
         return error(f"--regrade {sorted(unknown)[0]}: no such student in {class_dir}")
-    if not subs:
+    if not subs and not shard:
         return error(f"{class_dir}: no submissions in it (expected one sub-folder or "
                      ".zip/.tar.gz per student)")
     if state.stale:
@@ -105,7 +123,7 @@ def run(args) -> int:
 
 def write_class_files(out, exercises, language, state, names):
     """gradebook.csv, summary.md, report.html and similarity.csv from OUT_DIR alone (the
-    per-student results and sources): a resumed batch writes the same."""
+    per-student results and sources): a resumed batch and a merge of shards write the same."""
     from .. import classreport, gradebook, similarity
     from ..batch import write_atomic
     names = set(names)
