@@ -13,12 +13,16 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "ipclab/remote.hpp"
 #include "ipclab/testing.hpp"
 #include "sem_counter.hpp"
 
@@ -27,8 +31,63 @@ namespace semtest {
 using ipclab::testing::errno_name;
 using ipclab::testing::msg;
 using ipclab::testing::Semun;
-using ipclab::testing::spawn;
 using ipclab::testing::wait_until;
+
+// Runs `body` in a child process (ipclab::testing::spawn). The student's code it calls runs in
+// the child's own worker (lab/include/ipclab/remote.hpp), which the child ends before it exits:
+// once the child is reaped, what the kernel undoes at the exit of the process that did the
+// semops (SEM_UNDO) is done.
+inline pid_t spawn(const std::function<int()>& body) {
+    return ipclab::testing::spawn([&body]() -> int {
+        int status = 99;
+        try {
+            status = body();
+        } catch (...) {
+        }
+        ipclab::remote::end_worker();
+        return status;
+    });
+}
+
+// In a child: writes the pid of the process that runs the student's code for it (its worker)
+// to `fd`, for the test to signal it or to watch it end. The test reads it with read_pid, which
+// gives -1 when the child wrote none (it ended first).
+inline void tell_worker_pid(int fd) {
+    pid_t pid = ipclab::remote::worker_pid();
+    (void)!write(fd, &pid, sizeof pid);
+}
+inline pid_t read_pid(int fd) {
+    pid_t pid = -1;
+    return read(fd, &pid, sizeof pid) == static_cast<ssize_t>(sizeof pid) ? pid : -1;
+}
+
+// True once process `pid` has exited (gone, or a zombie not yet reaped): whatever the kernel
+// undoes at a process's exit (SEM_UNDO) is done by then.
+inline bool has_ended(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    std::ifstream in(path);
+    std::string stat;
+    if (!std::getline(in, stat)) return true;
+    std::size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) return true;
+    char state = stat[close + 2];
+    return state == 'Z' || state == 'X';
+}
+
+// Whether signal `sig` is still pending for process `pid` (/proc/PID/status, SigPnd and
+// ShdPnd): once it is not, the process has taken it and run its handler.
+inline bool signal_pending(pid_t pid, int sig) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    const unsigned long long bit = 1ull << (sig - 1);
+    bool pending = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("SigPnd:", 0) == 0 || line.rfind("ShdPnd:", 0) == 0) {
+            if (std::strtoull(line.c_str() + 7, nullptr, 16) & bit) pending = true;
+        }
+    }
+    return pending;
+}
 
 // semctl GETVAL / GETNCNT (processes blocked waiting in a P), or -1 when the set is gone.
 inline int value_of(int semid) { return semctl(semid, 0, GETVAL); }

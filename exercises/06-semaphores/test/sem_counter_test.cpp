@@ -1,5 +1,6 @@
-// Visible unit tests of 06-semaphores: the functions of sem_counter.cpp called in-process (and
-// in forked children where another process is needed).
+// Visible unit tests of 06-semaphores: the functions of sem_counter.cpp called through the test
+// program's worker (lab/include/ipclab/remote.hpp), and through the workers of forked children
+// where another process is needed.
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
@@ -134,17 +135,22 @@ TEST_F(SemaphoreOps, KilledHolderGivesTheSemaphoreBack) {
     ASSERT_EQ(pipe(ready), 0);
     pid_t child = semtest::spawn([&]() -> int {
         sem_p(semid);
-        char c = 'x';
-        (void)!write(ready[1], &c, 1);  // "I hold it"
-        for (;;) pause();                // ... and die here, killed
+        semtest::tell_worker_pid(ready[1]);  // "I hold it": the process whose semop took it
+        for (;;) pause();                     // ... and die here, killed
     });
     close(ready[1]);
-    char c = 0;
-    ASSERT_EQ(read(ready[0], &c, 1), 1) << msg("child_did_not_pass_p");
+    pid_t holder = semtest::read_pid(ready[0]);
     close(ready[0]);
+    if (holder == -1 || value_of(semid) != 0) {
+        kill(child, SIGKILL);
+        semtest::finish_child(child);
+    }
+    ASSERT_NE(holder, -1) << msg("child_did_not_pass_p");
     ASSERT_EQ(value_of(semid), 0) << msg("p_did_not_take").with("got", value_of(semid));
     kill(child, SIGKILL);
     semtest::finish_child(child);
+    // The child's worker, which did the P, dies with it (PR_SET_PDEATHSIG), a moment later.
+    semtest::wait_until([&] { return semtest::has_ended(holder); });
     EXPECT_EQ(value_of(semid), 1) << msg("killed_holder_kept_unit").with("got", value_of(semid));
 }
 

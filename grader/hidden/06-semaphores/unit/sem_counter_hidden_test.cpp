@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ipclab/remote.hpp"
 #include "ipclab/testing.hpp"
 #include "sem_counter.hpp"
 #include "test/sem_counter_fixture.hpp"
@@ -17,14 +18,6 @@ using ipclab::testing::msg;
 using ipclab::testing::segment_of;
 using semtest::semaphore_of;
 using semtest::value_of;
-
-namespace {
-int g_signal_pipe = -1;
-void on_usr1(int) {
-    char c = 's';
-    (void)!write(g_signal_pipe, &c, 1);
-}
-}  // namespace
 
 class SemCounterHidden : public SemCounterBase {};
 
@@ -92,10 +85,12 @@ TEST_F(SemCounterHidden, PRetriesWhenASignalInterruptsIt) {
     int sig[2];
     ASSERT_EQ(pipe(sig), 0);
     pid_t child = semtest::spawn([&]() -> int {
-        g_signal_pipe = sig[1];
-        struct sigaction sa {};
-        sa.sa_handler = on_usr1;  // no SA_RESTART: semop returns -1 with EINTR
-        sigaction(SIGUSR1, &sa, nullptr);
+        close(sig[0]);
+        // A handler without SA_RESTART in the process that runs sem_p (the child's worker):
+        // semop returns -1 with EINTR.
+        ipclab::remote::worker_ignore_signal_interrupting(SIGUSR1);
+        semtest::tell_worker_pid(sig[1]);
+        close(sig[1]);
         try {
             sem_p(semid);
         } catch (const ipclab::SysError& e) {
@@ -103,10 +98,18 @@ TEST_F(SemCounterHidden, PRetriesWhenASignalInterruptsIt) {
         }
         return 0;
     });
+    close(sig[1]);
+    pid_t waiting = semtest::read_pid(sig[0]);  // the process that waits in sem_p
+    close(sig[0]);
+    if (waiting == -1) {  // the child ended before its worker could take the handler
+        setup_failed("worker_ignore_signal_interrupting");
+        semtest::finish_child(child);
+        return;
+    }
     ASSERT_TRUE(semtest::wait_until([&] { return semtest::waiters_of(semid) == 1; })) << msg("p_did_not_wait");
-    kill(child, SIGUSR1);
-    char c = 0;
-    ASSERT_EQ(read(sig[0], &c, 1), 1) << msg("signal_handler_did_not_run");
+    kill(waiting, SIGUSR1);
+    ASSERT_TRUE(semtest::wait_until([&] { return !semtest::signal_pending(waiting, SIGUSR1); }))
+        << msg("signal_handler_did_not_run");
     int status = 0;
     bool reaped = false;
     semtest::wait_until([&] {
