@@ -12,12 +12,16 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "ipclab/remote.hpp"
 #include "ipclab/testing.hpp"
 #include "prodcons.hpp"
 
@@ -28,8 +32,49 @@ using ipclab::testing::listed;
 using ipclab::testing::errno_name;
 using ipclab::testing::msg;
 using ipclab::testing::Semun;
-using ipclab::testing::spawn;
 using ipclab::testing::wait_until;
+
+// Runs `body` in a child process (ipclab::testing::spawn). The student's code it calls runs in
+// the child's own worker (lab/include/ipclab/remote.hpp), which the child ends before it exits:
+// once the child is reaped, what the kernel undoes at the exit of the process that did the
+// semops (SEM_UNDO) is done.
+inline pid_t spawn(const std::function<int()>& body) {
+    return ipclab::testing::spawn([&body]() -> int {
+        int status = 99;
+        try {
+            status = body();
+        } catch (...) {
+        }
+        ipclab::remote::end_worker();
+        return status;
+    });
+}
+
+// In a child: writes the pid of the process that runs the student's code for it (its worker)
+// to `fd`, for the test to signal it. The test reads it with read_pid, which gives -1 when the
+// child wrote none (it ended first).
+inline void tell_worker_pid(int fd) {
+    pid_t pid = ipclab::remote::worker_pid();
+    (void)!write(fd, &pid, sizeof pid);
+}
+inline pid_t read_pid(int fd) {
+    pid_t pid = -1;
+    return read(fd, &pid, sizeof pid) == static_cast<ssize_t>(sizeof pid) ? pid : -1;
+}
+
+// Whether signal `sig` is still pending for process `pid` (/proc/PID/status, SigPnd and
+// ShdPnd): once it is not, the process has taken it and run its handler.
+inline bool signal_pending(pid_t pid, int sig) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    const unsigned long long bit = 1ull << (sig - 1);
+    bool pending = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("SigPnd:", 0) == 0 || line.rfind("ShdPnd:", 0) == 0) {
+            if (std::strtoull(line.c_str() + 7, nullptr, 16) & bit) pending = true;
+        }
+    }
+    return pending;
+}
 
 // {empty, full, mutex} as the kernel has them (GETALL), or {} when the set is gone.
 inline std::vector<int> values_of(int semid) {

@@ -1,5 +1,6 @@
 // Visible unit tests of 08-prodcons: init_buffer, produce, consume and finish_buffer called
-// in-process, and in forked children where a second process must wait.
+// through the test program's worker (lab/include/ipclab/remote.hpp), and through the workers of
+// forked children where a second process must wait.
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>

@@ -12,6 +12,7 @@
 #include <map>
 #include <vector>
 
+#include "ipclab/remote.hpp"
 #include "ipclab/testing.hpp"
 #include "prodcons.hpp"
 #include "test/prodcons_fixture.hpp"
@@ -22,14 +23,6 @@ using pctest::listed;
 using pctest::values_of;
 using Ints = std::vector<std::int32_t>;
 using Vals = std::vector<int>;
-
-namespace {
-int g_signal_pipe = -1;
-void on_usr1(int) {
-    char c = 's';
-    (void)!write(g_signal_pipe, &c, 1);
-}
-}  // namespace
 
 class ProdConsHidden : public ProdConsBase {};
 
@@ -116,10 +109,13 @@ TEST_F(ProdConsHidden, WaitsAgainWhenASignalInterrupts) {
     ASSERT_EQ(pipe(out), 0);
     pctest::Child c;
     c.pid = pctest::spawn([&]() -> int {
-        g_signal_pipe = sig[1];
-        struct sigaction sa {};
-        sa.sa_handler = on_usr1;  // no SA_RESTART: semop returns -1 with EINTR
-        sigaction(SIGUSR1, &sa, nullptr);
+        close(sig[0]);
+        close(out[0]);
+        // A handler without SA_RESTART in the process that runs consume (the child's worker):
+        // semop returns -1 with EINTR.
+        ipclab::remote::worker_ignore_signal_interrupting(SIGUSR1);
+        pctest::tell_worker_pid(sig[1]);
+        close(sig[1]);
         try {
             consume(k, 1, [&](std::int32_t v) { (void)!write(out[1], &v, sizeof v); });
         } catch (const ipclab::SysError& e) {
@@ -128,12 +124,20 @@ TEST_F(ProdConsHidden, WaitsAgainWhenASignalInterrupts) {
         return 0;
     });
     close(out[1]);
+    close(sig[1]);
+    pid_t waiting = pctest::read_pid(sig[0]);  // the process that waits in consume
+    close(sig[0]);
+    if (waiting == -1) {  // the child ended before its worker could take the handler
+        setup_failed("worker_ignore_signal_interrupting");
+        c.finish();
+        return;
+    }
     ASSERT_TRUE(pctest::wait_until([&] { return c.reaped() || pctest::waiters_of(semid, kFull) == 1; }))
         << msg("consumer_not_asleep_in_full").with("got", pctest::waiters_of(semid, kFull));
     ASSERT_FALSE(c.reaped()) << msg("consume_did_not_wait");
-    kill(c.pid, SIGUSR1);
-    char ch = 0;
-    ASSERT_EQ(read(sig[0], &ch, 1), 1) << msg("signal_handler_did_not_run");
+    kill(waiting, SIGUSR1);
+    ASSERT_TRUE(pctest::wait_until([&] { return !pctest::signal_pending(waiting, SIGUSR1); }))
+        << msg("signal_handler_did_not_run");
     pctest::wait_until([&] { return c.reaped() || pctest::waiters_of(semid, kFull) == 1; });
     produce(k, 11, 1);
     int code = c.finish();
