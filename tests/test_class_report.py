@@ -108,3 +108,33 @@ def test_the_page_is_self_contained(page):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)
     assert "<link" not in html and "@import" not in html and "url(" not in html
     assert "<script src" not in html
+
+
+# A student whose file broke a rule of the lab is flagged in every class file, in both
+# languages, and an honest one is not.
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_tampering_is_flagged_in_every_class_file(tmp_path, exercises, lang):
+    from ipclab_grader import classreport, gradebook
+    ex = exercises[0]
+    honest = fake_result(ex, lambda n, p: p)
+    caught = fake_result(ex, lambda n, p: 0)
+    caught["integrity_flagged"] = True
+    caught["exercises"][0].update(status="refused", integrity=[
+        {"rule": "raw_syscall", "file": ex.files[0], "line": 12, "what": "syscall"}])
+    state = {}
+    for name, doc in (("honest", honest), ("forger", caught)):
+        (tmp_path / "students" / name).mkdir(parents=True)
+        (tmp_path / "students" / name / "result.json").write_text(json.dumps(doc))
+        state[name] = {"status": "graded"}
+    data = gradebook.collect(tmp_path, [ex], lang, state)
+    rows = {line.split(",")[0].lstrip("\ufeff"): line for line in
+            gradebook.gradebook_csv(data).splitlines()}
+    assert rows["student"].endswith(",integrity")
+    assert rows["forger"].endswith(f",{ex.id}:raw_syscall") and rows["honest"].endswith(",")
+    summary = gradebook.summary_md(data)
+    section = summary.split(f"## {gradebook.labels(lang)['integrity']}")[1]
+    assert f"| forger | {ex.id} | raw_syscall | {ex.files[0]}:12 |" in section
+    assert "honest" not in section.split("## ")[0]
+    html = classreport.render(data)
+    assert 'id="integrity"' in html and "<td>forger</td>" in html.split('id="integrity"')[1]
+    assert '<tr class="flag"><td>forger ⚑</td>' in html and '<tr><td>honest</td>' in html

@@ -15,6 +15,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
 color:#222;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:2px solid #ddd;padding-bottom:.2rem}
+.flag{color:#b00020;font-weight:600}tr.flag td{background:#fdecee}
 .cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
 .card{background:#f4f6f8;border-radius:8px;padding:.7rem 1.1rem;min-width:7rem}
 .card b{display:block;font-size:1.6rem}
@@ -140,6 +141,18 @@ def render(data: ClassData, sections: tuple[tuple[str, str], ...] = ()) -> str:
         html.append("</table>")
     else:
         html.append(f'<p class="muted" id="errors">{escape(L["none"])}</p>')
+    flagged = [r for r in data.graded if r.integrity]
+    if flagged:
+        # Attempts to tamper with the score (integrity.py): first, before the students' list.
+        html.append(f'<h2 class="flag">{escape(L["integrity"])}</h2>'
+                    f'<p>{escape(L["integrity_note"])}</p><table id="integrity"><tr>'
+                    f'<th>{escape(L["student"])}</th><th>{escape(L["exercise"])}</th>'
+                    f'<th>{escape(L["rule"])}</th><th>{escape(L["where"])}</th></tr>')
+        for r in flagged:
+            for ex, rule, where in r.integrity:
+                html.append(f'<tr><td>{escape(r.student)}</td><td>{escape(ex)}</td>'
+                            f'<td>{escape(rule)}</td><td>{escape(where)}</td></tr>')
+        html.append("</table>")
     html += [part for _, part in sections]
     html.append(f'<h2>{escape(L["student"])}</h2><table id="students"><tr>'
                 f'<th>{escape(L["student"])}</th>'
@@ -147,8 +160,12 @@ def render(data: ClassData, sections: tuple[tuple[str, str], ...] = ()) -> str:
                 + f'<th class="n">{escape(L["total"])}</th></tr>')
     for r in data.rows:
         if r.status == "graded":
-            cells = "".join(f'<td class="n">{r.scores.get(i, 0)}</td>' for i, _, _ in data.exercises)
-            html.append(f'<tr><td>{escape(r.student)}</td>{cells}<td class="n">{r.total}</td></tr>')
+            bad = {ex for ex, _, _ in r.integrity}
+            cells = "".join(f'<td class="n{" flag" if i in bad else ""}">{r.scores.get(i, 0)}'
+                            f'{" ⚑" if i in bad else ""}</td>' for i, _, _ in data.exercises)
+            mark = ' class="flag"' if bad else ""
+            html.append(f'<tr{mark}><td>{escape(r.student)}{" ⚑" if bad else ""}</td>{cells}'
+                        f'<td class="n">{r.total}</td></tr>')
         else:
             html.append(f'<tr><td>{escape(r.student)}</td>'
                         f'<td colspan="{len(data.exercises) + 1}" class="muted">'
