@@ -1,4 +1,6 @@
-// Visible unit tests of 05-shmctl: stat_segment() and remove_segment() called in-process.
+// Visible unit tests of 05-shmctl: stat_segment() and remove_segment() called in the worker
+// (test/remote.cpp). The test makes and attaches the segments itself, so cpid and lpid are the
+// test program's pid, not the worker's: a stat_segment that reports its own getpid() fails.
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -92,7 +94,7 @@ TEST_F(ShmStat, PermsLeaveOutTheStatusBits) {
     EXPECT_EQ(info.perms, 0600u) << msg("perms_with_status_bits").with("got", octal(info.perms));
 }
 
-// With the test attached: nattch 1, atime set, lpid this process.
+// With the test attached: nattch 1, atime set, lpid the test program (not the worker that looks).
 TEST_F(ShmStat, AttachedSegmentCountsTheAttachment) {
     key_t k = key();
     int id = make_segment(k, 64, 0600);

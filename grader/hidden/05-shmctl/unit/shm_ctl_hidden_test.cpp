@@ -1,4 +1,6 @@
 // Hidden unit tests of 05-shmctl (grading only): the fields as they change over a segment's life.
+// stat_segment and remove_segment run in the worker (test/remote.cpp); the segments are the
+// test program's (cpid its pid), attached by it or by a child of its own.
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
