@@ -84,9 +84,12 @@ def _failed(args, reason: str, code: int) -> int:
             exercises = load(None)
         why = reason if code != 3 else platforms.text(
             lang(args.lang), "no_sandbox", reason=reason.removeprefix("cannot grade: "))
-        _write(args, report.render(platforms.ungraded(
-            exercises, lang(args.lang), why, args.submission,
-            visible_only=not paths.HIDDEN.is_dir()), args.format))
+        try:
+            _write(args, report.render(platforms.ungraded(
+                exercises, lang(args.lang), why, args.submission,
+                visible_only=not paths.HIDDEN.is_dir()), args.format))
+        except OSError as e:
+            return error(f"{reason}; and the zero could not be written: {e}", code)
     return error(reason, code)
 
 
