@@ -60,6 +60,13 @@ constexpr int kWorkerExited = 13;
     _exit(kWorkerExited);
 }
 
+// A forked child's exit: its worker ends first (and is reaped), so what the code left attached is
+// detached by the time the parent's waitpid returns, as when the code ran in the child itself.
+[[noreturn]] void exit_with_worker(int code) {
+    ipclab::remote::end_worker();
+    _exit(code);
+}
+
 // Runs `body` in a child whose address space (and its worker's, which inherits the limit)
 // cannot hold a 1 GiB mapping, so shmat fails with ENOMEM; returns the child's wait status.
 // The child exits 0 when body threw SysError("shmat").
@@ -74,16 +81,17 @@ int in_small_address_space(const std::function<void()>& body) {
         }
         rlim_t limit = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{256} << 20);
         if (!limit_address_space(limit)) _exit(20);
+        int code = 12;
         try {
             body();
-            _exit(10);
+            code = 10;
         } catch (const ipclab::SysError& e) {
-            _exit(e.call() == "shmat" && e.error() == ENOMEM ? 0 : 11);
+            code = e.call() == "shmat" && e.error() == ENOMEM ? 0 : 11;
         } catch (const ipclab::remote::WorkerEnded& e) {
             end_as(e);
         } catch (...) {
-            _exit(12);
         }
+        exit_with_worker(code);
     }
     int status = 0;
     waitpid(pid, &status, 0);
@@ -165,16 +173,17 @@ TEST_F(ShmatHidden, HugeCountIsRefusedWithoutReading) {
     if (pid == 0) {
         // A solution that trusts the count would allocate 8 GiB: keep the child small.
         if (!limit_address_space(rlim_t{512} << 20)) _exit(20);
+        int code = 11;
         try {
             read_values(k);
-            _exit(10);
+            code = 10;
         } catch (const ipclab::Failure&) {
-            _exit(0);
+            code = 0;
         } catch (const ipclab::remote::WorkerEnded& e) {
             end_as(e);
         } catch (...) {
-            _exit(11);
         }
+        exit_with_worker(code);
     }
     int status = 0;
     waitpid(pid, &status, 0);
