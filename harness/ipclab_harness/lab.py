@@ -241,6 +241,13 @@ class Lab:
             raise SessionError(f"preparing a semaphore set: {reply.get('error')}")
         return reply["semid"]
 
+    def semaphore_set(self, key: int | None = None, semid: int | None = None):
+        """The set with that key and/or semid, as /proc/sysvipc/sem shows it, or None."""
+        for sems in self.semaphores():
+            if (key is None or sems.key == key) and (semid is None or sems.semid == semid):
+                return sems
+        return None
+
     def sem_values(self, semid: int) -> list[int]:
         """The set's values (semctl GETALL: reading them changes neither otime nor the values)."""
         sets = [s for s in self.semaphores() if s.semid == semid]
@@ -297,6 +304,14 @@ class Lab:
             self._session.pump(min(deadline, time.monotonic() + delay))
             delay = min(delay * 2, 0.02)
 
+    def wait_exit(self, p: Proc, what: str, section: str | None = None, timeout: float = 10,
+                  **params) -> int:
+        """Waits for `p` to end and returns its status; at the deadline fails with `what` (a
+        wait that never ends), `program` and `params` filling its fields."""
+        self.wait_for(lambda: not p.running(), what, timeout=timeout, section=section,
+                      program=p.command, **params)
+        return p.wait()
+
     def stop_when(self, procs: list[Proc], caught, attempts: int = 500) -> bool:
         """Stops `procs` (SIGSTOP) at a moment when caught() is true of the state they leave,
         e.g. "the mutex is taken": stops them, looks, and lets them go on (SIGCONT) until it
@@ -347,12 +362,21 @@ class Lab:
                  got=excerpt(got) if got.endswith("\n") or not got else
                  excerpt(got) + " ⟵ (no \\n)", stderr=excerpt(p.stderr))
 
-    def expect_error(self, p: Proc, call: str, section: str | None = None,
-                     timeout: float = DEFAULT_TIMEOUT) -> None:
+    def expect_error(self, p: Proc, call: str | tuple[str, ...], section: str | None = None,
+                     timeout: float = DEFAULT_TIMEOUT, reason: str | None = None,
+                     msg: str = "_error") -> None:
+        """Status 1 and a first stderr line naming `call` (or any call of a tuple: where the
+        statement leaves the order of two calls free); with `reason`, the line is exactly
+        "call: reason". `msg`: the message to fail with (fields program, call, got, status,
+        stderr, stdout)."""
         got = p.wait(timeout, section)
-        first = p.stderr.strip().splitlines()[:1]
-        if got != 1 or not first or not first[0].startswith(call + ":"):
-            fail("_error", section, program=p.command, call=call, got=self.describe_status(got),
+        first = (p.stderr.strip().splitlines() or [""])[0]
+        calls = (call,) if isinstance(call, str) else tuple(call)
+        named = any(first == f"{c}: {reason}" if reason else first.startswith(c + ":")
+                    for c in calls)
+        if got != 1 or not named:
+            fail(msg, section, program=p.command, call=" / ".join(calls),
+                 got=self.describe_status(got), status=self.describe_status(got),
                  stderr=excerpt(p.stderr), stdout=excerpt(p.stdout))
 
     def expect_usage(self, p: Proc, section: str | None = None,
