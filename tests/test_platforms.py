@@ -319,7 +319,8 @@ def test_autolab_last_line_and_feedback(grades, lab):
     assert any(v["passed"] is False and v.get("hint") for v in stage.values())
 
 
-def test_autolab_job_simulated(open_dir):
+def test_autolab_job_simulated(open_dir, lab):
+    full = sum(next(e for e in lab if e.id == EX).points.values())
     pkg = open_dir / "autolab-pkg"
     r = subprocess.run([str(ROOT / "ipclab"), "autolab", "-o", str(pkg), "--exercise", "01",
                         "--lang", "en"], capture_output=True, text=True, timeout=120)
@@ -352,7 +353,7 @@ def test_autolab_job_simulated(open_dir):
         return make
 
     good = job("al-good", "handin.tar", tar_of(GOOD))
-    assert autolab_scores(good) == {EX: 20}
+    assert autolab_scores(good) == {EX: full}
     assert autolab_feedback(good) is not None
     bad = job("al-bad", "handin.zip", zip_of("this is not C++\n"))
     assert autolab_scores(bad) == {EX: 0}
