@@ -27,6 +27,7 @@ def solutions_json():
 def test_solutions_get_full_marks(solutions_json):
     assert solutions_json["schema"] == "ipclab-result/2"
     assert solutions_json["mode"] == "bwrap"
+    assert solutions_json["integrity_flagged"] is False
     for ex in solutions_json["exercises"]:
         failed = [(c["name"], c["feedback"][:300]) for c in ex["checks"] if c["status"] != "passed"]
         assert not failed, f"{ex['id']}: {failed}"

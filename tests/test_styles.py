@@ -26,6 +26,7 @@ def test_a_differently_written_solution_gets_full_marks(style):
     submitted = sorted(p.name for p in (STYLES / style).iterdir() if p.is_dir())
     result = grade(STYLES / style, submitted)
     assert sorted(e["id"] for e in result["exercises"]) == submitted
+    assert result["integrity_flagged"] is False, [e["integrity"] for e in result["exercises"]]
     for ex in result["exercises"]:
         failed = [f"{c['name']}: {c['feedback']}" for c in ex["checks"] if c["status"] != "passed"]
         assert ex["score"] == ex["max_score"] > 0, f"{style}/{ex['id']}:\n" + "\n".join(failed)

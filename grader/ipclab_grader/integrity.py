@@ -30,7 +30,9 @@ OTHER_PROCESS_CALLS = {"ptrace", "process_vm_writev", "process_vm_readv", "mprot
                        "personality"}
 # Namespaces of the test framework and of the lab's test support: a student file has no
 # business with them.
-FRAMEWORK = re.compile(r"(^|[^0-9A-Za-z_])(7testing|6ipclab6remote|6ipclab7testing)")
+# In a mangled name a namespace is "N" (then K/V for a const or volatile member) and its
+# length-prefixed name: _ZN7testing8UnitTest11GetInstanceEv, _ZTIN7testing17TestEventListenerE.
+FRAMEWORK = re.compile(r"N[KV]*(7testing|6ipclab6remote|6ipclab7testing)")
 # Mangled names in namespaces a student file must not define (replacing the library's own).
 RESERVED = re.compile(r"^_ZN?K?(St|NSt|N9__gnu_cxx|N10__cxxabiv1|N7testing|N6ipclab|9__gnu_cxx)")
 SYSCALL_INSN = re.compile(r"\s(syscall|sysenter|int\s+\$0x80)\b")
@@ -126,6 +128,7 @@ def parse(output: str, exercise_of: dict[str, tuple[str, str]],
         elif section == "str":
             if PROC_PATH.search(line.strip()):
                 hits.append(Finding("other_process", file, 0, line.strip()[:80]))
+    _demangle([f for hits in found.values() for f in hits])
     out = {}
     for ex_id, hits in found.items():
         lift = allowed.get(ex_id, set())
@@ -140,15 +143,24 @@ def parse(output: str, exercise_of: dict[str, tuple[str, str]],
     return out
 
 
-def _demangled_leaf(name: str) -> str:
-    if not name.startswith("_Z"):
-        return name
+def _demangle(findings: list[Finding]) -> None:
+    """A student reads `testing::UnitTest::GetInstance()`, not its mangled name."""
+    mangled = [f for f in findings if f.what.startswith("_Z")]
+    if not mangled:
+        return
     try:
-        plain = subprocess.run(["c++filt", name], capture_output=True, text=True,
-                               timeout=5).stdout.strip()
+        plain = subprocess.run(["c++filt"], input="\n".join(f.what for f in mangled),
+                               capture_output=True, text=True, timeout=10).stdout.splitlines()
     except (OSError, subprocess.TimeoutExpired):
-        return name
-    plain = re.sub(r"\(.*$", "", plain)
+        return
+    if len(plain) == len(mangled):
+        for f, p in zip(mangled, plain):
+            f.what = p[:120]
+
+
+def _demangled_leaf(name: str) -> str:
+    """The last name of `ns::Class::function(args)`: what the source spells."""
+    plain = re.sub(r"\(.*$", "", name)
     return re.split(r"::|\s", plain)[-1] or name
 
 
@@ -158,22 +170,22 @@ def locate_lines(findings: list[Finding], sources: dict[str, str]) -> list[Findi
         text = sources.get(f.file, "")
         if not text:
             continue
+        leaf = re.escape(_demangled_leaf(f.what))
         if f.rule == "test_framework":
-            pattern = r"\btesting\b|gtest|\bipclab::(remote|testing)\b"
+            # Where it is used (qualified), before where it is declared.
+            patterns = [rf"::{leaf}\b", rf"\b{leaf}\b", r"\btesting\b|gtest|\bipclab::(remote|testing)\b"]
         elif f.rule == "raw_syscall":
-            pattern = r"\b(asm|__asm__|__asm)\b|\bsyscall\b"
+            patterns = [r"\b(asm|__asm__|__asm)\b|\bsyscall\b"]
         elif f.rule == "other_process" and f.what.startswith("/proc/"):
-            pattern = re.escape("/proc/")
+            patterns = [re.escape("/proc/")]
         else:
-            # The call or definition, before any mention (an #include names it too).
-            leaf = re.escape(_demangled_leaf(f.what))
-            pattern = rf"\b{leaf}\s*\(|\b{leaf}\b"
+            # The call or definition, before any mention.
+            patterns = [rf"\b{leaf}\s*\(", rf"\b{leaf}\b"]
         lines = text.splitlines()
-        for alternative in pattern.split("|") if f.rule in ("other_process", "replaces_library") \
-                else [pattern]:
+        for pattern in patterns:
+            # An #include names a call too: the line that uses it says more.
             hit = next((i for i, line in enumerate(lines, 1)
-                        if re.search(alternative, line) and not line.lstrip().startswith("#")),
-                       0)
+                        if re.search(pattern, line) and not line.lstrip().startswith("#")), 0)
             if hit:
                 f.line = hit
                 break
