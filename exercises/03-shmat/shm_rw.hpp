@@ -15,7 +15,8 @@
 // read-write with shmat(id, nullptr, 0), writes arreglo[0] = n and arreglo[1..n] = values,
 // and detaches with shmdt. The segment stays.
 // Throws ipclab::SysError("shmget") when the segment cannot be had (an existing one that is too
-// small: EINVAL), ipclab::SysError("shmat") when shmat returns (void*)-1 (e.g. EACCES),
+// small: EINVAL; one that does not let us read and write, e.g. 0400: EACCES, since the 0600 in
+// the flags asks for both), ipclab::SysError("shmat") when shmat returns (void*)-1,
 // ipclab::SysError("shmdt") when the detach fails.
 void write_values(key_t key, const std::vector<std::int32_t>& values);
 
@@ -27,10 +28,13 @@ struct Reading {
 };
 
 // Reads the values of the existing segment of `key`: shmget(key, 0, 0) (never creates one),
-// shmctl(IPC_STAT) for its size shm_segsz, shmat(id, nullptr, SHM_RDONLY), checks that the count
-// fits, copies the values, sums them and detaches.
+// shmctl(IPC_STAT) for its size shm_segsz and shmat(id, nullptr, SHM_RDONLY) (these two in
+// either order), checks that the count fits, copies the values, sums them and detaches.
 // Throws ipclab::SysError("shmget") when there is no segment (ENOENT), SysError("shmctl"),
-// SysError("shmat") or SysError("shmdt") when those calls fail, and
+// SysError("shmat") or SysError("shmdt") when those calls fail (a segment we may not read, e.g.
+// 0200: EACCES from whichever of IPC_STAT and shmat comes first),
+// ipclab::Failure("shm_read: corrupt segment: S bytes cannot hold the count") when
+// shm_segsz < sizeof(int32_t) (the count is not read, not even in part), and
 // ipclab::Failure("shm_read: corrupt segment: count N does not fit in S bytes") when the count is
 // negative or (count+1)*sizeof(int32_t) > shm_segsz, without reading past the segment.
 Reading read_values(key_t key);

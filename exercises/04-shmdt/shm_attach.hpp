@@ -22,9 +22,10 @@ void detach_segment(const void* addr);
 // The protocol of shm_attach (README.md, «Qué hace el programa»):
 //   1. attach_segment(key)                 (if it throws, nothing has been written to `out`)
 //   2. write "attached\n" to `out` and FLUSH it: the next step blocks
-//   3. read one line from `in`
+//   3. read one line from `in`; input that ends before a whole line (nothing, or a last line
+//      without '\n') counts as the line: go on to step 4, no error
 //   4. detach_segment(...) with the address from step 1   (if it throws, so does this function)
 //   5. write "detached\n" to `out` and flush it
-//   6. read `in` until the end of input, then return
+//   6. read `in` until the end of input (at once if it already ended in step 3), then return
 // It never removes the segment (no IPC_RMID).
 void attach_session(key_t key, std::istream& in, std::ostream& out);

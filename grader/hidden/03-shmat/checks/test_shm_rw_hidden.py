@@ -3,21 +3,22 @@ from ipclab_harness.check import excerpt, fail
 from test_shm_rw import PROJ, read_ok, segment_or_fail, write_ok
 
 
-def _expect_corrupt(lab, count, size, ints):
+def _expect_corrupt(lab, count, size, ints=(), data=b"", want=None, section="corrupt",
+                    crashed="corrupt_crashed", not_reported="corrupt_not_reported"):
     lab.file("data")
-    shmid = lab.make_segment(lab.key("data", PROJ), size, ints=ints)
+    shmid = lab.make_segment(lab.key("data", PROJ), size, ints=ints, data=data)
     p = lab.run("shm_read", "data", PROJ)
-    status = p.wait(section="corrupt")
+    status = p.wait(section=section)
     if status < 0:
-        fail("corrupt_crashed", section="corrupt", count=count, size=size,
+        fail(crashed, section=section, count=count, size=size,
              how=lab.describe_status(status))
     if status != 1 or not p.stderr.startswith("shm_read: corrupt segment"):
-        fail("corrupt_not_reported", section="corrupt", count=count, size=size,
+        fail(not_reported, section=section, count=count, size=size,
              how=lab.describe_status(status), stderr=excerpt(p.stderr), stdout=excerpt(p.stdout))
-    lab.expect_stdout(p, [], section="corrupt")
-    want = f"shm_read: corrupt segment: count {count} does not fit in {size} bytes"
+    lab.expect_stdout(p, [], section=section)
+    want = want or f"shm_read: corrupt segment: count {count} does not fit in {size} bytes"
     if p.stderr.strip() != want:
-        fail("corrupt_message", section="corrupt", want=want, got=p.stderr.strip() or "∅")
+        fail("corrupt_message", section=section, want=want, got=p.stderr.strip() or "∅")
     return shmid
 
 
@@ -28,7 +29,33 @@ def test_corrupt_count(lab):
     # (count+1)*4 overflows a 32-bit int to 0 here; the bound must be computed in 64 bits.
     shmid = _expect_corrupt(lab, 1073741823, 16, (1073741823, 1, 2, 3))
     lab.remove_segment(shmid)
-    _expect_corrupt(lab, -1, 16, (-1, 1, 2, 3))
+    shmid = _expect_corrupt(lab, -1, 16, (-1, 1, 2, 3))
+    lab.remove_segment(shmid)
+    # Smaller than one int: no count to read, not even in part. The bytes there (5, 0) would
+    # read as a count of 5 if four bytes were taken from a 2-byte segment (the page's zeros).
+    for size, data in ((2, b"\x05\x00"), (3, b"\x07\x00\x00")):
+        shmid = _expect_corrupt(lab, None, size, data=data, section="corrupt_tiny",
+                                want=f"shm_read: corrupt segment: {size} bytes cannot hold the count",
+                                crashed="tiny_crashed", not_reported="tiny_not_reported")
+        lab.remove_segment(shmid)
+
+
+# A segment the reader may not read (0200): IPC_STAT and the SHM_RDONLY attach both need read
+# permission, and the statement leaves their order free: either call may name the error line.
+def test_reader_without_read_permission(lab):
+    lab.file("data")
+    shmid = lab.make_segment(lab.key("data", PROJ), 16, mode=0o200, ints=(3, 1, 2, 3))
+    p = lab.run("shm_read", "data", PROJ)
+    status = p.wait(section="read_denied")
+    if status < 0:
+        fail("denied_crashed", section="read_denied", how=lab.describe_status(status))
+    lab.expect_error(p, ("shmctl", "shmat"), reason="Permission denied", section="read_denied",
+                     msg="denied_wrong_error")
+    if p.stdout:
+        fail("denied_printed", section="read_denied", stdout=excerpt(p.stdout))
+    seg = lab.segment(shmid=shmid)
+    if seg is None or seg.mode != 0o200 or seg.nattch != 0 or len(lab.segments()) != 1:
+        fail("denied_touched", section="read_denied", ipcs=lab.ipcs_m())
     lab.allow(shm=1)
 
 

@@ -1,6 +1,6 @@
 """Hidden process checks of 04-shmdt: several attachers at once, attachments versus knowing the
 id, and what stays behind after many runs."""
-from ipclab_harness.check import CheckFailed, fail  # noqa: F401
+from ipclab_harness.check import CheckFailed, excerpt, fail  # noqa: F401
 
 # The helpers of the visible checks (the plugin puts exercises/*/checks on sys.path).
 from test_shm_attach import PROJ, exits_within, expect_line_flushed, prepare, wait_nattch  # noqa: F401
@@ -85,4 +85,26 @@ def test_unattachable_segment(lab):
         fail("printed_on_error", "errors", stdout=p.stdout.strip())
     if lab.segment(shmid=shmid) is None:
         fail("segment_removed", "stays")
+    lab.allow(shm=1)
+
+
+# Input that ends before the line arrives counts as the line: shm_attach still detaches,
+# prints «detached» and, the input being over, exits 0 — stdin empty, and a last line without
+# its '\n'.
+def test_eof_before_line(lab):
+    shmid = prepare(lab)
+    for stdin in (b"", b"go"):
+        p = lab.run("shm_attach", "data", PROJ, stdin=stdin)
+        status = lab.wait_exit(p, "eof_never_exits", section="eof_early", timeout=5,
+                               input=repr(stdin.decode()))
+        if status != 0 or p.stdout != "attached\ndetached\n":
+            fail("eof_wrong_end", "eof_early", input=repr(stdin.decode()),
+                 how=lab.describe_status(status), stdout=excerpt(p.stdout),
+                 stderr=excerpt(p.stderr))
+        seg = lab.segment(shmid=shmid)
+        if seg is None:
+            fail("segment_removed", "stays")
+        if seg.nattch != 0 or seg.dtime == 0 or seg.lpid != p.pid:
+            fail("eof_not_detached", "eof_early", input=repr(stdin.decode()), nattch=seg.nattch,
+                 dtime=seg.dtime, lpid=seg.lpid, pid=p.pid)
     lab.allow(shm=1)

@@ -69,7 +69,7 @@ Reading read_values(key_t key)
     bytes = (const unsigned char *)raw;
 
     if (segsz < SLOT_BYTES) {
-        snprintf(why, sizeof why, "shm_read: corrupt segment: %zu bytes cannot hold a count",
+        snprintf(why, sizeof why, "shm_read: corrupt segment: %zu bytes cannot hold the count",
                  segsz);
         goto corrupt;
     }

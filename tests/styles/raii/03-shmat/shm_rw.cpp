@@ -58,8 +58,8 @@ Reading read_values(key_t key) {
     const auto* const raw = static_cast<const unsigned char*>(seg.get());
 
     if (capacity < kSlotBytes) {
-        throw ipclab::Failure{"shm_read: corrupt segment: only " + std::to_string(capacity) +
-                              " bytes, no room for the count"};
+        throw ipclab::Failure{"shm_read: corrupt segment: " + std::to_string(capacity) +
+                              " bytes cannot hold the count"};
     }
     std::int32_t n = 0;
     std::memcpy(&n, raw, kSlotBytes);  // taken once, then trusted no further
