@@ -170,6 +170,28 @@ def test_a_segment_can_belong_to_another_user(bindir):
         lab.close()
 
 
+# A check may ask for user names (@pytest.mark.ipclab_users): tools in its sandbox see them, the
+# machine's /etc/passwd is untouched, and the copy goes with the sandbox.
+def test_a_sandbox_can_name_its_users(bindir):
+    import os
+    from ipclab_harness.sandbox import STUDENT_UID
+    lab = Lab(bindir, users={STUDENT_UID: "alumna-de-sistemas"})
+    copy = lab._passwd_dir
+    try:
+        if not lab.users:                      # no sandbox: /etc/passwd is the machine's
+            return
+        lab.make_segment(0x78, 16)
+        if lab.other_uid is not None:          # given away: created 0600, then its mode
+            shmid = lab.make_segment(0x79, 16, mode=0o000, owner=lab.other_uid)
+            assert lab.segment(shmid=shmid).perms & 0o777 == 0
+        table = lab.ipcs_m()
+        assert "alumna-de- " in table and "alumna-de-s" not in table   # ipcs cuts at 10
+        assert "alumna-de-sistemas" not in open("/etc/passwd").read()
+    finally:
+        lab.close()
+    assert copy is None or not os.path.exists(copy)
+
+
 # A grader killed outright leaves sandboxes no one ends; the next grade reaps them, and only them.
 @pytest.mark.skipif(__import__("os").geteuid() != 0,
                     reason="without root, bubblewrap's --die-with-parent ends an orphan itself")

@@ -8,5 +8,7 @@
 
 // Returns the System V key that ftok(3) derives from `path` and `proj_id`, the key every
 // program that names the same file and number will agree on.
-// Throws ipclab::SysError("ftok") when ftok fails (a missing or unreadable file).
+// Throws ipclab::SysError("ftok") when ftok fails: a missing file (ENOENT) or one that cannot be
+// reached, a directory on the way without search (x) permission (EACCES). A file the caller may
+// not read (mode 0000) is no failure: ftok only stats it, and it has a key like any other.
 key_t make_key(const std::string& path, int proj_id);

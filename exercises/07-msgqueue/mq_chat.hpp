@@ -43,9 +43,11 @@ constexpr std::size_t kReplySize = sizeof(Reply) - sizeof(long);
 // Throws ipclab::SysError("msgsnd") when msgsnd fails (EINVAL for mtype 0, EIDRM, ...).
 void send_request(int msqid, pid_t pid, const std::string& text);
 
-// Waits for the reply addressed to `pid` and returns its text: msgrcv(msqid, &reply, kReplySize,
-// pid, 0) — msgtyp = pid, so it never takes another client's reply — retried on EINTR.
-// Throws ipclab::SysError("msgrcv") when msgrcv fails (EIDRM: the queue was removed meanwhile).
+// Waits for the reply addressed to `pid`, with no time limit, and returns its text:
+// msgrcv(msqid, &reply, kReplySize, pid, 0) — msgtyp = pid, so it never takes another client's
+// reply — retried on EINTR (and on nothing else).
+// Throws ipclab::SysError("msgrcv") when msgrcv fails (EIDRM: the queue was removed while it
+// waited; EINVAL: it was gone already), also after a "quit": never a "bye" that did not come.
 std::string receive_reply(int msqid, pid_t pid);
 
 // The whole client: finds the server's queue with msgget(key, 0) (never creates one), sends
@@ -70,10 +72,12 @@ void send_reply(int msqid, pid_t pid, const std::string& text);
 
 // The whole server: creates the queue with msgget(key, IPC_CREAT | IPC_EXCL | 0600), calls
 // ready() once (the program then prints "ready"), and serves: each well-formed request is
-// answered with its text in upper case (ASCII letters; other bytes unchanged), malformed ones
-// are skipped; the text "quit" is answered "bye" and ends the loop. It then waits for the "bye"
-// to be taken (wait_until_taken) and removes the queue (msgctl IPC_RMID). The queue is removed
-// also when something throws after it was created.
+// answered with its text in upper case — only ASCII a-z become A-Z; every other byte, UTF-8's
+// bytes >= 0x80 included, stays as it is, whatever the locale — and malformed ones are skipped;
+// the text exactly "quit" (case-sensitive, nothing trimmed: "QUIT" is answered "QUIT") is
+// answered "bye" and ends the loop. It then waits for the "bye" to be taken (wait_until_taken:
+// at most its 2 s; then it goes on anyway) and removes the queue (msgctl IPC_RMID), and returns
+// normally. The queue is removed also when something throws after it was created.
 // Throws ipclab::SysError("msgget") (EEXIST: a queue with this key exists already, e.g. a
 // second server), SysError("msgrcv"), SysError("msgsnd") or SysError("msgctl").
 void run_server(key_t key, const std::function<void()>& ready);

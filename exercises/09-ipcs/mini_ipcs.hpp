@@ -21,27 +21,30 @@ struct ShmRow {
     unsigned long nattch;   // shm_nattch
 };
 
-// Every segment of the system (this IPC namespace), in index order, found as ipcs finds them:
+// Every segment of the system (this IPC namespace), in index order, the ones ipcs lists:
 // shmctl(0, SHM_INFO, buf) returns the highest index in use (buf: a struct shm_info, passed
-// as struct shmid_ds *); then shmctl(index, SHM_STAT, &ds) for each index 0..highest returns
-// the segment's id and fills ds — an unused index fails (EINVAL) and is skipped, as is one the
-// caller may not read (EACCES). Never runs ipcs (no system(), no popen()).
-// Throws ipclab::SysError("shmctl") when SHM_INFO fails or SHM_STAT fails otherwise.
+// as struct shmid_ds *); then shmctl(index, SHM_STAT_ANY, &ds) for each index 0..highest
+// returns the segment's id and fills ds — an unused index fails (EINVAL) and is skipped.
+// SHM_STAT_ANY (Linux >= 4.17), not SHM_STAT: ipcs reads /proc/sysvipc/shm, which lists also
+// the segments the caller may not read (mode 0000, another user's 0600), and SHM_STAT fails on
+// those with EACCES. Never runs ipcs (no system(), no popen()).
+// Throws ipclab::SysError("shmctl") when SHM_INFO fails or SHM_STAT_ANY fails otherwise.
 std::vector<ShmRow> list_segments();
 
 // The row as util-linux `ipcs -m` prints it (without the '\n'):
-//   printf("0x%08x %-10d %-10s %-10o %-10zu %-10lu %-6s %-6s", key, shmid, owner, mode & 0777,
+//   printf("0x%08x %-10d %-10.10s %-10o %-10zu %-10lu %-6s %-6s", key, shmid, owner, mode & 0777,
 //          bytes, nattch, dest ? "dest" : " ", locked ? "locked" : " ")
-// where owner is getpwuid(uid)->pw_name, or the uid in decimal (also %-10) when getpwuid finds
-// no such user.
+// where owner is getpwuid(uid)->pw_name, cut at 10 characters as ipcs cuts it (%-10.10s), or
+// the uid in decimal (%-10u) when getpwuid finds no such user.
 std::string format_row(const ShmRow& row);
 
 // A KEY argument as ipcrm reads it: strtoul with base 0, so "0x1234abcd" is hexadecimal,
-// "0755" octal and "4660" decimal; the whole text must be a number of at most 32 bits.
+// "0755" octal and "4660" decimal, and nothing else ("0b101" is refused, although glibc >= 2.38's
+// strtoul reads it as binary in base 0); the whole text must be a number of at most 32 bits.
 // Throws ipclab::UsageError("failed to parse argument: 'TEXT'") otherwise.
 key_t parse_key(const std::string& text);
 
-// Removes the segment with this id: shmctl(shmid, IPC_RMID, nullptr). An attached segment is
+// Removes the segment with this id (an id, never an index): shmctl(shmid, IPC_RMID, nullptr). An attached segment is
 // only marked (SHM_DEST) and vanishes at its last detach.
 // Throws ipclab::SysError("shmctl") when it fails (EINVAL: no such id; EPERM: not the owner).
 void remove_id(int shmid);

@@ -213,9 +213,11 @@ std::string to_hex(const unsigned char* p, size_t n) {
 json shm_create(const json& req) {
     int mode = req.value("mode", 0600) & 0777;
     auto data = from_hex(req.value("data", std::string()));
-    // Content needs a read-write attach, so create 0600, write, then set the asked mode.
+    const bool other_owner = req.contains("owner") && !req["owner"].is_null();
+    // Content needs a read-write attach, and giving it away an IPC_STAT, so then create 0600,
+    // write, then set the asked mode (0000 or 0060 included).
     int id = shmget(static_cast<key_t>(req.at("key").get<int64_t>()), req.at("size").get<size_t>(),
-                    IPC_CREAT | IPC_EXCL | (data.empty() ? mode : 0600));
+                    IPC_CREAT | IPC_EXCL | (data.empty() && !other_owner ? mode : 0600));
     if (id == -1) return failure("shmget");
     if (!data.empty()) {
         void* p = shmat(id, nullptr, 0);
@@ -226,7 +228,6 @@ json shm_create(const json& req) {
     // The asked mode (after writing), and maybe another owner: the creator may give its
     // segment to any user its namespace maps (IPC_SET), which is how "someone else's
     // segment" is prepared.
-    const bool other_owner = req.contains("owner") && !req["owner"].is_null();
     if ((!data.empty() && mode != 0600) || other_owner) {
         shmid_ds ds{};
         if (shmctl(id, IPC_STAT, &ds) == -1) return failure("shmctl");

@@ -72,6 +72,9 @@ class Recorder:
 
 def pytest_configure(config):
     config._ipclab = Recorder(config)
+    config.addinivalue_line(
+        "markers", "ipclab_users(users): {uid: name} that the check's sandbox's /etc/passwd "
+        "names so (Lab(users=...)); lab.users says which names are in effect")
     # Hidden checks may import helpers from their exercise's visible checks (never the reverse:
     # the student bundle has no hidden checks).
     for ex_checks in sorted((ROOT / "exercises").glob("*/checks")):
@@ -88,7 +91,9 @@ def lab(request):
     exercise = Path(str(request.node.fspath)).parent.parent.name  # <id>/checks/test_x.py
     if exercise in plan:
         bindir, limits = plan[exercise]["bin"], plan[exercise]["limits"]
-    the_lab = Lab(Path(bindir), lang=config._ipclab.lang, limits=limits)
+    users = request.node.get_closest_marker("ipclab_users")
+    the_lab = Lab(Path(bindir), lang=config._ipclab.lang, limits=limits,
+                  users=users.args[0] if users else None)
     request.node._ipclab_lab = the_lab
     yield the_lab
     the_lab.close()

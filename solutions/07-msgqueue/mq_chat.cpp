@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -48,8 +47,12 @@ private:
     int id_;
 };
 
+// ASCII only: a-z become A-Z, every other byte (UTF-8's >= 0x80 included) stays, whatever the
+// locale (std::toupper with the environment's locale, or towupper, would change "ñ").
 std::string upper(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : text) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
     return text;
 }
 
@@ -118,7 +121,8 @@ void run_server(key_t key, const std::function<void()>& ready) {
         }
         send_reply(queue.id(), req.pid, upper(text));
     }
-    // Removing the queue now would destroy a "bye" not yet received (the client: EIDRM).
+    // Removing the queue now would destroy a "bye" not yet received (the client: EIDRM). At
+    // most 2 s: a client that never takes it must not keep the server (and its queue) alive.
     wait_until_taken(queue.id());
     queue.remove();
 }

@@ -50,3 +50,35 @@ def test_usage_errors(lab):
     for args in (["data"], ["data", "0"], ["data", "256"], ["data", "x1"], ["data", "1", "2"]):
         lab.expect_usage(lab.run("ftok_key", *args), section="usage")
     expect_right_key(lab, "data", 255, "usage")
+
+
+def test_unreadable_file(lab):
+    """ftok only stats: a file nobody may read has a key, also inside a folder that may be
+    searched but not listed (x without r); only a folder without x makes it fail (EACCES)."""
+    lab.file("locked")
+    lab.file("dir/inside")
+    lab.file("closed/inside")
+    keys = {name: lab.key(name, 5) for name in ("locked", "dir/inside")}
+    files = [lab.scratch / "locked", lab.scratch / "dir" / "inside", lab.scratch / "closed" / "inside"]
+    try:
+        for f in files:
+            f.chmod(0o000)
+        (lab.scratch / "dir").chmod(0o111)      # searchable by everyone, listable by no one
+        (lab.scratch / "closed").chmod(0o666)   # no one may search it
+        for name, expected in keys.items():
+            p = lab.run("ftok_key", name, "5")
+            status = p.wait(section="unreadable")
+            line = p.stdout.strip()
+            if status != 0 or not KEY_LINE.fullmatch(line) or int(line, 16) != expected:
+                fail("unreadable_refused", "unreadable", path=name, expected=f"0x{expected:08x}",
+                     how=lab.describe_status(status), stdout=p.stdout.strip() or "∅",
+                     stderr=p.stderr.strip() or "∅")
+        p = lab.run("ftok_key", "closed/inside", "5")
+        lab.expect_error(p, "ftok", section="unreadable")
+        if "ftok: Permission denied" not in p.stderr.splitlines():
+            fail("unreachable_not_eacces", "unreadable", got=p.stderr.strip())
+    finally:
+        for d in ("dir", "closed"):
+            (lab.scratch / d).chmod(0o755)
+        for f in files:
+            f.chmod(0o644)

@@ -128,3 +128,40 @@ def test_usage_errors(lab):
     server, _ = start_server(lab)
     expect_answer(lab, ask(lab, "y" * 255), "Y" * 255, section="usage")
     quit_server(lab, server)
+
+
+# Only the text exactly «quit» ends the server: QUIT, Quit, «quit » and « quit» are ordinary
+# texts, answered in upper case, and the server goes on serving.
+def test_quit_is_exact(lab):
+    server, _ = start_server(lab)
+    for text in ("QUIT", "Quit", "quit ", " quit", "quit\tnow"):
+        client = ask(lab, text)
+        status = client.wait(section="quit_exact")
+        if not server.running() or (status == 0 and client.stdout == "bye\n"):
+            fail("quit_not_exact", section="quit_exact", text=text, got=excerpt(client.stdout),
+                 how=lab.describe_status(server.status) if not server.running() else "running")
+        expect_answer(lab, client, text.upper(), section="quit_exact")
+    quit_server(lab, server)
+
+
+# Upper case is ASCII only: the bytes of UTF-8 text (ñ, ú, ü, ß) stay as they are, although the
+# programs run in a UTF-8 locale (LANG=LC_ALL=C.UTF-8).
+def test_ascii_upper_case(lab):
+    server, q = start_server(lab)
+    for text, want in (("ñandú über straße", "ñANDú üBER STRAßE"), ("çà ÿ 7z", "çà ÿ 7Z")):
+        client = ask(lab, text)
+        status = client.wait(section="ascii")
+        if status != 0 or client.stdout != want + "\n":
+            fail("not_ascii_upper", section="ascii", text=text, want=want,
+                 got=excerpt(client.stdout), how=lab.describe_status(status),
+                 stderr=excerpt(client.stderr))
+    # Bytes that are no UTF-8 at all (Latin-1 é, ñ) stay as they are too.
+    lab.send_message(q.msqid, 1, struct.pack("<i", 4321) + b"caf\xe9 a\xf1o".ljust(TEXT_MAX, b"\0")
+                     + b"\0" * 4)
+    reply = lab.wait_for(lambda: lab.receive_message(q.msqid, 4321), "no_reply_ascii",
+                         section="ascii", pid=4321)
+    got = reply[1].split(b"\0", 1)[0]
+    if got != b"CAF\xe9 A\xf1O":
+        fail("not_ascii_upper", section="ascii", text="caf\\xe9 a\\xf1o", want="CAF\\xe9 A\\xf1O",
+             got=repr(got)[2:-1], how="exit 0", stderr="∅")
+    quit_server(lab, server)

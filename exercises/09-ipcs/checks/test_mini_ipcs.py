@@ -1,6 +1,12 @@
 """Visible process checks of 09-ipcs: mini_ipcs against util-linux ipcs -m, mini_ipcrm against
 ipcrm, on segments the harness prepared."""
+import pytest
+
 from ipclab_harness.check import excerpt, fail
+from ipclab_harness.sandbox import STUDENT_UID
+
+# A student name longer than ipcs's owner column (10): ipcs prints it cut, %-10.10s.
+LONG_NAME = "alumna-de-sistemas-operativos"
 
 
 def compare_with_ipcs(lab, section="ipcs"):
@@ -27,6 +33,13 @@ def wrap_ids(lab):
         if shmid >= 32768:
             return
     fail("_check_error", error="segment ids did not wrap")
+
+
+def ids_not_indexes(lab):
+    """Every check that names a segment by id runs where no id equals its index: one that
+    treats an id as an index (SHM_STAT of the argument, a row number) then fails."""
+    lab.file("data")
+    wrap_ids(lab)
 
 
 def prepare(lab):
@@ -56,12 +69,43 @@ def test_matches_ipcs(lab):
     lab.allow(shm=len(ids))
 
 
+# Segments the caller may not read (mode 0000; another user's that denies it) are in ipcs's
+# table, which comes from /proc/sysvipc/shm: mini_ipcs must list them too (SHM_STAT_ANY).
+def test_unreadable_segments(lab):
+    ids_not_indexes(lab)
+    ids = [lab.make_segment(lab.key("data", 1), 64, mode=0o600),
+           lab.make_segment(lab.key("data", 2), 128, mode=0o000),
+           lab.make_segment(lab.key("data", 3), 256, mode=0o640)]
+    if lab.other_uid is not None:
+        # The harness creates them, then gives them away: the student stays their creator,
+        # and the kernel grants a creator the owner's bits, so 0600 is readable and 0060 not.
+        ids.append(lab.make_segment(lab.key("data", 4), 512, mode=0o600, owner=lab.other_uid))
+        ids.append(lab.make_segment(lab.key("data", 5), 1024, mode=0o060, owner=lab.other_uid))
+    compare_with_ipcs(lab, section="unreadable")
+    lab.allow(shm=len(ids))
+
+
+# An owner's name longer than 10 characters: ipcs -m prints its first 10 (%-10.10s).
+@pytest.mark.ipclab_users({STUDENT_UID: LONG_NAME})
+def test_long_owner_name(lab):
+    ids_not_indexes(lab)
+    ids = [lab.make_segment(lab.key("data", 1), 16, mode=0o600),
+           lab.make_segment(lab.key("data", 2), 4096, mode=0o644)]
+    if lab.other_uid is not None:                     # and a uid with no account, whole
+        ids.append(lab.make_segment(lab.key("data", 3), 32, mode=0o600, owner=lab.other_uid))
+    compare_with_ipcs(lab, section="owner")
+    lab.allow(shm=len(ids))
+
+
 # mini_ipcrm -m SHMID removes that segment, prints nothing, exits 0.
 def test_ipcrm_by_id(lab):
-    lab.file("data")
+    ids_not_indexes(lab)
     keep = lab.make_segment(lab.key("data", 1), 16)
     target = lab.make_segment(lab.key("data", 2), 16)
     p = lab.run("mini_ipcrm", "-m", target)
+    if p.wait(section="ipcrm") != 0 and lab.segment(shmid=target) is not None:
+        fail("id_taken_for_index", section="ids", shmid=target, index=target % 32768,
+             how=lab.describe_status(p.status), stderr=excerpt(p.stderr), ipcs=lab.ipcs_m())
     lab.expect_exit(p, 0, section="ipcrm")
     lab.expect_stdout(p, [], section="ipcrm")
     if lab.segment(shmid=target) is not None or lab.segment(shmid=keep) is None:
@@ -71,7 +115,7 @@ def test_ipcrm_by_id(lab):
 
 # mini_ipcrm -M KEY removes the segment of that key; the key is hexadecimal 0x... (or decimal).
 def test_ipcrm_by_key(lab):
-    lab.file("data")
+    ids_not_indexes(lab)
     keep = lab.make_segment(lab.key("data", 1), 16)
     key = lab.key("data", 2)
     target = lab.make_segment(key, 16)
@@ -89,11 +133,18 @@ def test_ipcrm_by_key(lab):
 
 # Errors as ipcrm reports them: same line on stderr, same status.
 def test_ipcrm_errors(lab):
-    lab.file("data")
-    lab.make_segment(lab.key("data", 1), 16)
-    for args in (["-m", "123"], ["-M", "0x1234abcd"], ["-M", "0"], ["-m", "-1"]):
+    ids_not_indexes(lab)
+    shmid = lab.make_segment(lab.key("data", 1), 16)
+    # Its index is no id, nor is its index with another sequence (a stale id): both are invalid
+    # ids for ipcrm, and one who takes -m's number for an index removes the segment there.
+    cases = (["-m", "123"], ["-M", "0x1234abcd"], ["-M", "0"], ["-m", "-1"],
+             ["-m", str(shmid % 32768)], ["-m", str(shmid + 32768)])
+    for args in cases:
         mine = lab.run("mini_ipcrm", *args)
         mine.wait(section="errors")
+        if lab.segment(shmid=shmid) is None:
+            fail("index_taken_for_id", section="ids", args=" ".join(args), shmid=shmid,
+                 index=shmid % 32768, ipcs=lab.ipcs_m())
         real = lab.run_tool(["ipcrm", *args])
         if mine.status != real.status or mine.stderr.strip() != real.stderr.strip():
             fail("error_differs", section="errors", args=" ".join(args),
@@ -101,14 +152,13 @@ def test_ipcrm_errors(lab):
                  got=excerpt(mine.stderr), got_status=lab.describe_status(mine.status))
     if len(lab.segments()) != 1:
         fail("wrong_removed", section="errors", ipcs=lab.ipcs_m(),
-             what=" | ".join(" ".join(a) for a in (["-m", "123"], ["-M", "0x1234abcd"],
-                                                    ["-M", "0"], ["-m", "-1"])))
+             what=" | ".join(" ".join(a) for a in cases))
     lab.allow(shm=1)
 
 
 # Wrong arguments: status 2 and a usage line; nothing is removed.
 def test_usage_errors(lab):
-    lab.file("data")
+    ids_not_indexes(lab)
     lab.make_segment(lab.key("data", 1), 16)
     cases = [("mini_ipcs", ["-m"]), ("mini_ipcrm", []), ("mini_ipcrm", ["-m"]),
              ("mini_ipcrm", ["-x", "1"]), ("mini_ipcrm", ["-m", "abc"]),
@@ -116,6 +166,10 @@ def test_usage_errors(lab):
              ("mini_ipcrm", ["-m", "1", "-m", "2"])]
     for binary, args in cases:
         lab.expect_usage(lab.run(binary, *args), section="usage")
+    # KEY is hexadecimal, octal or decimal, nothing else: not binary (glibc >= 2.38's strtoul
+    # reads 0b101 in base 0), whatever the C library does.
+    for text in ("0b101", "0B11"):
+        lab.expect_usage(lab.run("mini_ipcrm", "-M", text), section="key_syntax")
     if len(lab.segments()) != 1:
         fail("wrong_removed", section="usage", ipcs=lab.ipcs_m(),
              what=" | ".join(" ".join(args) or "∅" for binary, args in cases

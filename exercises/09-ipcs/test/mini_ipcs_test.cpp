@@ -34,6 +34,19 @@ std::string my_name() {
     return pw ? pw->pw_name : std::to_string(getuid());
 }
 
+// Creates and removes private segments until an id is no longer its index (the kernel's cyclic
+// index allocation wraps at 64 slots when few are in use): from then on every new segment's id
+// is index + 32768 * sequence. Returns the last id seen.
+int wrap_ids() {
+    int id = -1;
+    for (int i = 0; i < 200 && id < 32768; ++i) {
+        id = shmget(IPC_PRIVATE, 16, IPC_CREAT | 0600);
+        if (id == -1) return -1;
+        shmctl(id, IPC_RMID, nullptr);
+    }
+    return id;
+}
+
 }  // namespace
 
 class MiniIpcs : public ipclab::testing::IpcTest {};
@@ -100,11 +113,12 @@ TEST_F(MiniIpcs, AttachedAndRemovedIsDest) {
 // The row has ipcs's exact format: hexadecimal key, octal perms, fixed-width columns.
 TEST_F(MiniIpcs, FormatRowIsIpcsFormat) {
     char want[256];
-    std::snprintf(want, sizeof want, "0x00001234 5          %-10s 640        100        1          %-6s %-6s",
+    // The owner as ipcs prints it: %-10.10s, a name longer than 10 characters cut at 10.
+    std::snprintf(want, sizeof want, "0x00001234 5          %-10.10s 640        100        1          %-6s %-6s",
                   my_name().c_str(), " ", " ");
     std::string got = format_row(ShmRow{0x1234, 5, getuid(), 0640, 100, 1});
     EXPECT_EQ(got, want) << msg("row_format").with("want", want).with("got", got);
-    std::snprintf(want, sizeof want, "0x00000000 32768      %-10s 600        4096       2          dest   %-6s",
+    std::snprintf(want, sizeof want, "0x00000000 32768      %-10.10s 600        4096       2          dest   %-6s",
                   my_name().c_str(), " ");
     got = format_row(ShmRow{0, 32768, getuid(), 0600 | SHM_DEST, 4096, 2});
     EXPECT_EQ(got, want) << msg("row_dest").with("want", want).with("got", got);
@@ -134,8 +148,21 @@ TEST_F(MiniIpcrm, ParseKeyRejectsJunk) {
     }
 }
 
-// remove_id and remove_key remove the segment.
+// Hexadecimal, octal or decimal, nothing else: not binary, although glibc >= 2.38's strtoul
+// reads "0b101" in base 0.
+TEST_F(MiniIpcrm, ParseKeyRefusesBinary) {
+    for (const char* text : {"0b101", "0B11"}) {
+        EXPECT_THROW(parse_key(text), ipclab::UsageError) << msg("parse_key_accepts_binary").with("text", text);
+    }
+}
+
+// remove_id and remove_key remove the segment, where ids are not indexes.
 TEST_F(MiniIpcrm, RemovesByIdAndByKey) {
+    int err = 0;
+    int last = wrap_ids();
+    err = errno;
+    ASSERT_NE(last, -1) << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
+    ASSERT_GE(last, 32768) << msg("ids_did_not_wrap").with("got", last);
     int a = make_segment(key(1), 16, 0600);
     int b = make_segment(key(2), 16, 0600);
     ::remove_id(a);
@@ -143,6 +170,23 @@ TEST_F(MiniIpcrm, RemovesByIdAndByKey) {
     ::remove_key(key(2));
     EXPECT_EQ(segment_of(key(2)), -1) << msg("remove_key_kept").with("key", hex_key(key(2)));
     (void)b;
+}
+
+// An index is not an id: where they differ, remove_id(index) and remove_id(id + 32768) (the same
+// index, another sequence: a stale id) name no segment (shmctl EINVAL) and remove nothing. A
+// remove_id that looks its argument up as an index (SHM_STAT) would remove the segment there.
+TEST_F(MiniIpcrm, AnIndexIsNotAnId) {
+    int last = wrap_ids();
+    int err = errno;
+    ASSERT_NE(last, -1) << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
+    ASSERT_GE(last, 32768) << msg("ids_did_not_wrap").with("got", last);
+    int a = make_segment(key(1), 16, 0600);
+    ASSERT_GE(a, 32768) << msg("ids_did_not_wrap").with("got", a);
+    for (int wrong : {a % 32768, a + 32768}) {
+        EXPECT_SYSERROR(::remove_id(wrong), "shmctl", EINVAL);
+        EXPECT_EQ(segment_of(key(1)), a) << msg("remove_by_index").with("shmid", a).with("wrong", wrong);
+        if (segment_of(key(1)) != a) break;
+    }
 }
 
 // A missing id is shmctl EINVAL; a missing key is shmget ENOENT.

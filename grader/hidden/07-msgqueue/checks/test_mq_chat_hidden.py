@@ -90,3 +90,40 @@ def test_malformed_requests(lab):
              how=lab.describe_status(status), stderr=excerpt(server.stderr))
     if lab.queues():
         fail("queue_left_on_error", section="quit", ipcs=lab.ipcs_all())
+
+
+# A reply that never comes: the client waits (no time limit of its own) until its queue is
+# removed, then exits 1 with «msgrcv: …» and prints nothing — not even for «quit», whose «bye»
+# never came. EIDRM when it was already waiting, EINVAL when the queue went first: the harness
+# cannot tell which moment it removes it at, so both are right.
+def test_reply_never_comes(lab):
+    lab.file("data")
+    for text in ("quit", "hola"):
+        msqid = lab.make_queue(lab.key("data", PROJ))
+        client = ask(lab, text)
+        lab.wait_for(lambda: lab.receive_message(msqid, 1), "no_request", section="client")
+        if not client.running():
+            fail("client_gave_up", section="no_reply", text=text, how=lab.describe_status(
+                client.status), stdout=excerpt(client.stdout), stderr=excerpt(client.stderr))
+        lab.remove_queue(msqid)
+        status = client.wait(section="no_reply")
+        errors = ("msgrcv: Identifier removed", "msgrcv: Invalid argument")
+        said = any(line in errors for line in client.stderr.splitlines())
+        if status != 1 or client.stdout != "" or not said:
+            fail("no_reply_wrong_end", section="no_reply", text=text,
+                 how=lab.describe_status(status), stdout=excerpt(client.stdout),
+                 stderr=excerpt(client.stderr))
+
+
+# A «bye» nobody takes (the request came from pid 4242, which never receives): the server waits
+# at most wait_until_taken's 2 s, then removes its queue anyway and exits 0.
+def test_bye_never_taken(lab):
+    server, q = start_server(lab)
+    lab.send_message(q.msqid, 1, request_bytes(4242, "quit"))
+    status = server.wait(timeout=6, section="bye_wait")
+    if status != 0:
+        fail("bye_wait_wrong_end", section="bye_wait", how=lab.describe_status(status),
+             stderr=excerpt(server.stderr))
+    lab.expect_stdout(server, ["ready"], section="bye_wait")
+    if lab.queues():
+        fail("queue_left", section="bye_wait", ipcs=lab.ipcs_all())

@@ -1,7 +1,7 @@
 """Hidden process checks of 09-ipcs: a table with holes and reused ids; ipcrm on an attached
 segment (dest)."""
 from ipclab_harness.check import fail
-from test_mini_ipcs import compare_with_ipcs, wrap_ids
+from test_mini_ipcs import compare_with_ipcs, ids_not_indexes, wrap_ids
 
 
 # Forty segments, every third removed and some slots reused: still the same table as ipcs.
@@ -20,7 +20,7 @@ def test_many_with_holes(lab):
 
 # mini_ipcrm -m on an attached segment only marks it: both tables then show key 0 and dest.
 def test_dest_after_ipcrm(lab):
-    lab.file("data")
+    ids_not_indexes(lab)
     shmid = lab.make_segment(lab.key("data", 1), 64)
     handle = lab.hold(shmid)
     p = lab.run("mini_ipcrm", "-m", shmid)

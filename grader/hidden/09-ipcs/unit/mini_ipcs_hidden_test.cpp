@@ -39,6 +39,24 @@ TEST_F(MiniIpcsHidden, ListsPastHoles) {
     EXPECT_EQ(got, want) << msg("holes").with("want", join(want)).with("got", join(got));
 }
 
+// A segment the caller may not read (mode 0000: SHM_STAT fails with EACCES even for its owner)
+// is listed, as ipcs lists it from /proc/sysvipc/shm: SHM_STAT_ANY needs no read permission.
+TEST_F(MiniIpcsHidden, ListsSegmentsItMayNotRead) {
+    int readable = make_segment(key(1), 16, 0600);
+    int unreadable = make_segment(key(2), 32, 0000);
+    int group_only = make_segment(key(3), 64, 0040);
+    std::vector<int> got;
+    for (const ShmRow& r : list_segments()) got.push_back(r.shmid);
+    for (int id : {unreadable, group_only}) {
+        bool found = false;
+        for (int g : got) found = found || g == id;
+        EXPECT_TRUE(found) << msg("unreadable_missing").with("shmid", id)
+                                  .with("mode", id == unreadable ? "0000" : "0040");
+    }
+    std::vector<int> want{readable, unreadable, group_only};
+    EXPECT_EQ(got, want) << msg("holes").with("want", join(want)).with("got", join(got));
+}
+
 // A key with the top bit set prints as 0x%08x of the unsigned value, sizes beyond 10 digits too.
 TEST_F(MiniIpcsHidden, FormatsBigKeysAndSizes) {
     std::string row = format_row(ShmRow{static_cast<key_t>(0xfedcba98u), 7, 4242, 0666, 12345678901ull, 0});
