@@ -91,6 +91,11 @@ class Session:
         env = sandbox.default_env()
         env["PATH"] = "/lab/bin:/usr/bin:/bin"
         box = sandbox.prepare(["/lab/agent", str(theirs.fileno())], mounts, cwd="/work", env=env)
+        # The agent is the sandbox's pid 1, not bubblewrap's init: an init the student's uid
+        # may ptrace (it is dumpable) and that kill(-1) spares would let a program take it
+        # over and outlive every reset. The agent is not dumpable, reaps orphans as pid 1
+        # must, and signals from inside its namespace cannot kill it.
+        box.argv[1:1] = ["--as-pid-1"]
         self.other_uid = sandbox.OTHER_UID if box.other_uid else None
         try:
             self.proc = subprocess.Popen(box.argv, stdin=subprocess.DEVNULL,
