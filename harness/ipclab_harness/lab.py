@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal as _signal
+import stat
 import struct
-import tempfile
 import time
 from pathlib import Path
 
-from . import ipcstate, limits as bounds, sandbox
+from . import ipcstate, limits as bounds
 from .check import CheckFailed, excerpt, fail
 from .session import Process, Session, SessionError
 
@@ -126,51 +125,14 @@ class Proc:
 class Lab:
     """One check's sandbox and the calls checks use."""
 
-    def __init__(self, bindir: Path, lang: str = "en", limits: dict | None = None,
-                 users: dict[int, str] | None = None) -> None:
-        """limits: overrides of ipclab_harness.limits.DEFAULTS (a manifest's [limits]).
-        users: {uid: name} the sandbox's /etc/passwd names so (the machine's file with those
-        uids' lines replaced), e.g. a student name longer than ipcs's column; `lab.users` says
-        which names are in effect (none without a sandbox, where /etc/passwd is the machine's)."""
+    def __init__(self, bindir: Path, lang: str = "en", limits: dict | None = None) -> None:
+        """limits: overrides of ipclab_harness.limits.DEFAULTS (a manifest's [limits])."""
         self.bindir = Path(bindir)
         self.lang = lang
         self.limits = bounds.resolve(limits)
         self.allowed = {"shm": 0, "sem": 0, "msg": 0}
-        self.users: dict[int, str] = {}
-        self._passwd_dir: str | None = None
-        mounts = [(self.bindir, "/lab/bin")]
-        if users and sandbox.current_mode() != sandbox.FALLBACK:
-            mounts.append((self._passwd_with(users), "/etc/passwd"))
-            self.users = dict(users)
-        try:
-            self._session = Session(mounts, output_cap=self.limits["output"])
-        except BaseException:
-            self._drop_passwd()
-            raise
+        self._session = Session([(self.bindir, "/lab/bin")], output_cap=self.limits["output"])
         self.procs: list[Proc] = []
-
-    def _passwd_with(self, users: dict[int, str]) -> Path:
-        """A copy of /etc/passwd where each uid of `users` has that name (a line of its own)."""
-        lines = []
-        for line in Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines():
-            fields = line.split(":")
-            if len(fields) > 2 and fields[2].isdigit() and int(fields[2]) in users:
-                continue
-            lines.append(line)
-        for uid, name in users.items():
-            lines.append(f"{name}:x:{uid}:{uid}::/work:/usr/sbin/nologin")
-        # Readable by the sandbox's user: bubblewrap reaches mounts as nobody when run by root.
-        self._passwd_dir = tempfile.mkdtemp(prefix="ipclab-passwd-")
-        os.chmod(self._passwd_dir, 0o755)
-        path = Path(self._passwd_dir) / "passwd"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        path.chmod(0o644)
-        return path
-
-    def _drop_passwd(self) -> None:
-        if self._passwd_dir:
-            shutil.rmtree(self._passwd_dir, ignore_errors=True)
-            self._passwd_dir = None
 
     # -- files and keys -----------------------------------------------------------------------
     @property
@@ -178,10 +140,45 @@ class Lab:
         return self._session.scratch
 
     def file(self, name: str, data: bytes = b"") -> str:
-        path = self.scratch / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        path.chmod(0o644)
+        """Written by the trusted side (root, maybe) in a folder the programs write too: never
+        through a link or a FIFO a program left there (it could point at any file of the
+        machine's), component by component from the scratch folder. An existing regular file
+        keeps its inode (and so its ftok key)."""
+        parts = Path(name).parts
+        if not parts or Path(name).is_absolute() or ".." in parts:
+            raise ValueError(f"lab.file: {name!r} is not a plain relative path")
+        dirfd = os.open(self.scratch, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in parts[:-1]:
+                try:
+                    os.mkdir(part, 0o755, dir_fd=dirfd)
+                except FileExistsError:
+                    pass
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dirfd)
+                os.close(dirfd)
+                dirfd = inner
+            last = parts[-1]
+            try:
+                fd = os.open(last, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK,
+                             0o644, dir_fd=dirfd)
+            except OSError:
+                fd = -1          # a link (ELOOP), a FIFO with no reader (ENXIO), ...
+            if fd >= 0 and not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                fd = -1
+            if fd < 0:
+                try:
+                    os.unlink(last, dir_fd=dirfd)
+                except FileNotFoundError:
+                    pass
+                fd = os.open(last, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
+                             dir_fd=dirfd)
+            with os.fdopen(fd, "wb") as f:
+                f.truncate(0)
+                f.write(data)
+                os.fchmod(f.fileno(), 0o644)
+        finally:
+            os.close(dirfd)
         return name
 
     def key(self, name: str, proj_id: int) -> int:
@@ -196,6 +193,13 @@ class Lab:
         return self._spawn(f"/lab/bin/{binary}", binary, [str(a) for a in args], stdin)
 
     def run_tool(self, argv: list[str], timeout: float = DEFAULT_TIMEOUT) -> Proc:
+        """A system tool (ipcs, ipcrm, cat) whose output may decide a verdict: it must be the
+        tool's own. A process a program left behind (a daemon) could kill or stop it, ptrace it
+        or write into its pipes, so when none of the check's programs is still running the
+        agent first kills everything of the sandbox but itself. (A tool run while a program
+        runs only explains a failure.)"""
+        if not any(p.running() for p in self.procs):
+            self._session.call("reset")
         p = self._spawn(argv[0] if argv[0].startswith("/") else f"/usr/bin/{argv[0]}",
                         argv[0], list(argv[1:]), b"", limits=False)
         p.wait(timeout)
@@ -446,7 +450,4 @@ class Lab:
                  ipcs=listing)
 
     def close(self) -> None:
-        try:
-            self._session.close()
-        finally:
-            self._drop_passwd()
+        self._session.close()
