@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal as _signal
 import stat
 import struct
+import tempfile
 import time
 from pathlib import Path
 
-from . import ipcstate, limits as bounds
+from . import ipcstate, limits as bounds, sandbox
 from .check import CheckFailed, excerpt, fail
 from .session import Process, Session, SessionError
 
@@ -125,14 +127,51 @@ class Proc:
 class Lab:
     """One check's sandbox and the calls checks use."""
 
-    def __init__(self, bindir: Path, lang: str = "en", limits: dict | None = None) -> None:
-        """limits: overrides of ipclab_harness.limits.DEFAULTS (a manifest's [limits])."""
+    def __init__(self, bindir: Path, lang: str = "en", limits: dict | None = None,
+                 users: dict[int, str] | None = None) -> None:
+        """limits: overrides of ipclab_harness.limits.DEFAULTS (a manifest's [limits]).
+        users: {uid: name} the sandbox's /etc/passwd names so (the machine's file with those
+        uids' lines replaced), e.g. a student name longer than ipcs's column; `lab.users` says
+        which names are in effect (none without a sandbox, where /etc/passwd is the machine's)."""
         self.bindir = Path(bindir)
         self.lang = lang
         self.limits = bounds.resolve(limits)
         self.allowed = {"shm": 0, "sem": 0, "msg": 0}
-        self._session = Session([(self.bindir, "/lab/bin")], output_cap=self.limits["output"])
+        self.users: dict[int, str] = {}
+        self._passwd_dir: str | None = None
+        mounts = [(self.bindir, "/lab/bin")]
+        if users and sandbox.current_mode() != sandbox.FALLBACK:
+            mounts.append((self._passwd_with(users), "/etc/passwd"))
+            self.users = dict(users)
+        try:
+            self._session = Session(mounts, output_cap=self.limits["output"])
+        except BaseException:
+            self._drop_passwd()
+            raise
         self.procs: list[Proc] = []
+
+    def _passwd_with(self, users: dict[int, str]) -> Path:
+        """A copy of /etc/passwd where each uid of `users` has that name (a line of its own)."""
+        lines = []
+        for line in Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines():
+            fields = line.split(":")
+            if len(fields) > 2 and fields[2].isdigit() and int(fields[2]) in users:
+                continue
+            lines.append(line)
+        for uid, name in users.items():
+            lines.append(f"{name}:x:{uid}:{uid}::/work:/usr/sbin/nologin")
+        # Readable by the sandbox's user: bubblewrap reaches mounts as nobody when run by root.
+        self._passwd_dir = tempfile.mkdtemp(prefix="ipclab-passwd-")
+        os.chmod(self._passwd_dir, 0o755)
+        path = Path(self._passwd_dir) / "passwd"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path.chmod(0o644)
+        return path
+
+    def _drop_passwd(self) -> None:
+        if self._passwd_dir:
+            shutil.rmtree(self._passwd_dir, ignore_errors=True)
+            self._passwd_dir = None
 
     # -- files and keys -----------------------------------------------------------------------
     @property
@@ -450,4 +489,7 @@ class Lab:
                  ipcs=listing)
 
     def close(self) -> None:
-        self._session.close()
+        try:
+            self._session.close()
+        finally:
+            self._drop_passwd()
