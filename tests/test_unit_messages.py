@@ -21,7 +21,11 @@ EXERCISES = load_all()
 IDS = [e.id for e in EXERCISES]
 LANGS = ("es", "en")
 HARNESS = ROOT / "harness" / "messages"
-SHARED_SOURCES = [ROOT / "lab" / "include" / "ipclab" / "testing.hpp"]
+SHARED_SOURCES = [ROOT / "lab" / "include" / "ipclab" / "testing.hpp",
+                  ROOT / "lab" / "include" / "ipclab" / "sem_testing.hpp"]
+# Shared support whose messages are the exercise's own: each exercise whose tests include it
+# gives its ids texts (test_timed_out, init_made_no_segment, ...).
+EXERCISE_WORDED = {"ipclab/sem_testing.hpp": ROOT / "lab" / "include" / "ipclab" / "sem_testing.hpp"}
 
 _CALL = re.compile(r'\bmsg\(\s*"(\w+)"\s*\)')
 _WITH = re.compile(r'\.with\(\s*"(\w+)"')
@@ -81,6 +85,26 @@ def test_every_message_a_test_prints_has_its_texts_and_fields(ex, visibility):
                 if unfilled:
                     problems.append(f"{src.name}:{line}: the {lang} text of {msg_id} uses "
                                     f"{sorted(unfilled)}, which the test does not give (.with)")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_shared_support_worded_by_the_exercise_has_its_texts(ex):
+    """A header of the lab whose messages each exercise words (sem_testing.hpp): an exercise
+    whose visible tests include it has a text, in each language, for every id it prints."""
+    cats = catalogs(ex, "visible")
+    included = {h for src in sources(ex, "visible") for h in EXERCISE_WORDED
+                if f'#include "{h}"' in src.read_text(encoding="utf-8")}
+    problems = []
+    for h in sorted(included):
+        for msg_id, filled, line in calls(EXERCISE_WORDED[h]):
+            for lang in LANGS:
+                text = cats[lang].get(msg_id)
+                if text is None:
+                    problems.append(f"{h}:{line}: msg(\"{msg_id}\") has no {lang} text in {ex.id}")
+                elif set(_FIELD.findall(text)) - filled:
+                    problems.append(f"{h}:{line}: {ex.id}'s {lang} text of {msg_id} uses fields "
+                                    "the header does not give")
     assert not problems, "\n".join(problems)
 
 

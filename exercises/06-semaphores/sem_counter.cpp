@@ -53,6 +53,9 @@ void init_counter(key_t key) {
 void add_to_counter(key_t key, std::uint64_t n) {
     // TODO: busca los dos objetos YA creados: shmget(key, 0, 0) y semget(key, 0, 0), sin
     //       IPC_CREAT (-1 -> ipclab::SysError("shmget") / ipclab::SysError("semget")).
+    // TODO: comprueba su tamaño: shmctl(shmid, IPC_STAT, &ds) (-1 -> ipclab::SysError("shmctl"));
+    //       si ds.shm_segsz < sizeof(std::uint64_t), lanza ipclab::Failure("sem_counter: corrupt
+    //       segment: S bytes cannot hold the counter") (S el tamaño) sin tocar nada.
     // TODO: asocia el segmento (shmat(shmid, nullptr, 0); error: (void *)-1 ->
     //       ipclab::SysError("shmat")) y míralo como un std::uint64_t *contador.
     // TODO: n veces: sem_p(semid); *contador += 1; sem_v(semid);  (la suma es leer-sumar-escribir:
@@ -63,7 +66,8 @@ void add_to_counter(key_t key, std::uint64_t n) {
 }
 
 std::uint64_t finish_counter(key_t key) {
-    // TODO: busca los dos objetos como en add_to_counter, asocia, lee el contador y desasocia.
+    // TODO: busca los dos objetos y comprueba el tamaño como en add_to_counter, asocia, lee el
+    //       contador y desasocia. Si algo de esto falla, no borres nada.
     // TODO: bórralos: shmctl(shmid, IPC_RMID, nullptr) (-1 -> ipclab::SysError("shmctl")) y
     //       semctl(semid, 0, IPC_RMID) (-1 -> ipclab::SysError("semctl")). Sin IPC_RMID siguen
     //       existiendo cuando todos los procesos han terminado (míralo con ipcs -s / ipcs -m).

@@ -30,6 +30,12 @@ void sem_p(int semid);
 // Throws ipclab::SysError("semop") when it fails.
 void sem_v(int semid);
 
+// Which of the two objects comes first (created, looked up, removed) is yours. When only ONE of
+// them exists, the error is the same in any order: init fails in the creation of the one that
+// exists (EEXIST) and removes what it made; add and finish fail in the look-up of the missing one
+// (ENOENT) and change nothing. Only when both exist (init) or both are missing (add, finish) may
+// the error come from either call.
+
 // sem_counter init: creates the segment (shmget(key, sizeof(std::uint64_t),
 // IPC_CREAT | IPC_EXCL | 0600); the counter starts at 0) and the semaphore (create_semaphore).
 // Throws ipclab::SysError("shmget") or SysError("semget") with EEXIST when either already
@@ -37,15 +43,19 @@ void sem_v(int semid);
 // (a segment it made before the semaphore failed is removed with IPC_RMID).
 void init_counter(key_t key);
 
-// sem_counter add: finds both existing objects (shmget and semget without IPC_CREAT), attaches the
-// segment read-write, then `n` times: sem_p, counter += 1, sem_v. Detaches at the end.
-// Throws ipclab::SysError("shmget") / SysError("semget") (ENOENT: no init), SysError("shmat"),
-// SysError("semop"), SysError("shmdt").
+// sem_counter add: finds both existing objects (shmget and semget without IPC_CREAT), checks with
+// shmctl(IPC_STAT) that the segment holds the counter (shm_segsz >= 8; larger is fine), attaches
+// the segment read-write, then `n` times: sem_p, counter += 1, sem_v. Detaches at the end.
+// Throws ipclab::SysError("shmget") / SysError("semget") (ENOENT: no init), SysError("shmctl"),
+// SysError("shmat"), SysError("semop"), SysError("shmdt"), and
+// ipclab::Failure("sem_counter: corrupt segment: S bytes cannot hold the counter") when the
+// segment is smaller than 8 bytes (then it changes nothing and leaves the semaphore free).
 void add_to_counter(key_t key, std::uint64_t n);
 
-// sem_counter finish: finds both existing objects, reads the counter (attach, read, detach), then
-// removes the segment (shmctl IPC_RMID) and the semaphore set (semctl IPC_RMID). Returns the
-// counter. Run it when no add is running.
-// Throws ipclab::SysError("shmget") / SysError("semget") (ENOENT), SysError("shmat"),
-// SysError("shmdt"), SysError("shmctl"), SysError("semctl").
+// sem_counter finish: finds both existing objects, checks the size as add does, reads the counter
+// (attach, read, detach), then removes the segment (shmctl IPC_RMID) and the semaphore set
+// (semctl IPC_RMID). Returns the counter. Run it when no add is running. Anything that fails
+// before the counter is read (a missing object, the size, shmat) removes nothing.
+// Throws ipclab::SysError("shmget") / SysError("semget") (ENOENT), SysError("shmctl"),
+// SysError("shmat"), SysError("shmdt"), SysError("semctl"), and the same ipclab::Failure as add.
 std::uint64_t finish_counter(key_t key);

@@ -36,6 +36,10 @@ void init_buffer(key_t key, int slots) {
 void produce(key_t key, std::int32_t first, int count) {
     // TODO: busca los objetos existentes: shmget(key, 0, 0) y semget(key, 0, 0), sin IPC_CREAT
     //       (-1 -> ipclab::SysError("shmget") / ipclab::SysError("semget")). Asocia el segmento.
+    // TODO: no te fíes del segmento: shmctl(shmid, IPC_STAT, &ds) (-1 -> ipclab::SysError("shmctl"))
+    //       y comprueba SLOTS; dentro del mutex, comprueba in. Si el búfer está corrupto, devuelve
+    //       lo que tomaste para ese elemento y lanza ipclab::Failure (mensajes exactos: README.md,
+    //       «No confíes a ciegas en el segmento»).
     // TODO: para cada valor first + i (i de 0 a count-1):
     //         P(empty)   espera un hueco libre (dormido en semop, nunca en un bucle que pregunta)
     //         P(mutex)   ¡en este orden! Esperar un hueco con el mutex tomado bloquea a todos

@@ -45,22 +45,35 @@ constexpr unsigned short kMutex = 2;
 // created behind.
 void init_buffer(key_t key, int slots);
 
-// prodcons produce: finds both existing objects (no IPC_CREAT), attaches, and for each value
-// first, first+1, ..., first+count-1: P(empty), P(mutex), arreglo[kHeader + in] = value,
+// Which of the two objects comes first (created, looked up, removed) is yours. When only ONE of
+// them exists, the error is the same in any order: init fails in the creation of the one that
+// exists (EEXIST) and removes what it made; produce, consume and finish fail in the look-up of
+// the missing one (ENOENT) and change nothing. Only when both exist (init) or both are missing
+// may the error come from either call.
+
+// prodcons produce: finds both existing objects (no IPC_CREAT), attaches, learns the segment's
+// size (shmctl IPC_STAT, before or after shmat) and checks SLOTS, then for each value
+// first, first+1, ..., first+count-1: P(empty), P(mutex), check in, arreglo[kHeader + in] = value,
 // in = (in + 1) % SLOTS, V(mutex), V(full). Waits (asleep, in semop) while the buffer is full.
 // Detaches at the end. A semop interrupted by a signal (EINTR) is retried.
-// Throws ipclab::SysError("shmget") / SysError("semget") (ENOENT: no init), SysError("shmat"),
-// SysError("semop"), SysError("shmdt").
+// Throws ipclab::SysError("shmget") / SysError("semget") (ENOENT: no init), SysError("shmctl")
+// (IPC_STAT), SysError("shmat"), SysError("semop"), SysError("shmdt"), and on a corrupt buffer
+// ipclab::Failure("prodcons: corrupt buffer: SLOTS N in a segment of S bytes") (SLOTS outside
+// 1..kMaxSlots or (kHeader + SLOTS) * sizeof(std::int32_t) > shm_segsz) or
+// ipclab::Failure("prodcons: corrupt buffer: in I with SLOTS N") (in outside 0..SLOTS-1). Before
+// throwing Failure it gives back what it took for that item (V(mutex), V(empty)) and writes
+// nothing.
 void produce(key_t key, std::int32_t first, int count);
 
-// prodcons consume: finds both existing objects, attaches, and `count` times: P(full),
-// P(mutex), value = arreglo[kHeader + out], out = (out + 1) % SLOTS, V(mutex), V(empty), then
-// deliver(value) (outside the critical section: printing may block). Waits (asleep) while the
-// buffer is empty. Detaches at the end.
-// Throws as produce does.
+// prodcons consume: finds both existing objects, attaches, checks SLOTS as produce does, and
+// `count` times: P(full), P(mutex), check out, value = arreglo[kHeader + out],
+// out = (out + 1) % SLOTS, V(mutex), V(empty), then deliver(value) (outside the critical section:
+// printing may block). Waits (asleep) while the buffer is empty. Detaches at the end.
+// Throws as produce does; a corrupt out: ipclab::Failure("prodcons: corrupt buffer: out I with
+// SLOTS N"), after giving back V(mutex), V(full) (nothing delivered for that item).
 void consume(key_t key, int count, const std::function<void(std::int32_t)>& deliver);
 
 // prodcons finish: finds both existing objects and removes them (shmctl IPC_RMID, semctl
-// IPC_RMID). Throws ipclab::SysError("shmget") / SysError("semget") (ENOENT),
-// SysError("shmctl"), SysError("semctl").
+// IPC_RMID); nothing is removed until both are found. Throws ipclab::SysError("shmget") /
+// SysError("semget") (ENOENT), SysError("shmctl"), SysError("semctl").
 void finish_buffer(key_t key);

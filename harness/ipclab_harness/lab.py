@@ -331,6 +331,21 @@ class Lab:
                 return sems
         return None
 
+    def expect_objects(self, key: int, section: str | None = None, segment: str | None = None,
+                       semaphores: str | None = None):
+        """The segment and/or the semaphore set under `key` (one per message given), failing
+        with that message (its {ipcs} filled) when one is missing: what a program that creates
+        them, an init, must have left."""
+        found = []
+        for msg_id, obj in ((segment, lambda: self.segment(key=key)),
+                            (semaphores, lambda: self.semaphore_set(key=key))):
+            if msg_id is None:
+                continue
+            found.append(obj())
+            if found[-1] is None:
+                fail(msg_id, section, ipcs=self.ipcs_all())
+        return found[0] if len(found) == 1 else tuple(found)
+
     def sem_values(self, semid: int) -> list[int]:
         """The set's values (semctl GETALL: reading them changes neither otime nor the values)."""
         sets = [s for s in self.semaphores() if s.semid == semid]

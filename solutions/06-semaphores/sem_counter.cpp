@@ -6,6 +6,7 @@
 #include <sys/shm.h>
 
 #include <cerrno>
+#include <string>
 
 #include "ipclab/error.hpp"
 
@@ -86,6 +87,17 @@ int existing_semaphore(key_t key) {
     return semid;
 }
 
+// The segment must hold the counter: one init did not make (smaller than 8 bytes) is refused
+// before anything is read, written or taken. A larger one is fine: the counter is its start.
+void check_size(int shmid) {
+    shmid_ds ds{};
+    if (shmctl(shmid, IPC_STAT, &ds) == -1) throw ipclab::SysError("shmctl");
+    if (ds.shm_segsz < sizeof(std::uint64_t)) {
+        throw ipclab::Failure("sem_counter: corrupt segment: " + std::to_string(ds.shm_segsz) +
+                              " bytes cannot hold the counter");
+    }
+}
+
 }  // namespace
 
 int create_semaphore(key_t key) {
@@ -118,6 +130,7 @@ void init_counter(key_t key) {
 void add_to_counter(key_t key, std::uint64_t n) {
     int shmid = existing_segment(key);
     int semid = existing_semaphore(key);
+    check_size(shmid);
     Attachment seg(shmid);
     std::uint64_t* counter = seg.counter();
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -129,8 +142,11 @@ void add_to_counter(key_t key, std::uint64_t n) {
 }
 
 std::uint64_t finish_counter(key_t key) {
+    // Both found and the counter read before anything is removed: with half a counter (or a
+    // corrupt one) finish fails and removes nothing.
     int shmid = existing_segment(key);
     int semid = existing_semaphore(key);
+    check_size(shmid);
     Attachment seg(shmid);
     std::uint64_t value = *seg.counter();
     seg.detach();

@@ -92,14 +92,21 @@ std::int32_t slots_of(int shmid, const std::int32_t* a) {
     if (slots < 1 || slots > kMaxSlots ||
         static_cast<std::size_t>(kHeader + slots) * sizeof(std::int32_t) > ds.shm_segsz) {
         throw ipclab::Failure("prodcons: corrupt buffer: SLOTS " + std::to_string(slots) +
-                              " does not fit in " + std::to_string(ds.shm_segsz) + " bytes");
+                              " in a segment of " + std::to_string(ds.shm_segsz) + " bytes");
     }
     return slots;
 }
 
-std::int32_t checked(std::int32_t index, std::int32_t slots) {
+// in or out as the segment holds it, read inside the mutex. Out of range, the buffer is corrupt:
+// the units this item took (the mutex, and `counted`: empty for a producer, full for a consumer)
+// go back first, so the semaphores still count what the buffer holds.
+std::int32_t checked(int semid, unsigned short counted, const char* name, std::int32_t index,
+                     std::int32_t slots) {
     if (index < 0 || index >= slots) {
-        throw ipclab::Failure("prodcons: corrupt buffer: index " + std::to_string(index));
+        V(semid, kMutex);
+        V(semid, counted);
+        throw ipclab::Failure(std::string("prodcons: corrupt buffer: ") + name + " " +
+                              std::to_string(index) + " with SLOTS " + std::to_string(slots));
     }
     return index;
 }
@@ -148,7 +155,7 @@ void produce(key_t key, std::int32_t first, int count) {
         // consumer from freeing one (deadlock).
         P(b.semid, kEmpty);
         P(b.semid, kMutex);
-        const std::int32_t in = checked(a[kInAt], slots);
+        const std::int32_t in = checked(b.semid, kEmpty, "in", a[kInAt], slots);
         a[kHeader + in] = first + i;
         a[kInAt] = (in + 1) % slots;
         V(b.semid, kMutex);
@@ -165,7 +172,7 @@ void consume(key_t key, int count, const std::function<void(std::int32_t)>& deli
     for (int i = 0; i < count; ++i) {
         P(b.semid, kFull);
         P(b.semid, kMutex);
-        const std::int32_t out = checked(a[kOutAt], slots);
+        const std::int32_t out = checked(b.semid, kFull, "out", a[kOutAt], slots);
         std::int32_t value = a[kHeader + out];
         a[kOutAt] = (out + 1) % slots;
         V(b.semid, kMutex);

@@ -6,11 +6,6 @@ from ipclab_harness.check import fail
 PROG = "sem_counter"
 
 
-def sem_set(lab, key):
-    """The semaphore set of `key` as /proc/sysvipc/sem shows it, or None."""
-    return next((s for s in lab.semaphores() if s.key == key), None)
-
-
 def counter(lab, shmid):
     """The segment's std::uint64_t (little-endian: low int32, then high int32)."""
     low, high = lab.read_ints(shmid, 2)
@@ -22,20 +17,8 @@ def run_init(lab, proj, section="init"):
     p = lab.run(PROG, "init", "data", proj)
     lab.expect_exit(p, 0, section=section)
     lab.expect_stdout(p, [], section=section)
-    key = lab.key("data", proj)
-    seg, sems = lab.segment(key=key), sem_set(lab, key)
-    if seg is None:
-        fail("init_no_segment", section, ipcs=lab.ipcs_all())
-    if sems is None:
-        fail("init_no_semaphore", section, ipcs=lab.ipcs_all())
-    return seg, sems
-
-
-def wait_exit(lab, p, msg, section, timeout=10, **params):
-    """Waits for `p` to end; at the deadline fails with `msg` (a wait that never ends)."""
-    lab.wait_for(lambda: not p.running(), msg, timeout=timeout, section=section,
-                 program=p.command, **params)
-    return p.wait()
+    return lab.expect_objects(lab.key("data", proj), section, segment="init_no_segment",
+                              semaphores="init_no_semaphore")
 
 
 def run_finish(lab, proj, expected, section="finish"):
@@ -48,7 +31,7 @@ def run_finish(lab, proj, expected, section="finish"):
     key = lab.key("data", proj)
     if lab.segment(key=key) is not None:
         fail("finish_left_segment", section, ipcs=lab.ipcs_all())
-    if sem_set(lab, key) is not None:
+    if lab.semaphore_set(key=key) is not None:
         fail("finish_left_semaphore", section, ipcs=lab.ipcs_all())
 
 
@@ -70,7 +53,7 @@ def test_init_add_finish(lab):
     if counter(lab, seg.shmid) != 0:
         fail("init_counter_not_zero", "init", got=counter(lab, seg.shmid))
     p = lab.run(PROG, "add", "data", 21, 1000)
-    wait_exit(lab, p, "add_hangs", "add")
+    lab.wait_exit(p, "add_hangs", "add")
     lab.expect_exit(p, 0, section="add")
     lab.expect_stdout(p, [], section="add")
     values = lab.sem_values(sems.semid)
@@ -87,9 +70,9 @@ def test_concurrent_adds_exact_total(lab):
     seg, sems = run_init(lab, 22)
     adds = [lab.run(PROG, "add", "data", 22, 25000) for _ in range(4)]
     for p in adds:
-        wait_exit(lab, p, "adds_hang", "add", timeout=8)
+        lab.wait_exit(p, "adds_hang", "add", timeout=8)
         lab.expect_exit(p, 0, section="add")
-    after = sem_set(lab, sems.key)
+    after = lab.semaphore_set(key=sems.key)
     if after is not None and after.otime == 0:
         fail("no_semop", "mutex")
     values = lab.sem_values(sems.semid)
@@ -111,32 +94,61 @@ def test_init_twice(lab):
     if status != 1 or first not in ("shmget: File exists", "semget: File exists"):
         fail("init_twice_not_refused", "errors", status=lab.describe_status(status),
              stderr=first or "∅")
-    if lab.segment(key=seg.key) != seg or sem_set(lab, sems.key) is None or \
-            sem_set(lab, sems.key).semid != sems.semid:
+    if lab.segment(key=seg.key) != seg or lab.semaphore_set(key=sems.key) is None or \
+            lab.semaphore_set(key=sems.key).semid != sems.semid:
         fail("init_twice_changed", "errors", ipcs=lab.ipcs_all())
     if lab.sem_values(sems.semid) != [1]:
         fail("init_twice_changed", "errors", ipcs=lab.ipcs_all())
     add = lab.run(PROG, "add", "data", 23, 3)
-    wait_exit(lab, add, "add_hangs", "add")
+    lab.wait_exit(add, "add_hangs", "add")
     lab.expect_exit(add, 0, section="add")
     run_finish(lab, 23, 3)
 
 
 # add and finish with no init: status 1, "shmget: ..." or "semget: ...", and nothing created.
+# With only one of the two objects: the missing one's look-up fails, whatever the order, and
+# nothing is changed or removed; on a segment too small for the counter, the statement's
+# "sem_counter: corrupt segment: ..." and again nothing changed.
 def test_missing_objects(lab):
     lab.file("data")
     for args in (("add", "data", 24, 5), ("finish", "data", 24)):
         p = lab.run(PROG, *args)
-        status = p.wait()
-        first = (p.stderr.strip().splitlines() or [""])[0]
-        if status != 1 or not first.startswith(("shmget: No such file", "semget: No such file")):
-            fail("missing_not_reported", "errors", program=p.command,
-                 status=lab.describe_status(status), stderr=first or "∅")
+        lab.expect_error(p, ("shmget", "semget"), section="errors",
+                         reason="No such file or directory", msg="missing_not_reported")
         if p.stdout:
             fail("missing_printed", "errors", program=p.command, stdout=p.stdout.strip())
         if lab.segments() or lab.semaphores():
             fail("missing_created", "errors", program=p.command, ipcs=lab.ipcs_all())
     lab.expect_error(lab.run(PROG, "init", "nonexistent", 24), "ftok", section="errors")
+
+    shmid = lab.make_segment(lab.key("data", 26), 8, ints=[5, 0])
+    semid = lab.make_semaphores(lab.key("data", 27), [1])
+    for proj, missing in ((26, "semget"), (27, "shmget")):
+        for args in (("add", "data", proj, 5), ("finish", "data", proj)):
+            p = lab.run(PROG, *args)
+            lab.expect_error(p, missing, section="order", reason="No such file or directory",
+                             msg="half_not_reported")
+            if (lab.segment(shmid=shmid) is None or lab.read_ints(shmid, 2) != [5, 0]
+                    or lab.semaphore_set(semid=semid) is None or lab.sem_values(semid) != [1]
+                    or len(lab.segments()) != 1 or len(lab.semaphores()) != 1):
+                fail("half_changed", "order", program=p.command, ipcs=lab.ipcs_all())
+    lab.remove_segment(shmid)
+    lab.remove_semaphores(semid)
+
+    key = lab.key("data", 28)
+    shmid, semid = lab.make_segment(key, 4, ints=[7]), lab.make_semaphores(key, [1])
+    for args in (("add", "data", 28, 5), ("finish", "data", 28)):
+        p = lab.run(PROG, *args)
+        lab.wait_exit(p, "add_hangs", "size")
+        first = (p.stderr.strip().splitlines() or [""])[0]
+        if p.status != 1 or first != "sem_counter: corrupt segment: 4 bytes cannot hold the counter":
+            fail("small_not_reported", "size", program=p.command,
+                 status=lab.describe_status(p.status), stderr=first or "∅")
+        if (lab.segment(shmid=shmid) is None or lab.read_ints(shmid, 1) != [7]
+                or lab.semaphore_set(semid=semid) is None or lab.sem_values(semid) != [1]):
+            fail("small_changed", "size", program=p.command, ipcs=lab.ipcs_all())
+    lab.remove_segment(shmid)
+    lab.remove_semaphores(semid)
 
 
 # Wrong subcommand, argument count, PROJ_ID or N: status 2 and nothing created; then the right

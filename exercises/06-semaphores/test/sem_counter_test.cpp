@@ -9,17 +9,13 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <string>
 
 #include "ipclab/testing.hpp"
 #include "sem_counter.hpp"
 #include "test/sem_counter_fixture.hpp"
 
-using ipclab::testing::errno_name;
-using ipclab::testing::msg;
-using ipclab::testing::octal;
-using ipclab::testing::segment_of;
-using semtest::semaphore_of;
-using semtest::value_of;
+using namespace semtest;  // the lab's test support (ipclab::testing) and the fixture's helpers
 
 class SemCounter : public SemCounterBase {};
 
@@ -33,9 +29,9 @@ TEST_F(SemCounter, InitCreatesAZeroCounterAndAFreeSemaphore) {
     EXPECT_EQ(ds.shm_segsz, sizeof(std::uint64_t)) << msg("wrong_segment_size").with("got", ds.shm_segsz);
     EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u)
         << msg("segment_wrong_mode").with("mode", octal(ds.shm_perm.mode & 0777));
-    EXPECT_EQ(semtest::mode_of_set(semid), 0600u)
-        << msg("set_wrong_mode").with("mode", octal(semtest::mode_of_set(semid)));
-    EXPECT_EQ(semtest::nsems_of(semid), 1u) << msg("wrong_nsems").with("got", semtest::nsems_of(semid));
+    semid_ds sds = semtest::stat_set(semid);
+    EXPECT_EQ(sds.sem_perm.mode & 0777, 0600u) << msg("set_wrong_mode").with("mode", octal(sds.sem_perm.mode & 0777));
+    EXPECT_EQ(sds.sem_nsems, 1u) << msg("wrong_nsems").with("got", sds.sem_nsems);
     std::uint64_t counter = semtest::read_counter(shmid);
     EXPECT_EQ(counter, 0u) << msg("counter_not_zero").with("got", counter);
     EXPECT_EQ(value_of(semid), 1) << msg("init_value_not_one").with("got", value_of(semid));
@@ -90,7 +86,7 @@ TEST_F(SemaphoreOps, CreateGivesTheValueOne) {
 
 // sem_p takes the unit (1 -> 0), sem_v gives it back (0 -> 1).
 TEST_F(SemaphoreOps, PTakesAndVGivesBack) {
-    int semid = make_set(skey(), 1);
+    int semid = make_set(skey(), {1});
     ASSERT_NE(semid, -1);
     sem_p(semid);
     EXPECT_EQ(value_of(semid), 0) << msg("p_did_not_take").with("got", value_of(semid));
@@ -105,7 +101,7 @@ TEST_F(SemaphoreOps, AddWaitsWhileAnotherProcessHoldsTheSemaphore) {
     ASSERT_TRUE(init_ok(k, shmid, semid));
     ASSERT_EQ(value_of(semid), 1) << msg("init_left_semaphore_at").with("got", value_of(semid));
     ASSERT_TRUE(semtest::take(semid));  // the test is now inside the critical section
-    pid_t child = semtest::spawn([k] {
+    pid_t child = semtest::spawn_with_worker([k] {
         add_to_counter(k, 1);
         return 0;
     });
@@ -129,11 +125,11 @@ TEST_F(SemaphoreOps, AddWaitsWhileAnotherProcessHoldsTheSemaphore) {
 
 // SEM_UNDO: a process killed inside the critical section gives its unit back.
 TEST_F(SemaphoreOps, KilledHolderGivesTheSemaphoreBack) {
-    int semid = make_set(skey(), 1);
+    int semid = make_set(skey(), {1});
     ASSERT_NE(semid, -1);
     int ready[2];
     ASSERT_EQ(pipe(ready), 0);
-    pid_t child = semtest::spawn([&]() -> int {
+    pid_t child = semtest::spawn_with_worker([&]() -> int {
         sem_p(semid);
         semtest::tell_worker_pid(ready[1]);  // "I hold it": the process whose semop took it
         for (;;) pause();                     // ... and die here, killed
@@ -180,29 +176,86 @@ TEST_F(SemCounterErrors, InitTwiceFailsWithFileExists) {
 // add and finish with no init: shmget or semget's ENOENT, and nothing is created.
 TEST_F(SemCounterErrors, AddAndFinishWithoutInitFail) {
     key_t k = skey();
+    semtest::expect_lookup_error("add_to_counter", [k] { add_to_counter(k, 1); });
+    semtest::expect_nothing_created(k, "add_to_counter");
+    semtest::expect_lookup_error("finish_counter", [k] { finish_counter(k); });
+    semtest::expect_nothing_created(k, "finish_counter");
+}
+
+// Only one of the two objects: add and finish fail in the look-up of the missing one, whatever
+// the order of their look-ups, and change nothing (finish removes nothing).
+TEST_F(SemCounterErrors, WithOnlyOneObjectAddAndFinishChangeNothing) {
+    key_t k = skey(42);
+    int shmid = make_segment(k, sizeof(std::uint64_t), 0600);
+    ASSERT_NE(shmid, -1);
+    semtest::write_counter(shmid, 9);
+    semtest::expect_lookup_error("add_to_counter", [k] { add_to_counter(k, 1); }, "semget");
+    semtest::expect_lookup_error("finish_counter", [k] { finish_counter(k); }, "semget");
+    EXPECT_EQ(segment_of(k), shmid) << msg("half_removed_segment").with("want", shmid).with("got", segment_of(k));
+    if (segment_of(k) == shmid) {
+        std::uint64_t counter = semtest::read_counter(shmid);
+        EXPECT_EQ(counter, 9u) << msg("half_changed_counter").with("got", counter);
+    }
+    EXPECT_EQ(semaphore_of(k), -1) << msg("missing_created_set").with("function", "add_to_counter / finish_counter");
+
+    key_t k2 = skey(43);
+    int semid = make_set(k2, {1});
+    ASSERT_NE(semid, -1);
+    semtest::expect_lookup_error("add_to_counter", [k2] { add_to_counter(k2, 1); }, "shmget");
+    semtest::expect_lookup_error("finish_counter", [k2] { finish_counter(k2); }, "shmget");
+    EXPECT_EQ(semaphore_of(k2), semid) << msg("half_removed_set").with("want", semid).with("got", semaphore_of(k2));
+    if (semaphore_of(k2) == semid) {
+        EXPECT_EQ(value_of(semid), 1) << msg("half_changed_set").with("got", value_of(semid));
+    }
+    EXPECT_EQ(segment_of(k2), -1) << msg("missing_created_segment").with("function", "add_to_counter / finish_counter");
+}
+
+// A segment smaller than the counter (not one init made): add and finish throw ipclab::Failure
+// with the statement's message and change nothing; a larger one is fine (its first 8 bytes).
+TEST_F(SemCounterErrors, ASegmentTooSmallForTheCounterIsCorrupt) {
+    key_t k = skey(44);
+    int shmid = make_segment(k, 4, 0600, {7});
+    int semid = make_set(k, {1});
+    ASSERT_NE(shmid, -1);
+    ASSERT_NE(semid, -1);
+    const std::string want = "sem_counter: corrupt segment: 4 bytes cannot hold the counter";
     for (int which = 0; which < 2; ++which) {
         const char* function = which == 0 ? "add_to_counter" : "finish_counter";
         try {
-            if (which == 0) add_to_counter(k, 1);
+            if (which == 0) add_to_counter(k, 3);
             else finish_counter(k);
-            ADD_FAILURE() << msg("missing_returned").with("function", function);
+            ADD_FAILURE() << msg("small_segment_accepted").with("function", function);
+        } catch (const ipclab::Failure& e) {
+            EXPECT_EQ(e.what(), want) << msg("small_segment_wrong_message").with("function", function).with("got", e.what()).with("want", want);
         } catch (const ipclab::SysError& e) {
-            EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget")
-                << msg("missing_wrong_call").with("function", function).with("got", e.call());
-            EXPECT_EQ(e.error(), ENOENT) << msg("missing_wrong_errno")
-                                                .with("function", function)
-                                                .with("call", e.call())
-                                                .with("got", errno_name(e.error()));
+            ADD_FAILURE() << msg("small_segment_syserror").with("function", function).with("got", e.what());
         }
-        EXPECT_EQ(segment_of(k), -1) << msg("missing_created_segment").with("function", function);
-        EXPECT_EQ(semaphore_of(k), -1) << msg("missing_created_set").with("function", function);
+        EXPECT_EQ(segment_of(k), shmid) << msg("small_segment_removed").with("function", function);
+        EXPECT_EQ(semaphore_of(k), semid) << msg("small_segment_removed").with("function", function);
+        if (segment_of(k) != shmid || semaphore_of(k) != semid) break;
+        // The segment's 4 bytes (the test reads them within the page the kernel maps).
+        auto first = static_cast<std::uint32_t>(semtest::read_counter(shmid));
+        EXPECT_EQ(first, 7u) << msg("small_segment_written").with("function", function).with("got", first);
+        EXPECT_EQ(value_of(semid), 1) << msg("small_segment_semaphore").with("function", function).with("got", value_of(semid));
+    }
+
+    key_t big = skey(45);
+    int bigid = make_segment(big, 16, 0600);
+    ASSERT_NE(bigid, -1);
+    ASSERT_NE(make_set(big, {1}), -1);
+    try {
+        add_to_counter(big, 3);
+        std::uint64_t got = finish_counter(big);
+        EXPECT_EQ(got, 3u) << msg("large_segment_refused").with("got", got);
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << msg("large_segment_threw").with("got", e.what());
     }
 }
 
 // create_semaphore on a key whose set already exists: semget's EEXIST.
 TEST_F(SemCounterErrors, CreateSemaphoreOnAUsedKey) {
     key_t k = skey();
-    int semid = make_set(k, 1);
+    int semid = make_set(k, {1});
     ASSERT_NE(semid, -1);
     EXPECT_SYSERROR(create_semaphore(k), "semget", EEXIST);
     EXPECT_EQ(value_of(semid), 1) << msg("create_changed_foreign_set").with("got", value_of(semid));

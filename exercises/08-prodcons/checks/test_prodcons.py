@@ -7,32 +7,17 @@ PROG = "prodcons"
 NUMBER = re.compile(r"-?\d+")
 
 
-def sem_set(lab, key):
-    return next((s for s in lab.semaphores() if s.key == key), None)
-
-
 def run_init(lab, proj, slots, section="init"):
     """prodcons init data PROJ SLOTS: exit 0, no output; returns (segment, semaphore set)."""
     p = lab.run(PROG, "init", "data", proj, slots)
     lab.expect_exit(p, 0, section=section)
     lab.expect_stdout(p, [], section=section)
-    key = lab.key("data", proj)
-    seg, sems = lab.segment(key=key), sem_set(lab, key)
-    if seg is None:
-        fail("init_no_segment", section, ipcs=lab.ipcs_all())
-    if sems is None:
-        fail("init_no_semaphores", section, ipcs=lab.ipcs_all())
+    seg, sems = lab.expect_objects(lab.key("data", proj), section, segment="init_no_segment",
+                                   semaphores="init_no_semaphores")
     values = lab.sem_values(sems.semid)
     if values != [slots, 0, 1]:
         fail("init_values", section, slots=slots, got=values)
     return seg, sems
-
-
-def wait_exit(lab, p, msg, section, timeout=10, **params):
-    """Waits for `p` to end; at the deadline fails with `msg` (a wait that never ends)."""
-    lab.wait_for(lambda: not p.running(), msg, timeout=timeout, section=section,
-                 program=p.command, **params)
-    return p.wait()
 
 
 def run_finish(lab, proj, section="finish"):
@@ -42,7 +27,7 @@ def run_finish(lab, proj, section="finish"):
     key = lab.key("data", proj)
     if lab.segment(key=key) is not None:
         fail("finish_left_segment", section, ipcs=lab.ipcs_all())
-    if sem_set(lab, key) is not None:
+    if lab.semaphore_set(key=key) is not None:
         fail("finish_left_semaphores", section, ipcs=lab.ipcs_all())
 
 
@@ -70,14 +55,14 @@ def test_init_produce_consume_finish(lab):
     if lab.read_ints(seg.shmid, 3) != [4, 0, 0]:
         fail("init_layout", "init", got=lab.read_ints(seg.shmid, 3))
     p = lab.run(PROG, "produce", "data", 41, 1, 3)
-    wait_exit(lab, p, "produce_hangs", "produce")
+    lab.wait_exit(p, "produce_hangs", "produce")
     lab.expect_exit(p, 0, section="produce")
     lab.expect_stdout(p, [], section="produce")
     values = lab.sem_values(sems.semid)
     if values != [1, 3, 1]:
         fail("produce_values", "produce", got=values)
     c = lab.run(PROG, "consume", "data", 41, 3)
-    wait_exit(lab, c, "consume_hangs", "consume")
+    lab.wait_exit(c, "consume_hangs", "consume")
     lab.expect_exit(c, 0, section="consume")
     lab.expect_stdout(c, ["1", "2", "3"], section="consume")
     values = lab.sem_values(sems.semid)
@@ -145,9 +130,9 @@ def test_consumer_sleeps_while_waiting(lab):
         fail("consume_did_not_wait", "consume", status=lab.describe_status(c.status),
              stdout=c.stdout.strip() or "∅", stderr=c.stderr.strip() or "∅")
     p = lab.run(PROG, "produce", "data", 43, 7, 2)
-    wait_exit(lab, p, "produce_hangs", "produce")
+    lab.wait_exit(p, "produce_hangs", "produce")
     lab.expect_exit(p, 0, section="produce")
-    wait_exit(lab, c, "consume_hangs", "consume")
+    lab.wait_exit(c, "consume_hangs", "consume")
     lab.expect_stdout(c, ["7", "8"], section="consume")
     lab.expect_exit(c, 0, section="consume")
     cpu = c.cpu_time
@@ -156,21 +141,74 @@ def test_consumer_sleeps_while_waiting(lab):
     run_finish(lab, 43)
 
 
+def unchanged(lab, shmid, ints, semid, values):
+    """Both prepared objects still there, as they were prepared."""
+    return (lab.segment(shmid=shmid) is not None and lab.read_ints(shmid, len(ints)) == ints
+            and lab.semaphore_set(semid=semid) is not None and lab.sem_values(semid) == values)
+
+
 # produce, consume and finish with no init: status 1 naming shmget or semget; nothing created.
+# With only one of the two objects: the missing one's look-up fails, whatever the order, and
+# nothing is changed or removed. A corrupt buffer: the statement's "prodcons: corrupt buffer:
+# ..." line, nothing written and the units of that item given back.
 def test_missing_buffer(lab):
     lab.file("data")
     for args in (("produce", "data", 44, 1, 1), ("consume", "data", 44, 1), ("finish", "data", 44)):
         p = lab.run(PROG, *args)
-        status = p.wait()
-        first = (p.stderr.strip().splitlines() or [""])[0]
-        if status != 1 or not first.startswith(("shmget: No such file", "semget: No such file")):
-            fail("missing_not_reported", "errors", program=p.command,
-                 status=lab.describe_status(status), stderr=first or "∅")
+        lab.expect_error(p, ("shmget", "semget"), section="errors",
+                         reason="No such file or directory", msg="missing_not_reported")
         if p.stdout:
             fail("missing_printed", "errors", program=p.command, stdout=p.stdout.strip())
         if lab.segments() or lab.semaphores():
             fail("missing_created", "errors", program=p.command, ipcs=lab.ipcs_all())
     lab.expect_error(lab.run(PROG, "init", "nonexistent", 44, 2), "ftok", section="errors")
+
+    ints, values = [2, 1, 0, 5, 0], [1, 1, 1]
+    shmid = lab.make_segment(lab.key("data", 46), 20, ints=ints)
+    semid = lab.make_semaphores(lab.key("data", 47), values)
+    for proj, missing in ((46, "semget"), (47, "shmget")):
+        for args in (("produce", "data", proj, 1, 1), ("consume", "data", proj, 1),
+                     ("finish", "data", proj)):
+            p = lab.run(PROG, *args)
+            lab.expect_error(p, missing, section="order", reason="No such file or directory",
+                             msg="half_not_reported")
+            if not unchanged(lab, shmid, ints, semid, values) or len(lab.segments()) != 1 \
+                    or len(lab.semaphores()) != 1:
+                fail("half_changed", "order", program=p.command, ipcs=lab.ipcs_all())
+    lab.remove_segment(shmid)
+    lab.remove_semaphores(semid)
+
+    for proj, args, ints, values, line in (
+            (48, ("produce", 1, 1), [9, 0, 0, 0, 0], [2, 0, 1], "SLOTS 9 in a segment of 20 bytes"),
+            (49, ("produce", 1, 1), [2, 5, 0, 0, 0], [2, 0, 1], "in 5 with SLOTS 2"),
+            (50, ("consume", 1), [2, 1, -1, 42, 0], [1, 1, 1], "out -1 with SLOTS 2")):
+        key = lab.key("data", proj)
+        shmid, semid = lab.make_segment(key, 20, ints=ints), lab.make_semaphores(key, values)
+        p = lab.run(PROG, args[0], "data", proj, *args[1:])
+        lab.wait_exit(p, "corrupt_hangs", "corrupt")
+        first = (p.stderr.strip().splitlines() or [""])[0]
+        if p.status != 1 or first != "prodcons: corrupt buffer: " + line:
+            fail("corrupt_not_reported", "corrupt", program=p.command,
+                 status=lab.describe_status(p.status), expected="prodcons: corrupt buffer: " + line,
+                 stderr=first or "∅")
+        if p.stdout or not unchanged(lab, shmid, ints, semid, values):
+            fail("corrupt_changed", "corrupt", program=p.command, before=ints, values=values,
+                 got=lab.sem_values(semid), ints=lab.read_ints(shmid, 5),
+                 stdout=p.stdout.strip() or "∅")
+        lab.remove_segment(shmid)
+        lab.remove_semaphores(semid)
+
+    # A segment its owner may not read (0200): IPC_STAT and shmat both need read permission,
+    # so whichever comes first fails, as a system error (the header's shmctl error).
+    key = lab.key("data", 51)
+    shmid, semid = lab.make_segment(key, 20, mode=0o200), lab.make_semaphores(key, [2, 0, 1])
+    p = lab.run(PROG, "produce", "data", 51, 1, 1)
+    lab.expect_error(p, ("shmctl", "shmat"), section="stat", reason="Permission denied",
+                     msg="unreadable_not_reported")
+    if lab.sem_values(semid) != [2, 0, 1]:
+        fail("unreadable_changed", "stat", program=p.command, got=lab.sem_values(semid))
+    lab.remove_segment(shmid)
+    lab.remove_semaphores(semid)
 
 
 # Wrong subcommand, counts or numbers: status 2 and nothing created; then the right ones work.

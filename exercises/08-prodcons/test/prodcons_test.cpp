@@ -9,19 +9,15 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "ipclab/testing.hpp"
 #include "prodcons.hpp"
 #include "test/prodcons_fixture.hpp"
 
-using ipclab::testing::errno_name;
-using ipclab::testing::msg;
-using ipclab::testing::octal;
-using ipclab::testing::segment_of;
-using pctest::listed;
-using pctest::semaphore_of;
-using pctest::values_of;
+using namespace pctest;  // the lab's test support (ipclab::testing) and the fixture's helpers
 using Ints = std::vector<std::int32_t>;
 using Vals = std::vector<int>;
 
@@ -121,7 +117,7 @@ TEST_F(ProdConsSync, ProducerWaitsForAFreeSlot) {
     ASSERT_TRUE(init_ok(k, 1, shmid, semid));
     produce(k, 1, 1);
     pctest::Child p;
-    p.pid = pctest::spawn([k] {
+    p.pid = pctest::spawn_with_worker([k] {
         produce(k, 2, 1);
         return 0;
     });
@@ -148,7 +144,7 @@ TEST_F(ProdConsSync, ProducerWaitsForTheMutex) {
     ASSERT_TRUE(init_ok(k, 2, shmid, semid));
     ASSERT_TRUE(pctest::take(semid, kMutex));  // the test is inside the critical section
     pctest::Child p;
-    p.pid = pctest::spawn([k] {
+    p.pid = pctest::spawn_with_worker([k] {
         produce(k, 7, 1);
         return 0;
     });
@@ -170,7 +166,7 @@ TEST_F(ProdConsSync, EmptyAndFullSurviveTheProducersExit) {
     int shmid = -1, semid = -1;
     ASSERT_TRUE(init_ok(k, 4, shmid, semid));
     pctest::Child p;
-    p.pid = pctest::spawn([k] {
+    p.pid = pctest::spawn_with_worker([k] {
         produce(k, 1, 2);
         return 0;
     });
@@ -210,22 +206,107 @@ TEST_F(ProdConsErrors, InitTwiceFailsWithFileExists) {
 // produce, consume and finish with no init: ENOENT from shmget or semget, nothing created.
 TEST_F(ProdConsErrors, WithoutInitEverythingFails) {
     key_t k = skey();
-    for (int which = 0; which < 3; ++which) {
-        const char* function = which == 0 ? "produce" : which == 1 ? "consume" : "finish_buffer";
-        try {
-            if (which == 0) produce(k, 1, 1);
-            else if (which == 1) consume(k, 1, [](std::int32_t) {});
-            else finish_buffer(k);
-            ADD_FAILURE() << msg("missing_returned").with("function", function);
-        } catch (const ipclab::SysError& e) {
-            EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget")
-                << msg("missing_wrong_call").with("function", function).with("got", e.call());
-            EXPECT_EQ(e.error(), ENOENT) << msg("missing_wrong_errno")
-                                                .with("function", function)
-                                                .with("call", e.call())
-                                                .with("got", errno_name(e.error()));
+    pctest::expect_lookup_error("produce", [k] { produce(k, 1, 1); });
+    pctest::expect_nothing_created(k, "produce");
+    pctest::expect_lookup_error("consume", [k] { consume(k, 1, [](std::int32_t) {}); });
+    pctest::expect_nothing_created(k, "consume");
+    pctest::expect_lookup_error("finish_buffer", [k] { finish_buffer(k); });
+    pctest::expect_nothing_created(k, "finish_buffer");
+}
+
+// Only one of the two objects: each function fails in the look-up of the missing one, whatever
+// the order of its look-ups, and changes nothing (finish_buffer removes nothing).
+TEST_F(ProdConsErrors, WithOnlyOneObjectNothingChanges) {
+    key_t k = skey(42);
+    int shmid = make_segment(k, (kHeader + 2) * sizeof(std::int32_t), 0600, {2, 1, 0, 5, 0});
+    ASSERT_NE(shmid, -1);
+    pctest::expect_lookup_error("produce", [k] { produce(k, 1, 1); }, "semget");
+    pctest::expect_lookup_error("consume", [k] { consume(k, 1, [](std::int32_t) {}); }, "semget");
+    pctest::expect_lookup_error("finish_buffer", [k] { finish_buffer(k); }, "semget");
+    EXPECT_EQ(segment_of(k), shmid) << msg("half_removed_segment").with("want", shmid).with("got", segment_of(k));
+    if (segment_of(k) == shmid) {
+        Ints buffer = pctest::ints_of(shmid, 5);
+        EXPECT_EQ(buffer, (Ints{2, 1, 0, 5, 0})) << msg("half_changed_buffer").with("got", listed(buffer));
+    }
+    EXPECT_EQ(semaphore_of(k), -1) << msg("missing_created_set").with("function", "produce / consume / finish_buffer");
+
+    key_t k2 = skey(43);
+    int semid = make_set(k2, {2, 0, 1});
+    ASSERT_NE(semid, -1);
+    pctest::expect_lookup_error("produce", [k2] { produce(k2, 1, 1); }, "shmget");
+    pctest::expect_lookup_error("consume", [k2] { consume(k2, 1, [](std::int32_t) {}); }, "shmget");
+    pctest::expect_lookup_error("finish_buffer", [k2] { finish_buffer(k2); }, "shmget");
+    EXPECT_EQ(semaphore_of(k2), semid) << msg("half_removed_set").with("want", semid).with("got", semaphore_of(k2));
+    if (semaphore_of(k2) == semid) {
+        Vals values = values_of(semid);
+        EXPECT_EQ(values, (Vals{2, 0, 1})) << msg("half_changed_set").with("got", listed(values));
+    }
+    EXPECT_EQ(segment_of(k2), -1) << msg("missing_created_segment").with("function", "produce / consume / finish_buffer");
+}
+
+namespace {
+// Runs `call` (produce or consume on a corrupt buffer) and expects the statement's Failure.
+void expect_corrupt(const char* function, const std::function<void()>& call, const std::string& want) {
+    try {
+        call();
+        ADD_FAILURE() << msg("corrupt_accepted").with("function", function).with("want", want);
+    } catch (const ipclab::Failure& e) {
+        EXPECT_EQ(e.what(), want) << msg("corrupt_wrong_message").with("function", function).with("got", e.what()).with("want", want);
+    } catch (const ipclab::SysError& e) {
+        ADD_FAILURE() << msg("corrupt_syserror").with("function", function).with("got", e.what()).with("want", want);
+    }
+}
+}  // namespace
+
+// A corrupt buffer: SLOTS that does not fit (or is outside 1..64), in or out outside 0..SLOTS-1.
+// produce and consume throw ipclab::Failure with the statement's message, write nothing and give
+// back the units they took for that item; a segment larger than SLOTS needs is fine.
+TEST_F(ProdConsErrors, ACorruptBufferIsRefusedAndItsUnitsGiveBack) {
+    struct Case {
+        const char* function;
+        Ints ints;
+        std::vector<unsigned short> values;
+        std::string want;
+    };
+    const std::vector<Case> cases = {
+        {"produce", {9, 0, 0, 0, 0}, {2, 0, 1}, "prodcons: corrupt buffer: SLOTS 9 in a segment of 20 bytes"},
+        {"consume", {0, 0, 0, 0, 0}, {1, 1, 1}, "prodcons: corrupt buffer: SLOTS 0 in a segment of 20 bytes"},
+        {"produce", {2, 5, 0, 0, 0}, {2, 0, 1}, "prodcons: corrupt buffer: in 5 with SLOTS 2"},
+        {"consume", {2, 1, -1, 42, 0}, {1, 1, 1}, "prodcons: corrupt buffer: out -1 with SLOTS 2"},
+    };
+    int proj = 50;
+    for (const Case& c : cases) {
+        key_t k = skey(proj++);
+        int shmid = make_segment(k, c.ints.size() * sizeof(std::int32_t), 0600, c.ints);
+        int semid = make_set(k, c.values);
+        ASSERT_NE(shmid, -1);
+        ASSERT_NE(semid, -1);
+        Ints delivered;
+        if (std::string(c.function) == "produce") {
+            expect_corrupt(c.function, [k] { produce(k, 77, 1); }, c.want);
+        } else {
+            expect_corrupt(c.function, [&] { consume(k, 1, [&](std::int32_t v) { delivered.push_back(v); }); }, c.want);
         }
-        EXPECT_EQ(segment_of(k), -1) << msg("missing_created_segment").with("function", function);
-        EXPECT_EQ(semaphore_of(k), -1) << msg("missing_created_set").with("function", function);
+        Ints after = pctest::ints_of(shmid, c.ints.size());
+        EXPECT_EQ(after, c.ints) << msg("corrupt_written").with("function", c.function).with("before", listed(c.ints)).with("got", listed(after));
+        EXPECT_TRUE(delivered.empty()) << msg("corrupt_delivered").with("got", listed(delivered));
+        Vals want_values(c.values.begin(), c.values.end());
+        Vals values = values_of(semid);
+        EXPECT_EQ(values, want_values) << msg("corrupt_kept_units")
+                                              .with("function", c.function)
+                                              .with("want", listed(want_values))
+                                              .with("got", listed(values));
+    }
+
+    key_t big = skey(60);
+    ASSERT_NE(make_segment(big, 16 * sizeof(std::int32_t), 0600, {2, 0, 0}), -1);
+    int semid = make_set(big, {2, 0, 1});
+    ASSERT_NE(semid, -1);
+    try {
+        produce(big, 8, 2);
+        Ints got = take_all(big, 2);
+        EXPECT_EQ(got, (Ints{8, 9})) << msg("large_segment_refused").with("got", listed(got));
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << msg("large_segment_threw").with("got", e.what());
     }
 }

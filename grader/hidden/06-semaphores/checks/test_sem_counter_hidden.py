@@ -5,7 +5,7 @@ import signal
 from ipclab_harness.check import CheckFailed, fail
 
 # The helpers of the visible checks (the plugin puts exercises/*/checks on sys.path).
-from test_sem_counter import PROG, counter, run_finish, run_init, sem_set, wait_exit  # noqa: E402
+from test_sem_counter import PROG, counter, run_finish, run_init  # noqa: E402
 
 
 # With the semaphore at 0 (held by "someone"), add must wait in its P and leave the counter alone.
@@ -57,7 +57,7 @@ def test_killed_holder_does_not_block(lab):
     if values != [1]:
         fail("no_sem_undo", "sem_undo", got=values)
     p = lab.run(PROG, "add", "data", 32, 100)
-    wait_exit(lab, p, "add_hangs", "sem_undo")
+    lab.wait_exit(p, "add_hangs", "sem_undo")
     lab.expect_exit(p, 0, section="add")
     total = counter(lab, seg.shmid)
     run_finish(lab, 32, total)

@@ -14,10 +14,7 @@
 #include "sem_counter.hpp"
 #include "test/sem_counter_fixture.hpp"
 
-using ipclab::testing::msg;
-using ipclab::testing::segment_of;
-using semtest::semaphore_of;
-using semtest::value_of;
+using namespace semtest;  // the lab's test support (ipclab::testing) and the fixture's helpers
 
 class SemCounterHidden : public SemCounterBase {};
 
@@ -32,7 +29,7 @@ TEST_F(SemCounterHidden, ConcurrentAddsGiveTheExactTotal) {
     ASSERT_EQ(pipe(go), 0);
     std::vector<pid_t> kids;
     for (int i = 0; i < 4; ++i) {
-        kids.push_back(semtest::spawn([&]() -> int {
+        kids.push_back(semtest::spawn_with_worker([&]() -> int {
             close(go[1]);
             char c;
             if (read(go[0], &c, 1) != 0) return 98;  // wait until the test closes the pipe
@@ -46,11 +43,7 @@ TEST_F(SemCounterHidden, ConcurrentAddsGiveTheExactTotal) {
         int code = semtest::finish_child(kid, 25.0);
         EXPECT_EQ(code, 0) << msg("concurrent_add_failed").with("status", code);
     }
-    semid_ds ds{};
-    semtest::Semun arg{};
-    arg.buf = &ds;
-    ASSERT_EQ(semctl(semid, 0, IPC_STAT, arg), 0);
-    EXPECT_NE(ds.sem_otime, 0) << msg("add_never_did_semop");
+    EXPECT_NE(semtest::stat_set(semid).sem_otime, 0) << msg("add_never_did_semop");
     std::uint64_t counter = semtest::read_counter(shmid);
     EXPECT_EQ(counter, 100000u) << msg("concurrent_adds_lost_updates").with("got", counter);
     EXPECT_EQ(value_of(semid), 1) << msg("add_left_semaphore_at").with("got", value_of(semid));
@@ -58,9 +51,9 @@ TEST_F(SemCounterHidden, ConcurrentAddsGiveTheExactTotal) {
 
 // P and V both with SEM_UNDO: a process that did P then V and exited leaves the value at 1.
 TEST_F(SemCounterHidden, PAndVBalanceTheirUndo) {
-    int semid = make_set(skey(), 1);
+    int semid = make_set(skey(), {1});
     ASSERT_NE(semid, -1);
-    pid_t child = semtest::spawn([&] {
+    pid_t child = semtest::spawn_with_worker([&] {
         for (int i = 0; i < 3; ++i) {
             sem_p(semid);
             sem_v(semid);
@@ -80,11 +73,11 @@ TEST_F(SemCounterHidden, PAndVBalanceTheirUndo) {
 
 // A signal interrupting a waiting sem_p (EINTR) is not an error: sem_p waits again.
 TEST_F(SemCounterHidden, PRetriesWhenASignalInterruptsIt) {
-    int semid = make_set(skey(), 0);  // taken: sem_p must wait
+    int semid = make_set(skey(), {0});  // taken: sem_p must wait
     ASSERT_NE(semid, -1);
     int sig[2];
     ASSERT_EQ(pipe(sig), 0);
-    pid_t child = semtest::spawn([&]() -> int {
+    pid_t child = semtest::spawn_with_worker([&]() -> int {
         close(sig[0]);
         // A handler without SA_RESTART in the process that runs sem_p (the child's worker):
         // semop returns -1 with EINTR.
@@ -143,7 +136,7 @@ TEST_F(SemCounterHidden, TheCounterHas64Bits) {
 // A stale semaphore set under the key: init fails in semget and leaves no segment behind.
 TEST_F(SemCounterHidden, FailedInitLeavesNothingBehind) {
     key_t k = skey();
-    int semid = make_set(k, 1);
+    int semid = make_set(k, {1});
     ASSERT_NE(semid, -1);
     EXPECT_SYSERROR(init_counter(k), "semget", EEXIST);
     int shmid = segment_of(k);
@@ -158,4 +151,34 @@ TEST_F(SemCounterHidden, InitOnAUsedSegmentCreatesNoSemaphore) {
     ASSERT_NE(make_segment(k, 8, 0600), -1);
     EXPECT_SYSERROR(init_counter(k), "shmget", EEXIST);
     EXPECT_EQ(semaphore_of(k), -1) << msg("failed_init_left_set").with("semid", semaphore_of(k));
+}
+
+// A segment the caller may not read (mode 0200): IPC_STAT and shmat both need read permission, so
+// whichever of them comes first fails with EACCES (the order is the student's); nothing changes.
+TEST_F(SemCounterHidden, AnUnreadableSegmentFailsInShmctlOrShmat) {
+    key_t k = skey();
+    int shmid = make_segment(k, sizeof(std::uint64_t), 0200);
+    int semid = make_set(k, {1});
+    ASSERT_NE(shmid, -1);
+    ASSERT_NE(semid, -1);
+    for (int which = 0; which < 2; ++which) {
+        const char* function = which == 0 ? "add_to_counter" : "finish_counter";
+        try {
+            if (which == 0) add_to_counter(k, 1);
+            else finish_counter(k);
+            ADD_FAILURE() << msg("unreadable_accepted").with("function", function);
+        } catch (const ipclab::SysError& e) {
+            EXPECT_TRUE(e.call() == "shmctl" || e.call() == "shmat")
+                << msg("unreadable_wrong_call").with("function", function).with("got", e.call());
+            EXPECT_EQ(e.error(), EACCES) << msg("unreadable_wrong_errno")
+                                                .with("function", function)
+                                                .with("call", e.call())
+                                                .with("got", ipclab::testing::errno_name(e.error()));
+        } catch (const ipclab::Failure& e) {
+            ADD_FAILURE() << msg("unreadable_not_syserror").with("function", function).with("got", e.what());
+        }
+        EXPECT_EQ(segment_of(k), shmid) << msg("unreadable_removed").with("function", function);
+        EXPECT_EQ(semaphore_of(k), semid) << msg("unreadable_removed").with("function", function);
+        EXPECT_EQ(value_of(semid), 1) << msg("unreadable_semaphore").with("function", function).with("got", value_of(semid));
+    }
 }

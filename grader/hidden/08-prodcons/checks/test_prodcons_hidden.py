@@ -6,7 +6,7 @@ import signal
 from ipclab_harness.check import CheckFailed, fail
 
 # The helpers of the visible checks (the plugin puts exercises/*/checks on sys.path).
-from test_prodcons import PROG, run_finish, run_init, still_running_after, wait_exit  # noqa: E402
+from test_prodcons import PROG, run_finish, run_init, still_running_after  # noqa: E402
 
 
 # A full buffer: the producer sleeps in P(empty) (mutex free), a consumer empties it, both end.
@@ -24,9 +24,9 @@ def test_producer_waits_when_full(lab):
     if values == [0, 2, 0]:
         fail("waits_holding_mutex", "semaphores")
     c = lab.run(PROG, "consume", "data", 51, 5)
-    wait_exit(lab, c, "full_deadlock", "semaphores")
+    lab.wait_exit(c, "full_deadlock", "semaphores")
     lab.expect_stdout(c, ["1", "2", "3", "4", "5"], section="consume")
-    wait_exit(lab, p, "produce_hangs", "produce")
+    lab.wait_exit(p, "produce_hangs", "produce")
     lab.expect_exit(p, 0, section="produce")
     if lab.sem_values(sems.semid) != [2, 0, 1]:
         fail("end_values", "semaphores", got=lab.sem_values(sems.semid))

@@ -17,10 +17,7 @@
 #include "prodcons.hpp"
 #include "test/prodcons_fixture.hpp"
 
-using ipclab::testing::msg;
-using ipclab::testing::segment_of;
-using pctest::listed;
-using pctest::values_of;
+using namespace pctest;  // the lab's test support (ipclab::testing) and the fixture's helpers
 using Ints = std::vector<std::int32_t>;
 using Vals = std::vector<int>;
 
@@ -39,7 +36,7 @@ TEST_F(ProdConsHidden, ManyProducersAndConsumersDeliverEveryValueOnce) {
     for (int i = 0; i < 3; ++i) consumers.push_back(pctest::start_consumer(k, kEach, go[0], go[1]));
     std::vector<pctest::Child> producers(3);
     for (int i = 0; i < 3; ++i) {
-        producers[i].pid = pctest::spawn([&, i]() -> int {
+        producers[i].pid = pctest::spawn_with_worker([&, i]() -> int {
             close(go[1]);
             char c;
             if (read(go[0], &c, 1) != 0) return 98;
@@ -108,7 +105,7 @@ TEST_F(ProdConsHidden, WaitsAgainWhenASignalInterrupts) {
     ASSERT_EQ(pipe(sig), 0);
     ASSERT_EQ(pipe(out), 0);
     pctest::Child c;
-    c.pid = pctest::spawn([&]() -> int {
+    c.pid = pctest::spawn_with_worker([&]() -> int {
         close(sig[0]);
         close(out[0]);
         // A handler without SA_RESTART in the process that runs consume (the child's worker):
@@ -163,4 +160,12 @@ TEST_F(ProdConsHidden, FailedInitLeavesNothingBehind) {
     int shmid = segment_of(k);
     track(shmid);
     EXPECT_EQ(shmid, -1) << msg("failed_init_left_segment").with("shmid", shmid);
+}
+
+// A stale segment under the key: init fails in shmget and creates no semaphore set.
+TEST_F(ProdConsHidden, InitOnAUsedSegmentCreatesNoSemaphore) {
+    key_t k = skey();
+    ASSERT_NE(make_segment(k, 20, 0600), -1);
+    EXPECT_SYSERROR(init_buffer(k, 2), "shmget", EEXIST);
+    EXPECT_EQ(pctest::semaphore_of(k), -1) << msg("failed_init_left_set").with("semid", pctest::semaphore_of(k));
 }
