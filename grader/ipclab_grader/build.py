@@ -165,7 +165,7 @@ def _sandboxed(cmd: list[str], stage_dir: Path, build_dir: Path, hidden: bool) -
             if d:
                 _chown_tree(d, sandbox.STUDENT_UID, sandbox.STUDENT_GID)
     return sandbox.prepare(cmd, sandbox.Mounts(ro=ro, rw=rw), cwd=BOX_BUILD, uid=uid,
-                           gid=gid, env=env)
+                           gid=gid, env=env, processes=BUILD_PROCESSES)
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
@@ -520,8 +520,11 @@ def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden):
         p = subprocess.Popen(box.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, pass_fds=box.pass_fds,
                              preexec_fn=_limit_compiler(limits))
-    finally:
+    except BaseException:
         box.close()
+        box.finish(None)
+        raise
+    box.close()
     argv = box.argv
     try:
         # Each compiler has build_time seconds of CPU (RLIMIT_CPU), so a runaway one dies and
@@ -534,4 +537,4 @@ def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden):
         out, _ = p.communicate()
         return subprocess.CompletedProcess(argv, -9, out.decode(errors="replace")[-200000:])
     finally:
-        box.kill()
+        box.finish(p)   # waits for the sandbox's init too, and removes its cgroup

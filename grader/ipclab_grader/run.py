@@ -152,6 +152,12 @@ def _run_suite(session: Session, exe: str, worker: str, suite: str, visibility: 
         p = _spawn(session, [exe, f"--gtest_filter={suite}.*", "--gtest_output=json:/dev/stdout"],
                    limits, worker)
         session.wait_until(lambda: p.status is not None, time.monotonic() + wall)
+        if session.over_process_limit(p):
+            # A fork bomb: the sandbox stopped it (or, without a cgroup, it filled the sandbox).
+            session.call("kill", pid=p.pid, sig=9)
+            return RawResult(f"unit.{suite}", "failed", "", visibility,
+                             seconds=time.monotonic() - t0, msg="_unit_processes",
+                             params={"processes": limits.get("nproc")}), False
         if p.status is None:
             session.call("kill", pid=p.pid, sig=9)
             return RawResult(f"unit.{suite}", "timeout", "", visibility,

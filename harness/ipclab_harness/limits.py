@@ -4,8 +4,11 @@ Per program (set by the sandbox's agent before exec, or watched by the trusted s
   wall    seconds a program may run before it is killed (SIGKILL)
   cpu     seconds of CPU (RLIMIT_CPU: SIGXCPU, then SIGKILL)
   as      bytes of address space (RLIMIT_AS: allocations fail)
-  nproc   processes of the student's uid in the sandbox (RLIMIT_NPROC: fork fails);
-          counted per user namespace, so one sandbox's fork bomb cannot starve another's
+  nproc   processes (and threads) in the sandbox: its cgroup's pids.max where there is one
+          (fork fails, and the sandbox's processes are stopped at once), else RLIMIT_NPROC
+          in a user namespace of the sandbox's own (cgroups.py, sandbox.prepare)
+  cpu     also bounds the sandbox as a whole where a cgroup accounts its CPU time: one
+          `cpu` per program started (session.Session._watch_processes)
   nofile  open files (RLIMIT_NOFILE)
   fsize   bytes in any one file written (RLIMIT_FSIZE: SIGXFSZ)
   core    core dump size: always 0

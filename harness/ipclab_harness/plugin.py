@@ -149,7 +149,13 @@ def _limit_notes(cat: Catalog, the_lab) -> str:
             if stream.truncated:
                 notes.append(cat.text("feedback", "_output_cut", program=p.command, stream=name,
                                       kept=len(stream.data), total=stream.total))
-        if p._p.wall_killed:
+        if the_lab._session.over_process_limit(p._p):
+            notes.append(cat.text("feedback", "_too_many_processes", program=p.command,
+                                  processes=the_lab.limits["nproc"]))
+        elif p._p.cpu_limited:
+            notes.append(cat.text("feedback", "_sandbox_cpu", program=p.command,
+                                  seconds=the_lab.limits["cpu"]))
+        elif p._p.wall_killed:
             notes.append(cat.text("feedback", "_wall_killed", program=p.command,
                                   seconds=the_lab.limits["wall"]))
     return "".join("\n" + n for n in notes if n)

@@ -8,14 +8,19 @@ runs as root. See docs/sandbox.en.md for the flags and why each is there.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import json
 import os
+import select
 import signal
 import shutil
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
+
+from . import cgroups
 
 STUDENT_UID = 65534  # "nobody": not root, no capabilities, not the grader's uid inside
 STUDENT_GID = 65534
@@ -74,10 +79,18 @@ def probe() -> str | None:
     try:
         box = prepare(["/bin/true"], Mounts())
         try:
-            r = subprocess.run(box.argv, capture_output=True, timeout=20, pass_fds=box.pass_fds)
-        finally:
+            p = subprocess.Popen(box.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, pass_fds=box.pass_fds)
+        except BaseException:
             box.close()
-            box.kill()
+            box.finish(None)
+            raise
+        try:
+            box.close()
+            out, err = p.communicate(timeout=20)
+        finally:
+            box.finish(p)
+        r = subprocess.CompletedProcess(box.argv, p.returncode, out, err)
     except (OSError, subprocess.TimeoutExpired) as e:
         return f"bubblewrap could not start: {e}"
     if r.returncode != 0:
@@ -100,64 +113,239 @@ def require() -> None:
 @dataclass
 class Prepared:
     """A sandbox ready to start: its command line and the descriptors to pass to it (give
-    both to Popen: `pass_fds=box.pass_fds`; close() once it has started). kill() ends it
-    all: bubblewrap reports the pid of the sandbox's init on --info-fd, and when that dies
-    the kernel kills every process of its PID namespace, daemons included."""
+    both to Popen: `pass_fds=box.pass_fds`), then close() once it has started: that puts
+    the sandbox in its cgroup and lets it go on. finish(popen) ends it all and waits for
+    every process of it: bubblewrap reports the pid of the sandbox's init on --info-fd, and
+    when that dies the kernel kills every process of its PID namespace, daemons included."""
     argv: list[str]
     pass_fds: tuple[int, ...] = ()
     info_fd: int | None = None
     other_uid: bool = False   # OTHER_UID is mapped too (root's own user namespace)
+    cgroup: "cgroups.Cgroup | None" = None   # counts the sandbox's processes (None: RLIMIT_NPROC)
+    block_fd: int | None = None    # bubblewrap waits on it until the sandbox is in its cgroup
+    info: dict | None = None
+    init_pidfd: int | None = None
 
     def close(self) -> None:
         for fd in self.pass_fds:
             os.close(fd)
         self.pass_fds = ()
+        if self.block_fd is not None:
+            # The sandbox's init waits (--block-fd) before it starts the command: put it in
+            # the cgroup now, and everything it starts is counted there.
+            try:
+                info = self._read_info(time.monotonic() + 20)
+                if info and self.init_pidfd is not None and self.cgroup:
+                    self.cgroup.attach(int(info["child-pid"]))
+                    os.write(self.block_fd, b"g")
+            except OSError:
+                pass   # the sandbox did not start, or died: the caller sees that
+            finally:
+                os.close(self.block_fd)
+                self.block_fd = None
+
+    def _read_info(self, deadline: float) -> dict | None:
+        """bubblewrap's report (child-pid, pid-namespace), once; opens a pidfd of the init
+        (checked against its PID namespace, so a reused pid is never someone else's)."""
+        if self.info is not None or self.info_fd is None:
+            return self.info
+        data = b""
+        os.set_blocking(self.info_fd, False)
+        while True:
+            try:
+                chunk = os.read(self.info_fd, 65536)
+            except BlockingIOError:
+                chunk = None
+            if chunk == b"":
+                break   # bubblewrap closed it (or never started)
+            if chunk:
+                data += chunk
+                try:
+                    self.info = json.loads(data)
+                    break
+                except ValueError:
+                    pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            select.select([self.info_fd], [], [], left)
+        if self.info:
+            try:
+                pid, ns = int(self.info["child-pid"]), self.info["pid-namespace"]
+                fd = os.pidfd_open(pid)
+                if os.stat(f"/proc/{pid}/ns/pid").st_ino == ns:
+                    self.init_pidfd = fd
+                else:
+                    os.close(fd)
+            except (OSError, KeyError, ValueError, TypeError):
+                pass
+        return self.info
 
     def kill(self) -> None:
-        """Kills the sandbox's init if it still runs. The pid is checked against the PID
-        namespace bubblewrap reported, so a reused pid is never someone else's process."""
-        if self.info_fd is None:
+        """Kills the sandbox's init if it still runs (its PID namespace, and everything in
+        it, dies with it)."""
+        if self.info_fd is None and self.init_pidfd is None:
             return
-        try:
-            os.set_blocking(self.info_fd, False)
-            info = json.loads(os.read(self.info_fd, 65536) or b"{}")
-            pid, ns = info.get("child-pid"), info.get("pid-namespace")
-            if pid and ns and os.stat(f"/proc/{int(pid)}/ns/pid").st_ino == ns:
-                os.kill(int(pid), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass  # never started, or already gone
-        finally:
+        self._read_info(time.monotonic())
+        if self.init_pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self.init_pidfd, signal.SIGKILL)
+            except OSError:
+                pass   # already gone
+        if self.info_fd is not None:
             os.close(self.info_fd)
             self.info_fd = None
 
+    def finish(self, popen: "subprocess.Popen | None", timeout: float = 10.0) -> None:
+        """Ends the sandbox and waits for all of it: its init (killed), bubblewrap (`popen`),
+        and the init again when bubblewrap did not wait for it. bubblewrap exits as soon as
+        the command it ran exits, while its init is still ending the namespace: that init
+        is then adopted by the grader (a child subreaper, see _adopt_orphans) and waited for
+        here, not left to pid 1. Then the cgroup goes."""
+        self.kill()
+        if popen is not None:
+            try:
+                popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                popen.kill()
+                popen.wait()
+        if self.init_pidfd is not None:
+            try:
+                os.waitid(os.P_PIDFD, self.init_pidfd, os.WEXITED)
+            except ChildProcessError:
+                pass   # bubblewrap waited for it
+            except OSError:
+                pass
+            os.close(self.init_pidfd)
+            self.init_pidfd = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
 
 def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
-            gid: int = STUDENT_GID, supervised: bool = True, **kw) -> Prepared:
-    """The sandbox for `command`. Run by root, bubblewrap's own user namespace would map the
-    student to uid 0 outside, and the kernel never enforces RLIMIT_NPROC for uid 0: a fork
-    bomb would fill the machine. So root gives bubblewrap a user namespace of its own making
-    where the student is nobody outside too (see _nobody_userns). In that namespace
-    bubblewrap's --die-with-parent does not reach the sandbox's init, so the caller must end
-    it (Prepared.kill, or the agent's own clean-up): `supervised=False` keeps bubblewrap's
-    own namespace for a caller that cannot (ctest killing `ipclab sandbox-run`)."""
+            gid: int = STUDENT_GID, supervised: bool = True, processes: int | None = None,
+            as_pid_1: bool = False, **kw) -> Prepared:
+    """The sandbox for `command`; `processes`: how many processes (and threads) it may hold
+    at once, counted in a cgroup of its own where the machine offers one (cgroups.py;
+    otherwise RLIMIT_NPROC, which the agent sets per program, in a user namespace of the
+    sandbox's own).
+
+    Run by root, bubblewrap's own user namespace would map the student to uid 0 outside, and
+    the kernel never enforces RLIMIT_NPROC for uid 0: a fork bomb would fill the machine. So
+    root gives bubblewrap a user namespace of its own making where the student is nobody
+    outside too (see _nobody_userns). In that namespace bubblewrap's --die-with-parent does
+    not reach the sandbox's init, so the caller must end it (Prepared.finish, or the agent's
+    own clean-up): `supervised=False` keeps bubblewrap's own namespace for a caller that
+    cannot (ctest killing `ipclab sandbox-run`).
+
+    The folders above the mounts may be private (a clone in /root): see
+    _through_private_folders."""
     if not supervised:
         return Prepared(bwrap_argv(command, mounts, uid=uid, gid=gid, **kw))
+    _adopt_orphans()
     info_r, info_w = os.pipe2(os.O_CLOEXEC)
     fds = [info_w]
+    block_w = None
+    group = None
     try:
+        hierarchy = cgroups.available() if processes else None
+        if hierarchy:
+            group = hierarchy.new(processes)
+            block_r, block_w = os.pipe2(os.O_CLOEXEC)
+            fds.append(block_r)
+        userns_fd = None
         if os.geteuid() == 0:
-            for host, _ in [*mounts.ro, *mounts.rw]:
-                _require_reachable(host)
-            fds.append(_nobody_userns())
+            # With a cgroup per sandbox the processes are counted there, and the sandboxes
+            # of one grader may share its user namespace; without, each needs its own, or
+            # RLIMIT_NPROC (per user namespace and uid) would count them together.
+            userns_fd = _nobody_userns(shared=group is not None)
+            fds.append(userns_fd)
             uid, gid = STUDENT_UID, STUDENT_GID
-        argv = bwrap_argv(command, mounts, uid=uid, gid=gid,
-                          userns_fd=fds[1] if len(fds) > 1 else None, **kw)
+        bound, views = _through_private_folders(mounts) if os.geteuid() == 0 else (mounts, [])
+        argv = bwrap_argv(command, bound, uid=uid, gid=gid, userns_fd=userns_fd, **kw)
     except BaseException:
-        for fd in (info_r, *fds):
+        for fd in (info_r, *fds, *([block_w] if block_w is not None else [])):
             os.close(fd)
+        if group:
+            group.remove(0)
         raise
-    return Prepared(argv[:1] + ["--info-fd", str(info_w)] + argv[1:], tuple(fds), info_r,
-                    other_uid=len(fds) > 1)
+    # as_pid_1: the command is the sandbox's pid 1 (bwrap --as-pid-1), not bubblewrap's init.
+    extra = ["--as-pid-1"] * as_pid_1 + ["--info-fd", str(info_w)]
+    if block_w is not None:
+        extra += ["--block-fd", str(fds[1])]
+    argv = argv[:1] + extra + argv[1:]
+    if views:
+        argv = _view_wrapper(views) + argv
+    return Prepared(argv, tuple(fds), info_r,
+                    other_uid=userns_fd is not None, cgroup=group, block_fd=block_w)
+
+
+# Where a sandbox started by root sees what lies under private folders (see below). The
+# folder exists on the machine, empty; what is mounted on it exists only in the mount
+# namespace of that one bubblewrap.
+VIEWS = "/tmp/.ipclab-views"
+
+
+def _reachable(path: str) -> bool:
+    """Whether nobody may pass through every folder above `path`."""
+    p = os.path.abspath(path)
+    while True:
+        parent = os.path.dirname(p)
+        if parent == p:
+            return True
+        if not os.stat(parent).st_mode & 0o001:
+            return False
+        p = parent
+
+
+def _through_private_folders(mounts: Mounts) -> tuple[Mounts, list[str]]:
+    """bubblewrap sets up the sandbox's mounts as the student's user, so it cannot reach a
+    folder under a private one (a clone in /root, a cache or a submission in a 0700 folder).
+    Such a folder is first bound, as root, onto VIEWS/N in a mount namespace made for that
+    one bubblewrap (_view_wrapper), and bubblewrap takes it from there: the sandbox sees the
+    same folders at the same places, the machine sees nothing new, and the private folders
+    stay private."""
+    views: list[str] = []
+    out = Mounts(whole_root=mounts.whole_root)
+    for kind in ("ro", "rw"):
+        for host, inside in getattr(mounts, kind):
+            if not _reachable(host):
+                views.append(os.path.abspath(host))
+                host = f"{VIEWS}/{len(views) - 1}"
+            getattr(out, kind).append((host, inside))
+    if views:
+        os.makedirs(VIEWS, mode=0o755, exist_ok=True)
+    return out, views
+
+
+def _view_wrapper(views: list[str]) -> list[str]:
+    """The command that runs bubblewrap with VIEWS/N bound to views[N]: a new, private mount
+    namespace (unshare --mount), a small tmpfs on VIEWS there, one bind mount each, then
+    exec: the process stays the one the caller started."""
+    steps = ['mount -t tmpfs -o mode=0755,size=64k ipclab-views "$0"']
+    for i in range(len(views)):
+        make = "mkdir" if os.path.isdir(views[i]) else ": >"
+        steps.append(f'{make} "$0/{i}" && mount --bind "${{{i + 1}}}" "$0/{i}"')
+    script = " && ".join(steps) + f" && shift {len(views)} && exec \"$@\""
+    return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
+            VIEWS, *views]
+
+
+_subreaper = threading.Lock()
+_subreaper_set: list[bool] = []
+
+
+def _adopt_orphans() -> None:
+    """Makes this process a child subreaper (once): a sandbox's init that bubblewrap leaves
+    behind is adopted by the grader, which waits for it (Prepared.finish), instead of by
+    pid 1, which may never reap it (a container whose pid 1 is a shell)."""
+    with _subreaper:
+        if not _subreaper_set:
+            try:
+                ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+            except (OSError, AttributeError):
+                pass
+            _subreaper_set.append(True)
 
 
 def reap_orphans() -> int:
@@ -189,34 +377,25 @@ def reap_orphans() -> int:
             reaped += 1
         except (OSError, ValueError, IndexError):
             continue   # gone meanwhile, or not ours to signal
+    hierarchy = cgroups.available()
+    if hierarchy:
+        hierarchy.remove_stale()   # the empty cgroups of graders that are gone
     return reaped
-
-
-def _require_reachable(path: str) -> None:
-    """bubblewrap reaches the mounts as nobody: every folder above them must let others in."""
-    p = os.path.abspath(path)
-    while True:
-        parent = os.path.dirname(p)
-        if parent == p:
-            return
-        if not os.stat(parent).st_mode & 0o001:
-            raise SandboxUnavailable(
-                f"{path} cannot be reached by the sandbox's user (nobody): {parent} is private; "
-                f"keep ipclab and its cache (IPCLAB_CACHE) in folders others may enter "
-                f"(or `chmod o+x {parent}`)")
-        p = parent
 
 
 _userns_lock = threading.Lock()
 _userns: list[int] = []   # the process's one user namespace, made on first use
 
 
-def _nobody_userns() -> int:
+def _nobody_userns(shared: bool = True) -> int:
     """A user namespace where the student is nobody, mapped to nobody outside (and OTHER_UID
     to itself, so that a check can prepare someone else's segment); returns an open descriptor
-    of it for bwrap --userns (the caller closes it). One per process, shared by its
-    sandboxes: a user namespace holds no processes or objects of its own, and each sandbox
-    still gets fresh IPC, PID, mount, network and UTS namespaces inside it."""
+    of it for bwrap --userns (the caller closes it). `shared`: one per process, for sandboxes
+    whose processes a cgroup counts (a user namespace holds no processes or objects of its
+    own, and each sandbox still gets fresh IPC, PID, mount, network and UTS namespaces inside
+    it); otherwise a new one, because RLIMIT_NPROC counts per user namespace and uid."""
+    if not shared:
+        return _make_nobody_userns()
     with _userns_lock:
         if not _userns:
             _userns.append(_make_nobody_userns())

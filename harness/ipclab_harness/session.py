@@ -15,9 +15,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ipcstate, sandbox
+from . import ipcstate, limits as bounds, sandbox
 from .agentbin import AgentBuildError, agent_binary
 
+
+
+# CPU seconds a sandbox may use beyond one CPU limit per program it started (the agent, the
+# checks' tools, the kernel's accounting granularity).
+CPU_SLACK = 1.0
 
 
 class SessionError(RuntimeError):
@@ -90,54 +95,176 @@ class Session:
                                 rw=[(str(self.scratch), "/work")])
         env = sandbox.default_env()
         env["PATH"] = "/lab/bin:/usr/bin:/bin"
-        box = sandbox.prepare(["/lab/agent", str(theirs.fileno())], mounts, cwd="/work", env=env)
         # The agent is the sandbox's pid 1, not bubblewrap's init: an init the student's uid
         # may ptrace (it is dumpable) and that kill(-1) spares would let a program take it
         # over and outlive every reset. The agent is not dumpable, reaps orphans as pid 1
         # must, and signals from inside its namespace cannot kill it.
-        box.argv[1:1] = ["--as-pid-1"]
+        box = sandbox.prepare(["/lab/agent", str(theirs.fileno())], mounts, cwd="/work", env=env,
+                              processes=self._box_processes(bounds.DEFAULTS["nproc"]),
+                              as_pid_1=True)
         self.other_uid = sandbox.OTHER_UID if box.other_uid else None
         try:
             self.proc = subprocess.Popen(box.argv, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                          pass_fds=(theirs.fileno(), *box.pass_fds))
-        finally:
+        except BaseException:
             box.close()
+            box.finish(None)
+            raise
+        box.close()
         self.box = box
 
-    def _start_direct(self, agent: Path, mounts, theirs: socket.socket) -> None:
-        self._paths = sorted([(inside, str(host)) for host, inside in mounts] +
-                             [("/work", str(self.scratch))], key=lambda m: -len(m[0]))
-        self.preexisting = ipcstate.object_ids()
-        self.other_uid = None
-        self.started_at = time.time()
-        self.proc = subprocess.Popen([str(agent), str(theirs.fileno()), "--direct"],
-                                     cwd=self.scratch, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     pass_fds=(theirs.fileno(),), start_new_session=True,
-                                     env=sandbox.default_env())
-        self.box = sandbox.Prepared([])
+    @staticmethod
+    def _box_processes(nproc: int) -> int:
+        # The agent counts too (and bubblewrap's init, where there is one).
+        return nproc + 2
 
-    def host_path(self, text: str) -> str:
-        """A sandbox path (/work/x, /lab/bin/y, --opt=/work/z) as the host sees it."""
-        if not self.direct:
-            return text
-        # One pass: a translated path (/work/main/...) must not be translated again.
-        hosts = dict(self._paths)
-        alternatives = "|".join(re.escape(inside) for inside, _ in self._paths)
-        return re.sub(rf"(^|[:=])({alternatives})(?=/|$)",
-                      lambda m: m.group(1) + hosts[m.group(2)], text)
+    # -- processes: counted per sandbox, a fork bomb stopped at once ----------------------------
+    _refusals = 0         # forks the sandbox's cgroup refused, as of the last look
+    _stops = 0            # how many times its processes were stopped for that
+    _spawn_stopped = False
+    _cpu_budget = 0.0     # CPU seconds the sandbox's programs may use together (see _apply_nproc)
+    _looked = 0.0
+    _nproc = bounds.DEFAULTS["nproc"]
 
-    def _translate(self, op: str, args: dict) -> dict:
-        if op == "spawn":
-            args = {**args, "argv": [self.host_path(a) for a in args["argv"]],
-                    "cwd": self.host_path(args.get("cwd", "/work")),
-                    "env": {k: ":".join(self.host_path(part) for part in v.split(":"))
-                            for k, v in args.get("env", {}).items()},
-                    "limits": self._direct_limits(args.get("limits", {}))}
-        elif op == "stat":
-            args = {**args, "path": self.host_path(args["path"])}
-        return args
+    def _apply_nproc(self, limits: dict) -> dict:
+        """With a cgroup per sandbox, the processes are counted there (pids.max), not with
+        RLIMIT_NPROC: as root all sandboxes of a grader run as one uid in one user namespace,
+        where RLIMIT_NPROC would count them all together."""
+        # CPU: RLIMIT_CPU bounds each process, so 40 forked children of one program could use
+        # 40 times its limit, all of it taken from the machine's few CPUs (and the other
+        # sandboxes' wall-clock time). The sandbox as a whole may use what its programs could
+        # if none forked: one CPU limit per program started.
+        self._cpu_budget += limits.get("cpu", 1)
+        if "nproc" not in limits:
+            return limits
+        self._nproc = limits["nproc"]
+        group = getattr(self.box, "cgroup", None)
+        if group is None:
+            return limits
+        want = self._box_processes(limits["nproc"])
+        if group.max_processes != want:
+            (group.path / "pids.max").write_text(str(want))
+            group.max_processes = want
+        return {k: v for k, v in limits.items() if k != "nproc"}
+
+    def _watch_processes(self) -> None:
+        """A program that tries to run more processes than the limit (its cgroup refused a
+        fork or, without a cgroup, the sandbox is full under RLIMIT_NPROC) has its processes
+        killed at once: a fork bomb would otherwise keep the machine's CPUs busy until its
+        wall-clock limit. So are programs whose processes together used more CPU than the
+        sandbox's budget. The programs that were running are marked, so the feedback says
+        what happened."""
+        if self.direct or not self.procs:
+            return
+        group = getattr(self.box, "cgroup", None)
+        now = time.monotonic()
+        if now - self._looked < (0.01 if group is not None else 0.1):
+            return
+        self._looked = now
+        if group is not None:
+            refused = group.refusals()
+            forked_too_much = refused > self._refusals
+            cpu = group.cpu_seconds()
+        else:
+            refused = 0
+            # RLIMIT_NPROC refuses forks unseen: a sandbox this full is a fork bomb (the
+            # lab's programs run a few processes; a bomb whose forks fail hovers near it).
+            forked_too_much = self._processes_inside() >= max(self._nproc - 8,
+                                                              self._nproc * 3 // 4)
+            cpu = None
+        over_cpu = cpu is not None and cpu > self._cpu_budget + CPU_SLACK
+        if not forked_too_much and not over_cpu:
+            return
+        self._stops += 1
+        for p in self.procs.values():
+            if p.status is None:
+                if forked_too_much:
+                    p.process_limited = True
+                else:
+                    p.cpu_limited = True
+        spare = self._spared()
+        deadline = now + 5
+        while time.monotonic() < deadline:
+            if not self._kill_inside(spare):
+                break
+        if group is not None:
+            self._refusals = group.refusals()
+            if over_cpu:
+                self._cpu_budget = group.cpu_seconds() or cpu
+
+    def _inside(self) -> list[int]:
+        """Host pids of the sandbox's processes (its cgroup's, or its PID namespace's)."""
+        group = getattr(self.box, "cgroup", None)
+        if group is not None:
+            return group.pids()
+        ns = (self.box._read_info(time.monotonic() + 1) or {}).get("pid-namespace")
+        found = []
+        if ns:
+            for d in os.listdir("/proc"):
+                if d.isdigit():
+                    try:
+                        if os.stat(f"/proc/{d}/ns/pid").st_ino == ns:
+                            found.append(int(d))
+                    except OSError:
+                        continue
+        return found
+
+    def _kill_inside(self, spare: set[int]) -> bool:
+        """SIGKILL to the sandbox's processes but `spare`; False when there were none. By
+        pidfd, checked to still be in the sandbox after it is open: a pid reused meanwhile
+        is never someone else's process."""
+        group = getattr(self.box, "cgroup", None)
+        if group is not None:
+            if not [pid for pid in group.pids() if pid not in spare]:
+                return False
+            group.kill(spare)
+            return True
+        ns = (self.box.info or {}).get("pid-namespace")
+        any_left = False
+        for pid in self._inside():
+            if pid in spare:
+                continue
+            try:
+                fd = os.pidfd_open(pid)
+            except OSError:
+                continue
+            try:
+                if os.stat(f"/proc/{pid}/ns/pid").st_ino == ns:
+                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+                    any_left = True
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+        return any_left
+
+    def _spared(self) -> set[int]:
+        """The host pids of the sandbox's init and of the agent (found by its pid inside)."""
+        spare = set()
+        info = self.box.info or {}
+        if info.get("child-pid"):
+            spare.add(int(info["child-pid"]))
+        for pid in self._inside():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("NSpid:") and \
+                                int(line.split()[-1]) == getattr(self, "agent_pid", -1):
+                            spare.add(pid)
+            except (OSError, ValueError):
+                continue
+        return spare
+
+    def over_process_limit(self, p: "Process") -> bool:
+        """Whether `p` ran into the sandbox's process limit (see _watch_processes)."""
+        if self.direct:
+            return False
+        self._watch_processes()
+        return p.process_limited
+
+    def _processes_inside(self) -> int:
+        return len(self._inside())
 
     @staticmethod
     def _direct_limits(limits: dict) -> dict:
@@ -196,6 +323,9 @@ class Session:
     def call(self, op: str, timeout: float = 10.0, **args) -> dict:
         if self.direct:
             args = self._translate(op, args)
+        elif op == "spawn":
+            args = {**args, "limits": self._apply_nproc(args.get("limits", {}))}
+        stops = self._stops
         req_id = self._next_id
         self._next_id += 1
         try:
@@ -205,6 +335,9 @@ class Session:
         if not self._read_until(lambda: req_id in self._replies, time.monotonic() + timeout):
             raise SessionError(f"the sandbox's agent did not answer '{op}'")
         reply = self._replies.pop(req_id)
+        # A program that forked without end from its first instant was stopped before its
+        # Process was made: the next Process made here is marked (see Process.__init__).
+        self._spawn_stopped = op == "spawn" and self._stops > stops
         if op == "spawn" and reply.get("ok"):
             reply["fds"], self._fds = self._fds[:3], self._fds[3:]
         return reply
@@ -223,8 +356,11 @@ class Session:
                  and not p.wall_killed]
         until = min([deadline, *walls])
         remaining = max(0.0, until - time.monotonic())
+        if not self.direct and self.procs:
+            remaining = min(remaining, 0.05)   # a look at the processes meanwhile
         ready, _, _ = select.select(fds, [], [], remaining)
         self._enforce_wall()
+        self._watch_processes()
         for fd in ready:
             if fd == self.sock.fileno():
                 if not self._read_agent():
@@ -275,22 +411,16 @@ class Session:
     # -- teardown ---------------------------------------------------------------------------
     def close(self) -> None:
         """Ends the sandbox: its namespaces die with it, and so does everything inside."""
+        # The sandbox's init first: its PID namespace, and every process in it, dies with it,
+        # and bubblewrap reaps it and exits. (Closing the socket first would let the agent
+        # end first: bubblewrap then exits at once and leaves its init to be adopted.)
+        # finish() waits for all of it, and removes the sandbox's cgroup.
+        self.box.kill()
         try:
             self.sock.close()
         except OSError:
             pass
-        # The sandbox's init first: its PID namespace, and every process in it, dies with it,
-        # and bubblewrap, left without a child, reaps it and exits (killing bubblewrap first
-        # would leave the init a zombie of whoever adopts it).
-        self.box.kill()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.send_signal(signal.SIGKILL)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+        self.box.finish(self.proc, timeout=5)
         if self.direct:
             try:  # the agent killed all it could; this catches what outlived a killed agent
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -343,6 +473,10 @@ class Process:
         self.cpu_time: float | None = None  # user + system seconds, once it has exited
         self.wall: float | None = None      # seconds it may run; killed after (see pump)
         self.wall_killed = False
+        # it ran into the sandbox's process limit (maybe before this object was made)
+        self.process_limited = session._spawn_stopped
+        session._spawn_stopped = False
+        self.cpu_limited = False   # stopped: the sandbox's programs used too much CPU together
         self.started = time.monotonic()
         for fd in fds[1:]:
             os.set_blocking(fd, False)
