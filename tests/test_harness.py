@@ -235,3 +235,56 @@ def test_unit_test_programs_refuse_to_run_outside_the_sandbox(solutions_build):
     r = subprocess.run([str(ROOT / "ipclab"), "sandbox-run", "--", str(program)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+
+
+# A fork bomb in one sandbox is refused there, stopped at once, and reported; another sandbox
+# of the same grader, busy at the same moment, forks as it needs (as root both run as nobody
+# in one user namespace: RLIMIT_NPROC alone would count them together). Also where no cgroup
+# can be made: then each sandbox has a user namespace of its own, and the bomb runs until its
+# wall-clock limit.
+BOMB = ["-c", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"]
+FORKS = ["sh", "-c", "for i in $(seq 40); do sleep 0.2 & done; wait; echo forked"]
+
+
+@pytest.mark.parametrize("cgroup", [True, False], ids=["cgroup", "no-cgroup"])
+def test_a_fork_bomb_is_contained_in_its_own_sandbox(bindir, monkeypatch, cgroup):
+    import time
+    from ipclab_harness import cgroups
+    if not cgroup:
+        monkeypatch.setattr(cgroups, "available", lambda: None)
+    elif cgroups.available() is None:
+        pytest.skip("this machine offers no cgroup to the grader")
+    bomber, other = Lab(bindir, limits={"wall": 3}), Lab(bindir)
+    try:
+        assert (bomber._session.box.cgroup is not None) == cgroup
+        t0 = time.monotonic()
+        bomb = bomber._spawn("/usr/bin/python3", "python3", BOMB, b"")
+        busy = other._spawn("/bin/sh", "sh", FORKS[1:], b"")
+        assert busy.wait(timeout=20) == 0 and busy.stdout == "forked\n"
+        assert bomb.wait(timeout=10) == -signal.SIGKILL
+        assert time.monotonic() - t0 < 4 + 1     # at once with a cgroup; else at its wall limit
+        assert bomber._session.over_process_limit(bomb._p)
+        assert not other._session.over_process_limit(busy._p)
+    finally:
+        bomber.close()
+        other.close()
+    if cgroup:
+        assert not [d for d in cgroups.available().parent.iterdir()
+                    if d.is_dir() and d.name.startswith(f"{__import__('os').getpid()}-")], \
+            "a sandbox's cgroup was left behind"
+
+
+def test_processes_that_spin_together_are_stopped_at_one_cpu_limit(bindir):
+    from ipclab_harness import cgroups
+    group = cgroups.available()
+    if group is None or group.cpu_parent is None:
+        pytest.skip("no cgroup accounts CPU time here")
+    lab = Lab(bindir, limits={"cpu": 1, "wall": 30})
+    try:
+        p = lab._spawn("/bin/sh", "sh", ["-c", "for i in 1 2 3 4 5 6; do (while :; do :; done) & "
+                                         "done; while :; do :; done"], b"")
+        assert p.wait(timeout=40) == -signal.SIGKILL
+        assert p._p.cpu_limited and not p._p.wall_killed
+        assert lab._session.box.cgroup.cpu_seconds() < 1 + 1.5
+    finally:
+        lab.close()
