@@ -9,8 +9,9 @@ subcommand (`sem_counter add`) — three sources say which system calls may fail
 - the header: the `SysError("call")` of the comment above each function the program's main calls
   (and of the header functions that comment names: "what remove_id throws"), plus `ftok` when
   main derives a key (`ipclab::key_of`);
-- the checks: the calls `lab.expect_error` expects from a program, what the unit tests compare
-  `e.call()` with, and every message text that names a call as an error (`«call: …»`,
+- the checks: the calls `lab.expect_error` expects from a program (and the `call: reason` lines
+  the ipclab_harness.stderr_lines helpers look for), what the unit tests compare `e.call()`
+  with, and every message text that names a call as an error (`«call: …»`,
   `SysError("call")`) for the programs or functions it names.
 
 The table and the header list the same calls for each unit (es and en alike); a check or
@@ -224,9 +225,20 @@ def _str(node):
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
+# The stderr_lines helpers whose second argument is a line (or a tuple of lines) a program
+# must print: "msgget: File exists" names msgget as that program's error, as expect_error does.
+_LINE_HELPERS = ("expect_stderr_line", "has_stderr_line", "stderr_line")
+
+
+def _line_call(text):
+    m = re.match(rf"({_CALL_RE}): ", text or "")
+    return m.group(1) if m else None
+
+
 def expected_errors(path):
-    """(program or None, calls, line) of each lab.expect_error(...) of a check file: the program
-    from a lab.run("prog", ...) in the call or assigned to the variable it passes."""
+    """(program or None, calls, line) of each lab.expect_error(...) of a check file, and of
+    each stderr_lines helper given a `call: reason` line: the program from a lab.run("prog",
+    ...) in the call or assigned to the variable it passes."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     out = []
     for fn in ast.walk(tree):
@@ -240,9 +252,10 @@ def expected_errors(path):
                     if isinstance(t, ast.Name):
                         runs[t.id] = _str(node.value.args[0])
         for node in ast.walk(fn):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "expect_error"):
+            if not isinstance(node, ast.Call):
                 continue
-            if len(node.args) < 2:
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", "")
+            if name not in ("expect_error", *_LINE_HELPERS) or len(node.args) < 2:
                 continue
             proc, call = node.args[0], node.args[1]
             if isinstance(proc, ast.Call) and getattr(proc.func, "attr", "") == "run" and proc.args:
@@ -255,6 +268,8 @@ def expected_errors(path):
                 calls = {_str(e) for e in call.elts}
             else:
                 calls = {_str(call)}
+            if name in _LINE_HELPERS:
+                calls = {_line_call(c) for c in calls}
             calls.discard(None)
             if calls:
                 out.append((prog, calls, node.lineno))
@@ -287,10 +302,8 @@ def test_error_tables_agree_between_languages(ex):
 PENDING = {
     "06-semaphores": "the error table names no shmctl/shmat/shmdt (add, finish) nor semctl "
                      "(init, finish), which the header's Throws comments do",
-    "07-msgqueue": "the error table names no msgsnd (both programs) nor msgctl (mq_server)",
     "08-prodcons": "the error table names no shmat/shmdt/semctl/shmctl; its semop row names no "
                    "subcommand, so it reads as init's and finish's too",
-    "09-ipcs": "mini_ipcs: the header's SysError(\"shmctl\") of list_segments has no row",
 }
 
 

@@ -3,6 +3,7 @@ import re
 import os
 
 from ipclab_harness.check import fail
+from ipclab_harness.stderr_lines import expect_stderr_line
 
 KEY_LINE = re.compile(r"0x[0-9a-f]{8}")
 
@@ -75,8 +76,7 @@ def test_unreadable_file(lab):
                      stderr=p.stderr.strip() or "∅")
         p = lab.run("ftok_key", "closed/inside", "5")
         lab.expect_error(p, "ftok", section="unreadable")
-        if "ftok: Permission denied" not in p.stderr.splitlines():
-            fail("unreachable_not_eacces", "unreadable", got=p.stderr.strip())
+        expect_stderr_line(p, "ftok: Permission denied", "unreachable_not_eacces", "unreadable")
     finally:
         for d in ("dir", "closed"):
             (lab.scratch / d).chmod(0o755)

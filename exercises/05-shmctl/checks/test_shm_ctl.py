@@ -1,5 +1,6 @@
 """Visible process checks of 05-shmctl: shm_stat and shm_remove against the kernel's record."""
 from ipclab_harness.check import fail
+from ipclab_harness.stderr_lines import expect_stderr_line
 
 FIELDS = ("key", "shmid", "size", "perms", "cpid", "lpid", "nattch", "atime", "dtime", "ctime")
 
@@ -105,8 +106,8 @@ def test_missing_segment(lab):
     for binary in ("shm_stat", "shm_remove"):
         p = lab.run(binary, "data", "9")
         lab.expect_error(p, "shmget", section="errors")
-        if "No such file or directory" not in p.stderr:
-            fail("missing_reason", "errors", program=binary, stderr=p.stderr.strip())
+        expect_stderr_line(p, "shmget: No such file or directory", "missing_reason", "errors",
+                           program=binary)
         if lab.segments():
             fail("missing_created", "errors", program=binary, ipcs=lab.ipcs_m())
     # A PATH that does not exist: the key cannot even be computed.

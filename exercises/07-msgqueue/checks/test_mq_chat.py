@@ -2,6 +2,7 @@
 import struct
 
 from ipclab_harness.check import CheckFailed, excerpt, fail
+from ipclab_harness.stderr_lines import expect_stderr_line
 
 PROJ = 77
 TEXT_MAX = 256
@@ -92,8 +93,7 @@ def test_client_without_server(lab):
     lab.file("data")
     p = ask(lab, "hola")
     lab.expect_error(p, "msgget", section="errors")
-    if p.stderr.strip() != "msgget: No such file or directory":
-        fail("not_enoent", section="errors", got=excerpt(p.stderr))
+    expect_stderr_line(p, "msgget: No such file or directory", "not_enoent", section="errors")
     lab.expect_stdout(p, [], section="errors")
     if lab.queues():
         fail("client_created", section="client", ipcs=lab.ipcs_all())
@@ -104,8 +104,7 @@ def test_server_twice(lab):
     server, q = start_server(lab)
     second = lab.run("mq_server", "data", PROJ)
     lab.expect_error(second, "msgget", section="errors")
-    if second.stderr.strip() != "msgget: File exists":
-        fail("not_eexist", section="errors", got=excerpt(second.stderr))
+    expect_stderr_line(second, "msgget: File exists", "not_eexist", section="errors")
     lab.expect_stdout(second, [], section="errors")
     if [x.msqid for x in lab.queues()] != [q.msqid]:
         fail("queue_replaced", section="errors", ipcs=lab.ipcs_all())

@@ -1,5 +1,6 @@
 """Hidden process checks of 03-shmat: corrupt segments, 64-bit sums, kernel state, shmat failure."""
 from ipclab_harness.check import excerpt, fail
+from ipclab_harness.stderr_lines import stderr_line
 from test_shm_rw import PROJ, read_ok, segment_or_fail, write_ok
 
 
@@ -13,15 +14,14 @@ def _expect_corrupt(lab, count, size, ints=(), data=b"", want=None, section="cor
         fail(crashed, section=section, count=count, size=size,
              how=lab.describe_status(status))
     # The line may come among debugging output of the student's own: it is looked for.
-    line = next((l for l in p.stderr.splitlines() if l.startswith("shm_read: corrupt segment")),
-                None)
+    line = stderr_line(p, "shm_read: corrupt segment")
     if status != 1 or line is None:
         fail(not_reported, section=section, count=count, size=size,
              how=lab.describe_status(status), stderr=excerpt(p.stderr), stdout=excerpt(p.stdout))
     lab.expect_stdout(p, [], section=section)
     want = want or f"shm_read: corrupt segment: count {count} does not fit in {size} bytes"
-    if line.strip() != want:
-        fail("corrupt_message", section=section, want=want, got=line.strip() or "∅")
+    if line != want:
+        fail("corrupt_message", section=section, want=want, got=line)
     return shmid
 
 
