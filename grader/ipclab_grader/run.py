@@ -40,9 +40,17 @@ class RawResult:
     params: dict = field(default_factory=dict)
 
 
-def _suites(listing: str) -> list[str]:
-    return [line[:-1] for line in listing.splitlines() if line and not line.startswith(" ")
-            and line.endswith(".")]
+def _suites(listing: str) -> dict[str, set[str]]:
+    """--gtest_list_tests' output: each suite and the names of its tests."""
+    out: dict[str, set[str]] = {}
+    suite = None
+    for line in listing.splitlines():
+        if line and not line.startswith(" ") and line.endswith("."):
+            suite = line[:-1]
+            out[suite] = set()
+        elif suite is not None and line.startswith("  ") and line.strip():
+            out[suite].add(line.split("#")[0].strip())
+    return out
 
 
 def run_unit_tests(ex: Exercise, built_dir: Path, include_hidden: bool = True) -> list[RawResult]:
@@ -120,11 +128,11 @@ def _run_suites(box: _Box, exe_name: str, hidden: set[str], ex: Exercise,
         lister = _spawn(session, [exe, "--gtest_list_tests"], limits, worker)
         session.wait_until(lambda: lister.status is not None and lister.out.fd is None
                            and lister.err.fd is None, time.monotonic() + wall)
-        suites = _suites(lister.stdout) if lister.status == 0 else []
+        suites = _suites(lister.stdout) if lister.status == 0 else {}
         listing_error = f"({lister.status}): {lister.stderr[-500:]}"
         clean = lister.status is not None and lister.out.fd is None and lister.err.fd is None
     except SessionError as e:
-        suites, listing_error = [], str(e)
+        suites, listing_error = {}, str(e)
     if not clean:
         box.close()
     if not suites:
@@ -136,15 +144,16 @@ def _run_suites(box: _Box, exe_name: str, hidden: set[str], ex: Exercise,
         visibility = "hidden" if suite in hidden else "visible"
         if visibility == "hidden" and not include_hidden:
             continue
-        result, clean = _run_suite(box.session(), exe, worker, suite, visibility, limits, wall)
+        result, clean = _run_suite(box.session(), exe, worker, suite, suites[suite], visibility,
+                                   limits, wall)
         out.append(result)
         if not clean:
             box.close()
     return out
 
 
-def _run_suite(session: Session, exe: str, worker: str, suite: str, visibility: str,
-               limits: dict, wall: int) -> tuple[RawResult, bool]:
+def _run_suite(session: Session, exe: str, worker: str, suite: str, tests: set[str],
+               visibility: str, limits: dict, wall: int) -> tuple[RawResult, bool]:
     """One group's result, and whether the sandbox is still clean for the next group (not
     when the group hung, killed the agent, or left a process of its own running)."""
     t0 = time.monotonic()
@@ -168,14 +177,16 @@ def _run_suite(session: Session, exe: str, worker: str, suite: str, visibility: 
         session.wait_until(lambda: p.out.fd is None and p.err.fd is None,
                            time.monotonic() + OUTPUT_GRACE)
         lingering = p.out.fd is not None or p.err.fd is not None
-        return (_suite_result(suite, p, visibility, time.monotonic() - t0), not lingering)
+        return (_suite_result(suite, tests, p, visibility, time.monotonic() - t0),
+                not lingering)
     except SessionError:
         # The code under test killed the sandbox's agent (its parent, or kill(-1)).
         return RawResult(f"unit.{suite}", "failed", "", visibility,
                          seconds=time.monotonic() - t0, msg="_unit_killed_agent"), False
 
 
-def _suite_result(suite: str, p: Process, visibility: str, seconds: float) -> RawResult:
+def _suite_result(suite: str, tests: set[str], p: Process, visibility: str,
+                  seconds: float) -> RawResult:
     failures, names = [], []     # failures: [test, GoogleTest's text with its messages]
     try:
         data = json.loads(p.stdout)
@@ -186,7 +197,10 @@ def _suite_result(suite: str, p: Process, visibility: str, seconds: float) -> Ra
                     failures.append([t["name"], f.get("failure", "")[:unit_messages.TEST_CHARS]])
     except (OSError, ValueError, KeyError, TypeError):
         data = None
-    if p.status == 0 and data is not None and not failures and names:
+    # Every test the program listed, and no other, reported: a second line of defence
+    # behind the pipe only the test program holds.
+    if p.status == 0 and data is not None and not failures and set(names) == tests and \
+            len(names) == len(tests):
         return RawResult(f"unit.{suite}", "passed", "", visibility, seconds=seconds)
     if data is None or p.status not in (0, 1):
         from ipclab_harness.lab import Lab
