@@ -138,3 +138,18 @@ def test_tampering_is_flagged_in_every_class_file(tmp_path, exercises, lang):
     html = classreport.render(data)
     assert 'id="integrity"' in html and "<td>forger</td>" in html.split('id="integrity"')[1]
     assert '<tr class="flag"><td>forger ⚑</td>' in html and '<tr><td>honest</td>' in html
+
+
+def test_the_class_files_words_are_in_message_files_with_the_same_keys():
+    """grader/messages/class.{es,en}.toml, as every other word of the grader's outputs."""
+    import tomllib
+    from ipclab_grader import gradebook, i18n
+    es, en = ({t: tomllib.loads((i18n.DIR / f"class.{lang}.toml").read_text(encoding="utf-8"))[t]
+               for t in ("summary", "similarity")} for lang in ("es", "en"))
+    for table in es:
+        assert set(es[table]) == set(en[table]), table
+        for k in es[table]:
+            assert set(re.findall(r"\{(\w+)\}", es[table][k])) == \
+                set(re.findall(r"\{(\w+)\}", en[table][k])), f"[{table}] {k}"
+    assert gradebook.labels("en")["title"] == en["summary"]["title"]
+    assert gradebook.labels("fr") == gradebook.labels("en")       # a language without a file

@@ -11,6 +11,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+from ipclab_harness.atomic import replacing
+
 from . import paths
 
 # Never copied anywhere: build outputs, caches, version control, local state.
@@ -120,8 +122,7 @@ def write_tree(files: dict[Path, Path], dest: Path) -> None:
 
 
 def write_tar(files: dict[Path, Path], dest: Path, top: str) -> None:
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as t:
+    with replacing(dest) as tmp, tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as t:
         for rel, src in sorted(files.items()):
             info = tarfile.TarInfo(f"{top}/{rel.as_posix()}")
             data = src.read_bytes()
@@ -129,12 +130,10 @@ def write_tar(files: dict[Path, Path], dest: Path, top: str) -> None:
             info.uname = info.gname = "ipclab"
             import io
             t.addfile(info, io.BytesIO(data))
-    os.replace(tmp, dest)
 
 
 def write_zip(files: dict[Path, bytes | Path], dest: Path, executable: set[str] = frozenset()) -> None:
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+    with replacing(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
         for rel in sorted(files, key=lambda r: r.as_posix()):
             src = files[rel]
             data = src if isinstance(src, bytes) else src.read_bytes()
@@ -144,4 +143,3 @@ def write_zip(files: dict[Path, bytes | Path], dest: Path, executable: set[str] 
             info.external_attr = (stat.S_IFREG | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)
-    os.replace(tmp, dest)

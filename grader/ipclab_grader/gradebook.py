@@ -12,38 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import i18n
 from .manifest import Exercise
 
-_L = {
-    "es": {"title": "Resumen de la clase", "subs": "Entregas", "graded": "Corregidas",
-           "errors": "No se pudieron corregir", "mean": "Media", "median": "Mediana",
-           "min": "Mínimo", "max": "Máximo", "full": "Nota máxima", "zero": "Cero",
-           "exercise": "Ejercicio", "no_compile": "No compila", "not_sub": "No entregado",
-           "per_exercise": "Por ejercicio", "per_check": "Distribución por comprobación",
-           "check": "Comprobación", "points": "Puntos", "pass_rate": "Superada",
-           "failures": "Fallos más frecuentes", "failed": "Fallan", "feedback": "Mensaje más frecuente",
-           "student": "Estudiante", "reason": "Motivo", "none": "ninguno",
-           "distribution": "Distribución (0–20 %, …, 80–99 %, 100 %)", "total": "Total",
-           "hidden": "oculta", "integrity": "Intentos de manipular la nota",
-           "integrity_note": "Ficheros que incumplen una regla del laboratorio (docs/sandbox.es.md, «Modelo de amenazas»): el ejercicio vale 0. Revísalos antes de publicar las notas.",
-           "rule": "Regla", "where": "Dónde"},
-    "en": {"title": "Class summary", "subs": "Submissions", "graded": "Graded",
-           "errors": "Could not be graded", "mean": "Mean", "median": "Median",
-           "min": "Min", "max": "Max", "full": "Full marks", "zero": "Zero",
-           "exercise": "Exercise", "no_compile": "Does not compile", "not_sub": "Not submitted",
-           "per_exercise": "Per exercise", "per_check": "Score distribution per check",
-           "check": "Check", "points": "Points", "pass_rate": "Passed",
-           "failures": "Most frequent failures", "failed": "Failed", "feedback": "Most frequent feedback",
-           "student": "Student", "reason": "Reason", "none": "none",
-           "distribution": "Distribution (0–20 %, …, 80–99 %, 100 %)", "total": "Total",
-           "hidden": "hidden", "integrity": "Attempts to tamper with the score",
-           "integrity_note": "Files that break a rule of the lab (docs/sandbox.en.md, “Threat model”): the exercise scores 0. Look at them before grades go out.",
-           "rule": "Rule", "where": "Where"},
-}
-
-
 def labels(lang: str) -> dict[str, str]:
-    return _L.get(lang, _L["en"])
+    """The class files' words (grader/messages/class.LANG.toml, [summary])."""
+    return i18n.table("class", "summary", lang)
 
 
 @dataclass

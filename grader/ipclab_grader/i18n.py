@@ -46,17 +46,24 @@ def choose(arg: str | None) -> str:
 
 
 @lru_cache(maxsize=None)
-def _table(lang: str) -> dict:
-    path = DIR / f"cli.{lang}.toml"
+def _table(kind: str, lang: str) -> dict:
+    """grader/messages/KIND.LANG.toml parsed ({} when that language has no such file)."""
+    path = DIR / f"{kind}.{lang}.toml"
     if not path.exists():
         return {}
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
+def table(kind: str, section: str, lang: str) -> dict[str, str]:
+    """One [section] of grader/messages/KIND.LANG.toml (cli, platform, class): the words of
+    the grader's own outputs; a key the language lacks is English's."""
+    return {**_table(kind, FALLBACK).get(section, {}), **_table(kind, lang).get(section, {})}
+
+
 def flat(lang: str) -> dict[str, str]:
     """Every message of a language as "section.key" -> text (the tests compare key sets)."""
     out = {}
-    for section, entries in _table(lang).items():
+    for section, entries in _table("cli", lang).items():
         for k, v in entries.items():
             out[f"{section}.{k}"] = v
     return out

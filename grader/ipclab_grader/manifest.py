@@ -146,14 +146,24 @@ def load_all(root: Path = paths.EXERCISES) -> list[Exercise]:
     return exercises
 
 
-def by_id(exercises: list[Exercise], wanted: str) -> Exercise:
-    """The exercise whose id is `wanted` or starts with it ('03', '03-shmat')."""
+def find(exercises: list[Exercise], wanted: str) -> Exercise | None:
+    """The exercise `wanted` names, the way every command takes one: its id ('03-shmat'),
+    number ('03', '3'), name ('shmat') or folder ('exercises/03-shmat/'); None if none."""
+    w = wanted.strip().rstrip("/").split("/")[-1]
     for ex in exercises:
-        if ex.id == wanted or ex.id.split("-", 1)[0] == wanted.zfill(2) or \
-                ex.id.split("-", 1)[1] == wanted:
+        number, name = ex.id.split("-", 1)
+        if w in (ex.id, name) or (w.isdigit() and w.zfill(2) == number):
             return ex
-    known = ", ".join(e.id for e in exercises)
-    raise ManifestError(f"no exercise '{wanted}' (known: {known})")
+    return None
+
+
+def by_id(exercises: list[Exercise], wanted: str) -> Exercise:
+    """find(), or a ManifestError that names the exercises there are."""
+    ex = find(exercises, wanted)
+    if ex is None:
+        known = ", ".join(e.id for e in exercises)
+        raise ManifestError(f"no exercise '{wanted}' (known: {known})")
+    return ex
 
 
 def _cmake_quote(s: str) -> str:

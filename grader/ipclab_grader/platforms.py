@@ -9,32 +9,20 @@ import json
 import os
 import subprocess
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11 (Ubuntu 22.04): python3-tomli
-    import tomli as tomllib
+from ipclab_harness.atomic import write_atomic
 
-from . import paths
+from . import i18n, paths
 from .manifest import Exercise
 from .score import Grade, grade_exercise
 
-MESSAGES = paths.ROOT / "grader" / "messages"
 NOT_GRADED = "none"      # a Grade's mode when nothing ran
 
 
-@lru_cache(maxsize=None)
-def _table(lang: str) -> dict[str, str]:
-    path = MESSAGES / f"platform.{lang}.toml"
-    if not path.exists():
-        path = MESSAGES / "platform.en.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))["platform"]
-
-
 def text(lang: str, key: str, **params) -> str:
-    template = _table(lang).get(key) or _table("en").get(key, key)
+    """grader/messages/platform.LANG.toml's `key` (English's when the language lacks it)."""
+    template = i18n.table("platform", "platform", lang).get(key, key)
     return template.format(**params) if params else template
 
 
@@ -42,7 +30,7 @@ def lang_of(locale: str | None, default: str = "es") -> str:
     """es or en from a platform's language setting: VPL_LANG (es_ES.UTF-8, en), a PrairieLearn
     or Autolab option; anything else is the package's language."""
     code = (locale or "").strip()[:2].lower()
-    return code if code in ("es", "en") else default
+    return code if code in i18n.languages() else default
 
 
 def counts(grade: Grade) -> tuple[int, int]:
@@ -139,7 +127,4 @@ def run_grade(submission: Path, exercises: list[Exercise], lang: str, timeout: i
 
 
 def write_json(path: Path, doc: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", parents=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import subprocess
 
+from ipclab_harness.atomic import write_atomic
+
 from .manifest import Exercise
 from .state import state_dir
 
@@ -42,10 +44,7 @@ def record(exercises: list[Exercise]) -> None:
                 if not src.is_file():
                     continue
                 data = src.read_bytes()
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_suffix(dest.suffix + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(dest)
+            write_atomic(dest, data, parents=True)
 
 
 def skeleton(ex: Exercise, name: str) -> bytes | None:

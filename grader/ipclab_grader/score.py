@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ipclab_harness.check import Catalog, CheckFailed
+from ipclab_harness.check import Catalog, CheckFailed, Status
 
 from . import paths, unit_messages
 from .manifest import Exercise
@@ -22,7 +22,7 @@ class GradedCheck:
     title: str
     score: int
     max_score: int
-    status: str
+    status: Status
     feedback: str
     visibility: str
 

@@ -28,14 +28,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import safe_extract, stage as staging
+from ipclab_harness.atomic import write_atomic
+
+from . import i18n, safe_extract, stage as staging
 from .manifest import Exercise
 
 SIM = "sim_c++"
 # Minimum run, in tokens (sim's default): shorter common runs are idioms any two people write.
 MIN_RUN = 24
-# Flagged from this percentage (docs/instructor-guide: measured on disguised copies and on
-# independent solutions in different styles, tests/test_similarity.py).
+# Flagged from this percentage (docs/instructor-guide.en.md, section 8: measured on disguised
+# copies and on independent solutions in different styles, tests/test_similarity.py).
 THRESHOLD = 60
 SOURCES_SCHEMA = "ipclab-sources/1"
 MAX_LINES_SHOWN = 40          # per matching run in the report
@@ -341,7 +343,6 @@ def sources_path(out: Path, name: str) -> Path:
 def store_sources(out: Path, subs, exercises: list[Exercise]) -> None:
     """Keeps each submission's edited files beside its result (only when its content changed),
     so the report can be made again from OUT_DIR alone: after a resume, and by `merge`."""
-    from .batch import write_atomic
     work = out / ".work-sources"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -353,7 +354,7 @@ def store_sources(out: Path, subs, exercises: list[Exercise]) -> None:
                     continue
             except (OSError, ValueError):
                 pass
-            write_atomic(path, read_submission(sub, exercises, work).to_json())
+            write_atomic(path, read_submission(sub, exercises, work).to_json(), parents=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -370,27 +371,9 @@ def load_sources(out: Path, names) -> list[Source]:
 
 # ---------------------------------------------------------------- output
 
-_L = {
-    "es": {"title": "Similitud entre entregas", "exercise": "Ejercicio", "a": "Estudiante A",
-           "b": "Estudiante B", "percent": "Similitud", "none": "ninguna pareja pasa del umbral",
-           "threshold": "Parejas con al menos un {t} % de código propio (no del esqueleto) en "
-                        "común, según sim_c++; {n} entregas. Un porcentaje alto pide mirar las "
-                        "dos entregas juntas; no prueba por sí solo una copia.",
-           "unread": "No se pudieron comparar", "student": "Estudiante", "reason": "Motivo",
-           "lines": "líneas", "tokens": "tokens", "compared": "comparados"},
-    "en": {"title": "Similarity between submissions", "exercise": "Exercise", "a": "Student A",
-           "b": "Student B", "percent": "Similarity", "none": "no pair above the threshold",
-           "threshold": "Pairs with at least {t} % of their own code (not the starter code) in "
-                        "common, according to sim_c++; {n} submissions. A high percentage asks "
-                        "you to read both submissions side by side; it does not by itself prove "
-                        "copying.",
-           "unread": "Could not be compared", "student": "Student", "reason": "Reason",
-           "lines": "lines", "tokens": "tokens", "compared": "compared"},
-}
-
-
 def labels(lang: str) -> dict[str, str]:
-    return _L.get(lang, _L["en"])
+    """The similarity section's words (grader/messages/class.LANG.toml, [similarity])."""
+    return i18n.table("class", "similarity", lang)
 
 
 def to_json(report: Report) -> str:

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from ipclab_harness.atomic import write_atomic
+
 from . import paths
 
 
@@ -22,9 +24,5 @@ def read_json(name: str) -> dict:
 
 
 def write_json(name: str, data: dict) -> None:
-    """Written whole and renamed into place, so a Ctrl-C never leaves half a file."""
-    path = state_dir() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    """Written whole (ipclab_harness.atomic), so a Ctrl-C never leaves half a file."""
+    write_atomic(state_dir() / name, json.dumps(data, ensure_ascii=False, indent=1), parents=True)

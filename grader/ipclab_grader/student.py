@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import paths, progress
+from . import manifest, paths, progress
 from .i18n import Messages
 from .manifest import Exercise, ManifestError, load_all
 from .state import read_json
@@ -33,14 +33,13 @@ def exercises(m: Messages) -> list[Exercise]:
 
 
 def find(m: Messages, all_ex: list[Exercise], wanted: str) -> Exercise:
-    """'03', '3', '03-shmat' or 'shmat'."""
-    w = wanted.strip().rstrip("/").split("/")[-1]
-    for ex in all_ex:
-        num, name = ex.id.split("-", 1)
-        if w in (ex.id, name) or (w.isdigit() and w.zfill(2) == num):
-            return ex
-    raise Stop(m("common.unknown_exercise", wanted=wanted,
-                 known=", ".join(e.id for e in all_ex)))
+    """manifest.find ('03', '3', '03-shmat', 'shmat', 'exercises/03-shmat/'), or Stop with
+    the exercises there are, in the student's language."""
+    ex = manifest.find(all_ex, wanted)
+    if ex is None:
+        raise Stop(m("common.unknown_exercise", wanted=wanted,
+                     known=", ".join(e.id for e in all_ex)))
+    return ex
 
 
 def rel(path) -> str:

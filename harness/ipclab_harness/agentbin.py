@@ -10,9 +10,9 @@ import functools
 import hashlib
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 
+from .atomic import replacing
 from .cachedir import cache_base
 
 SOURCE = Path(__file__).with_name("agent.cpp")
@@ -44,17 +44,13 @@ def agent_binary() -> Path:
 
 
 def _compile(target: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".agent-")
-    os.close(fd)
-    cmd = ["g++", "-std=c++17", "-O2", "-Wall", "-Wextra", "-o", tmp, str(SOURCE)]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        os.unlink(tmp)
-        raise AgentBuildError(f"cannot build the sandbox agent: {e}") from e
-    if r.returncode != 0:
-        os.unlink(tmp)
-        first = (r.stderr.strip().splitlines() or ["?"])[0]
-        raise AgentBuildError(f"cannot build the sandbox agent ({first}); run `make setup`")
-    os.chmod(tmp, 0o755)
-    os.replace(tmp, target)
+    with replacing(target) as tmp:
+        cmd = ["g++", "-std=c++17", "-O2", "-Wall", "-Wextra", "-o", str(tmp), str(SOURCE)]
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise AgentBuildError(f"cannot build the sandbox agent: {e}") from e
+        if r.returncode != 0:
+            first = (r.stderr.strip().splitlines() or ["?"])[0]
+            raise AgentBuildError(f"cannot build the sandbox agent ({first}); run `make setup`")
+        os.chmod(tmp, 0o755)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, NoReturn, get_args
 
 try:
     import tomllib
@@ -14,18 +15,27 @@ except ModuleNotFoundError:  # Python < 3.11
 HARNESS_MESSAGES = Path(__file__).resolve().parent.parent / "messages"
 EXCERPT = 600  # characters of a program's output shown in feedback
 
+# What a check's result can be (the plugin's results, then score.py's graded checks): passed;
+# failed (the code did not do what the statement asks); timeout (a wait's deadline passed);
+# error (the check itself broke: a bug of the lab, never the student's).
+Status = Literal["passed", "failed", "timeout", "error"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+
 
 class CheckFailed(AssertionError):
     """The student's code did not do what the statement asks. status: failed or timeout."""
 
     # `_status`, not `status`: a message may well have a {status} field of its own.
-    def __init__(self, msg_id: str, section: str | None = None, _status: str = "failed",
-                 **params) -> None:
+    def __init__(self, msg_id: str, section: str | None = None,
+                 _status: Literal["failed", "timeout"] = "failed", **params) -> None:
         super().__init__(msg_id)
-        self.msg_id, self.section, self.status, self.params = msg_id, section, _status, params
+        self.msg_id, self.section, self.params = msg_id, section, params
+        self.status: Status = _status
 
 
-def fail(msg_id: str, section: str | None = None, **params):
+def fail(msg_id: str, section: str | None = None, **params) -> NoReturn:
+    """Ends the check: `msg_id`'s text in the student's language, with `params` as its fields,
+    and `section` the part of the statement to read again."""
     raise CheckFailed(msg_id, section, **params)
 
 

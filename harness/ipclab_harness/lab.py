@@ -225,8 +225,10 @@ class Lab:
         return ipcstate.ftok_key(st["ino"], st["dev"], proj_id)
 
     # -- programs ----------------------------------------------------------------------------
-    def run(self, binary: str, *args, stdin: bytes | str | None = b"",
-            timeout: float | None = None) -> Proc:
+    def run(self, binary: str, *args, stdin: bytes | str | None = b"") -> Proc:
+        """Starts a student program (bounded by the exercise's limits, `wall` included);
+        returns at once. How long to wait for it is said where it is waited for (p.wait,
+        p.expect_line, lab.expect_exit: `timeout=`)."""
         if not (self.bindir / binary).exists():
             fail("_no_binary", binary=binary)
         return self._spawn(f"/lab/bin/{binary}", binary, [str(a) for a in args], stdin)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .check import Catalog, CheckFailed
+from .atomic import write_atomic
+from .check import Catalog, CheckFailed, Status
 from .lab import Lab
 from .session import SessionError
 
@@ -117,7 +118,8 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     rec: Recorder = item.config._ipclab
     if report.when == "call" or (report.when == "setup" and report.failed):
-        status, feedback = "passed", ""
+        status: Status = "passed"
+        feedback = ""
         cat = rec.catalog(Path(str(item.fspath)))
         if report.failed:
             exc = call.excinfo.value if call.excinfo else None
@@ -164,6 +166,4 @@ def _limit_notes(cat: Catalog, the_lab) -> str:
 def pytest_sessionfinish(session, exitstatus):
     path = session.config.getoption("--ipclab-results")
     if path:
-        tmp = Path(path + ".tmp")
-        tmp.write_text(json.dumps(session.config._ipclab.results, ensure_ascii=False, indent=1))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(session.config._ipclab.results, ensure_ascii=False, indent=1))

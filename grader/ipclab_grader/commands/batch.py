@@ -125,15 +125,15 @@ def write_class_files(out, exercises, language, state, names):
     """gradebook.csv, summary.md, report.html and similarity.csv from OUT_DIR alone (the
     per-student results and sources): a resumed batch and a merge of shards write the same."""
     from .. import classreport, gradebook, similarity
-    from ..batch import write_atomic
+    from ipclab_harness.atomic import write_atomic
     names = set(names)
     data = gradebook.collect(out, exercises, language,
                              {k: v for k, v in state.students.items() if k in names})
     sim_md, sim_html, sim_csv = similarity.class_files(out, names, exercises, language)
-    write_atomic(out / "gradebook.csv", gradebook.gradebook_csv(data))
-    write_atomic(out / "summary.md", gradebook.summary_md(data) + "\n" + sim_md)
-    write_atomic(out / "report.html", classreport.render(data, (sim_html,)))
-    write_atomic(out / "similarity.csv", sim_csv)
+    write_atomic(out / "gradebook.csv", gradebook.gradebook_csv(data), parents=True)
+    write_atomic(out / "summary.md", gradebook.summary_md(data) + "\n" + sim_md, parents=True)
+    write_atomic(out / "report.html", classreport.render(data, (sim_html,)), parents=True)
+    write_atomic(out / "similarity.csv", sim_csv, parents=True)
 
 
 class Progress:

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import sys
 
+# The one --lang option and its rule (i18n.py): --lang if given, else the locale, Spanish when
+# it says nothing; the choices are the languages grader/messages/ has.
+from ..i18n import add_lang, choose as lang
 
-def lang(arg: str | None) -> str:
-    """--lang if given, else the locale (Spanish first: the course is Spanish-speaking)."""
-    if arg:
-        return arg
-    from ..i18n import from_locale
-    return from_locale()
+__all__ = ["add_lang", "error", "lang", "load"]
 
 
 def error(msg: str, code: int = 2) -> int:
@@ -26,6 +24,3 @@ def load(wanted: list[str] | None):
         exercises = [by_id(exercises, w) for w in wanted]
     return exercises
 
-
-def add_lang(parser) -> None:
-    parser.add_argument("--lang", choices=("es", "en"), help="language (default: the locale)")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from .. import paths
 from .common import add_lang, error, lang, load
@@ -20,7 +19,8 @@ def register(p) -> None:
     add_lang(p)
     p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     p.add_argument("--exercise", action="append", metavar="ID",
-                   help="grade only this exercise (repeatable): 03, 03-shmat or shmat")
+                   help="grade only this exercise (repeatable): 03, 03-shmat, shmat or "
+                        "exercises/03-shmat/")
     p.add_argument("-j", "--jobs", type=int, default=2, help="exercises checked at once (default 2)")
     p.add_argument("--allow-unsandboxed", action="store_true",
                    help="where no sandbox can be built, grade without one (never chosen "
@@ -95,8 +95,7 @@ def _failed(args, reason: str, code: int) -> int:
 
 def _write(args, text: str) -> None:
     if args.output:
-        tmp = Path(args.output + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, args.output)
+        from ipclab_harness.atomic import write_atomic
+        write_atomic(args.output, text)
     else:
         sys.stdout.write(text)

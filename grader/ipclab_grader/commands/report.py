@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from .common import error
 
@@ -32,9 +31,8 @@ def run(args) -> int:
                          color=args.output is None and sys.stdout.isatty()
                          and not os.environ.get("NO_COLOR"))
     if args.output:
-        tmp = Path(f"{args.output}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, args.output)
+        from ipclab_harness.atomic import write_atomic
+        write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 import time
 
+from ipclab_harness.atomic import write_atomic
+
 from .. import i18n, pristine
 from ..state import state_dir
 from ..student import Stop, exercises, fail, find, rel
@@ -65,10 +67,7 @@ def run(args) -> int:
         if current is not None:
             backup.mkdir(parents=True, exist_ok=True)
             (backup / name).write_bytes(current)
-        target = ex.dir / name
-        tmp = target.with_name(target.name + ".ipclab-tmp")
-        tmp.write_bytes(skel)
-        tmp.replace(target)
+        write_atomic(ex.dir / name, skel)
     print(m("reset.done", files=names))
     if backup.exists():
         print(m("reset.backup", dir=rel(backup)))

@@ -30,7 +30,7 @@ def register(p) -> None:
 
 def run(args) -> int:
     from .. import similarity
-    from ..batch import write_atomic
+    from ipclab_harness.atomic import write_atomic
     from ..manifest import ManifestError
     from ..student import fail
     from .common import load
@@ -61,7 +61,7 @@ def run(args) -> int:
             print(m("similarity.not_compared", name=name, why=why), file=sys.stderr)
     if args.output:
         try:
-            write_atomic(Path(args.output), text)
+            write_atomic(Path(args.output), text, parents=True)
         except OSError as e:
             return fail(m("similarity.cannot_write", path=args.output, why=e.strerror or e))
         print(m("similarity.done", pairs=len(report.flagged), students=report.students,
