@@ -105,7 +105,10 @@ def graded(tmp_path_factory):
         d.chmod(d.stat().st_mode | 0o005)
     before_ps, before_ipcs = processes(), ipcs()
     t0 = time.monotonic()
-    cmd = [str(ROOT / "ipclab"), "batch", str(klass), "-o", str(out), "--lang", "en"]
+    # Tight limits, the same for the skeleton: a case that stops or hangs the test program
+    # costs seconds, not the default wall limit per group.
+    cmd = [str(ROOT / "ipclab"), "batch", str(klass), "-o", str(out), "--lang", "en",
+           "--limit", "wall=3", "--limit", "cpu=1"]
     for ex in EXERCISES:
         cmd += ["--exercise", ex.id]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=BOUND)

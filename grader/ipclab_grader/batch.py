@@ -122,16 +122,20 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def settings_for(exercises: list[Exercise], lang: str) -> dict:
-    """What else a result depends on: the exercises (manifests, checks, hidden checks) and the
-    language. When these change every submission is graded again."""
+def settings_for(exercises: list[Exercise], lang: str, limits: tuple[str, ...] = ()) -> dict:
+    """What else a result depends on: the exercises (manifests, checks, hidden checks), the
+    language and the limits given for the batch. When these change every submission is
+    graded again."""
     h = hashlib.sha256(SCHEMA.encode())
     for ex in exercises:
         for base in (ex.dir, paths.HIDDEN / ex.id):
             for f in sorted(p for p in base.rglob("*") if p.is_file()
                             and "__pycache__" not in p.parts):
                 h.update(str(f.relative_to(paths.ROOT)).encode() + b"\0" + f.read_bytes())
-    return {"lang": lang, "exercises": [e.id for e in exercises], "lab": h.hexdigest()[:32]}
+    out = {"lang": lang, "exercises": [e.id for e in exercises], "lab": h.hexdigest()[:32]}
+    if limits:
+        out["limits"] = sorted(limits)
+    return out
 
 
 # ---------------------------------------------------------------- the output folder
@@ -205,7 +209,7 @@ def _die_with_parent():
 
 class Job:
     def __init__(self, sub: Submission, out: Path, work: Path, exercises: list[Exercise],
-                 lang: str, grade_jobs: int, timeout: float):
+                 lang: str, grade_jobs: int, timeout: float, limits: tuple[str, ...] = ()):
         self.sub = sub
         self.out = out
         self.work = Path(tempfile.mkdtemp(dir=work, prefix="job-"))
@@ -226,6 +230,8 @@ class Job:
                "--lang", lang, "-o", str(self.result), "-j", str(grade_jobs)]
         for ex in exercises:
             cmd += ["--exercise", ex.id]
+        for item in limits:
+            cmd += ["--limit", item]
         with open(self.err, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=err, preexec_fn=_die_with_parent)
@@ -304,6 +310,7 @@ class Run:
     regrade: set[str] = field(default_factory=set)
     retry_errors: bool = False
     shard: tuple[int, int] | None = None     # (K, N): only the students of part K of N
+    limits: tuple[str, ...] = ()             # NAME=VALUE, as grade --limit, for every grade
 
     def plan(self) -> tuple[list[Submission], list[Submission], State]:
         subs = discover(self.class_dir)
@@ -311,7 +318,7 @@ class Run:
         if self.shard:
             k, n = self.shard
             subs = [s for s in subs if shard_of(s.name, n) == k]
-        state = State(self.out, settings_for(self.exercises, self.lang))
+        state = State(self.out, settings_for(self.exercises, self.lang, self.limits))
         if self.shard:
             state.part = {"shard": f"{self.shard[0]}/{self.shard[1]}", "class": everyone}
         # Students no longer in the class folder leave the gradebook (their files stay).
@@ -340,7 +347,7 @@ class Run:
                     on_event("start", sub, None)
                     try:
                         running.append(Job(sub, self.out, work, self.exercises, self.lang,
-                                           self.grade_jobs, self.timeout))
+                                           self.grade_jobs, self.timeout, self.limits))
                     except OSError as e:   # e.g. the disk is full: this student's error row
                         self._done(sub, Outcome(sub.name, "error", error=f"cannot start: {e}"),
                                    state, outcomes, on_event)

@@ -34,6 +34,8 @@ def register(p) -> None:
     p.add_argument("--retry-errors", action="store_true",
                    help="grade again the submissions that ended in an error")
     p.add_argument("--grade-jobs", type=int, default=1, help=argparse_hide())
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a limit of every exercise in every grade, as grade --limit")
     p.add_argument("--shard", metavar="K/N",
                    help="grade only part K of N of the class (the same part on every machine, "
                         "by a hash of each student's name); ./ipclab merge joins the parts")
@@ -72,6 +74,12 @@ def run(args) -> int:
         return error(f"{out}: the output folder is inside the class folder; put it elsewhere")
     if out.exists() and not out.is_dir():
         return error(f"{out}: exists and is not a folder; give a folder for the results")
+    from ipclab_harness.limits import LimitsError
+    from .grade import parse_limits
+    try:
+        parse_limits(args.limit)
+    except (ValueError, LimitsError) as e:
+        return error(f"{e}")
     try:
         exercises = load(args.exercise)
         require()
@@ -84,7 +92,7 @@ def run(args) -> int:
     run_ = batch.Run(class_dir, out, exercises, language, jobs=args.jobs,
                      grade_jobs=args.grade_jobs, timeout=args.timeout,
                      regrade=set(args.regrade), retry_errors=args.retry_errors,
-                     shard=shard)
+                     shard=shard, limits=tuple(args.limit))
     subs, todo, state = run_.plan()
     unknown = set(args.regrade) - {s.name for s in subs}
     if unknown:

@@ -96,7 +96,7 @@ def run(args) -> int:
         return fail(str(e))
     except ManifestError as e:
         return fail(str(e))
-    if settings_for(exercises, settings["lang"]) != settings:
+    if settings_for(exercises, settings["lang"], tuple(settings.get("limits", ()))) != settings:
         return fail(m("merge.other_lab"))
     out.mkdir(parents=True, exist_ok=True)
     state = State(out, settings)
