@@ -299,12 +299,7 @@ def test_error_tables_agree_between_languages(ex):
 # Disagreements found when this check was written, in exercises whose statements other issue-17
 # items were rewriting at that moment: reported there, not fixed here. Remove an entry once its
 # exercise agrees (the test then passes; xfail is not strict, so it does not fail meanwhile).
-PENDING = {
-    "06-semaphores": "the error table names no shmctl/shmat/shmdt (add, finish) nor semctl "
-                     "(init, finish), which the header's Throws comments do",
-    "08-prodcons": "the error table names no shmat/shmdt/semctl/shmctl; its semop row names no "
-                   "subcommand, so it reads as init's and finish's too",
-}
+PENDING: dict[str, str] = {}
 
 
 def pending(exercises):
