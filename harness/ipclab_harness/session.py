@@ -266,6 +266,40 @@ class Session:
     def _processes_inside(self) -> int:
         return len(self._inside())
 
+    def _start_direct(self, agent: Path, mounts, theirs: socket.socket) -> None:
+        self._paths = sorted([(inside, str(host)) for host, inside in mounts] +
+                             [("/work", str(self.scratch))], key=lambda m: -len(m[0]))
+        self.preexisting = ipcstate.object_ids()
+        self.other_uid = None
+        self.started_at = time.time()
+        self.proc = subprocess.Popen([str(agent), str(theirs.fileno()), "--direct"],
+                                     cwd=self.scratch, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     pass_fds=(theirs.fileno(),), start_new_session=True,
+                                     env=sandbox.default_env())
+        self.box = sandbox.Prepared([])
+
+    def host_path(self, text: str) -> str:
+        """A sandbox path (/work/x, /lab/bin/y, --opt=/work/z) as the host sees it."""
+        if not self.direct:
+            return text
+        # One pass: a translated path (/work/main/...) must not be translated again.
+        hosts = dict(self._paths)
+        alternatives = "|".join(re.escape(inside) for inside, _ in self._paths)
+        return re.sub(rf"(^|[:=])({alternatives})(?=/|$)",
+                      lambda m: m.group(1) + hosts[m.group(2)], text)
+
+    def _translate(self, op: str, args: dict) -> dict:
+        if op == "spawn":
+            args = {**args, "argv": [self.host_path(a) for a in args["argv"]],
+                    "cwd": self.host_path(args.get("cwd", "/work")),
+                    "env": {k: ":".join(self.host_path(part) for part in v.split(":"))
+                            for k, v in args.get("env", {}).items()},
+                    "limits": self._direct_limits(args.get("limits", {}))}
+        elif op == "stat":
+            args = {**args, "path": self.host_path(args["path"])}
+        return args
+
     @staticmethod
     def _direct_limits(limits: dict) -> dict:
         """RLIMIT_NPROC counts every process of the user: on their own machine the student's
