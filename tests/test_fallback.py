@@ -45,8 +45,12 @@ def test_a_students_check_falls_back_and_leaves_nothing():
     result = out["json"]
     assert result["mode"] == "unsandboxed"
     ex01, ex03 = result["exercises"]
-    failed = [(c["name"], c["feedback"][:200]) for c in ex01["checks"] if c["status"] != "passed"]
-    assert ex01["score"] == ex01["max_score"], failed
+    # As root without a sandbox a folder without x stops nobody: 01's unreadable_file lesson
+    # ("ftok: Permission denied" through such a folder) cannot hold, as 03's below.
+    bypass = {"unreadable_file"} if os.geteuid() == 0 else set()
+    failed = [(c["name"], c["feedback"][:200]) for c in ex01["checks"]
+              if c["status"] != "passed" and c["name"] not in bypass]
+    assert not failed, failed
     # 03 cooperates through segments; as root without a sandbox its permission lessons
     # (a 0400 segment) cannot hold, which is one reason grades never use this mode.
     assert ex03["score"] >= ex03["max_score"] - 3
