@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Grades the same submission N times (and, with --parallel K, K at a time) and prints
 whether every grade gave the same scores: the "same score every time, alone or beside a
-hundred others" promise of lab-spec.md, measured rather than assumed.
+hundred others" promise of the lab's specification (../shared/lab-spec.md, beside the
+repository), measured rather than assumed.
 
     scripts/repeat-grade.py [SUBMISSION] [--runs 20] [--parallel 1] [--exercise ID]...
 """

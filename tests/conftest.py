@@ -21,8 +21,11 @@ def exercises():
 
 def cmake_build(name: str, source: str) -> Path:
     build = ROOT / "build" / name
+    # IPCLAB_TEST_EXERCISES="10-pipes": only those (tests/test_new_exercise.py, on a copy).
+    only = os.environ.get("IPCLAB_TEST_EXERCISES", "")
     subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), "-G", "Ninja", "-Wno-dev",
-                    f"-DIPCLAB_SOURCE={source}", f"-DIPCLAB_HIDDEN_DIR={ROOT / 'grader' / 'hidden'}"],
+                    f"-DIPCLAB_SOURCE={source}", f"-DIPCLAB_HIDDEN_DIR={ROOT / 'grader' / 'hidden'}",
+                    f"-DIPCLAB_EXERCISES={only}"],
                    check=True, capture_output=True)
     # Keep going: the developer check wants every exercise that can build, built.
     subprocess.run(["cmake", "--build", str(build), "--", "-k", "0"], capture_output=True)

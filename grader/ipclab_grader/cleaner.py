@@ -55,8 +55,9 @@ def objects(proc: str = "/proc/sysvipc") -> list[IpcObject]:
 
 
 def ftok_keys(path: str | os.PathLike) -> set[int]:
-    """ftok(path, n) for every n, as glibc computes it (reference.md): the low 16 bits of the
-    inode, the low 8 bits of the device, the low 8 bits of n."""
+    """ftok(path, n) for every n, as glibc computes it (../shared/reference.md, beside the
+    repository): the low 16 bits of the inode, the low 8 bits of the device, the low 8 bits
+    of n."""
     try:
         st = os.stat(path)
     except OSError:

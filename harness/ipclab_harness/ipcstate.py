@@ -94,7 +94,7 @@ def parse_msg(text: str) -> list[Queue]:
 
 
 def ftok_key(ino: int, dev: int, proj_id: int) -> int:
-    """What glibc's ftok returns for a file with this inode and device (reference.md)."""
+    """What glibc's ftok returns for a file with this inode and device (../shared/reference.md)."""
     return (ino & 0xFFFF) | ((dev & 0xFF) << 16) | ((proj_id & 0xFF) << 24)
 
 

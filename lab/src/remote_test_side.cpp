@@ -32,7 +32,7 @@ const bool sealed = [] {
 }();
 
 // The worker program: $IPCLAB_WORKER (the grader's, built apart from this program), else
-// the one beside this program: tests/01-ftok-unit -> tests/01-ftok-worker.
+// the one beside this program: BUILD/tests/01-ftok-unit -> BUILD/tests/01-ftok-worker.
 std::string worker_path() {
     if (const char* p = std::getenv("IPCLAB_WORKER"); p != nullptr && *p != '\0') return p;
     char self[PATH_MAX] = {};
