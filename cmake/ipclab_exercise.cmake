@@ -26,8 +26,17 @@ function(ipclab_exercise)
     list(APPEND student_sources "${path}")
   endforeach()
 
-  # Objects, not an archive: one less step per exercise, and the programs link the same.
-  add_library(${EX_ID}-student OBJECT ${student_sources})
+  if(IPCLAB_SHARED_STUDENT)
+    # One shared object beside the programs; -z defs: a call to a function the file never
+    # defines is a build error, as it is when the programs link the objects themselves.
+    add_library(${EX_ID}-student SHARED ${student_sources})
+    set_target_properties(${EX_ID}-student PROPERTIES
+                          LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
+    target_link_options(${EX_ID}-student PRIVATE "LINKER:-z,defs")
+  else()
+    # Objects, not an archive: one less step per exercise, and the programs link the same.
+    add_library(${EX_ID}-student OBJECT ${student_sources})
+  endif()
   # The exercise's own header sits in the lab's directory, beside the student's file.
   target_include_directories(${EX_ID}-student PUBLIC "${EX_DIR}")
   target_link_libraries(${EX_ID}-student PUBLIC ipclab_support)
@@ -45,6 +54,7 @@ function(ipclab_exercise)
     add_executable(${name} "${EX_DIR}/${main}")
     target_link_libraries(${name} PRIVATE ${EX_ID}-student)
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
+    _ipclab_loads_student(${name} "$ORIGIN")
     add_dependencies(ex-${EX_ID} ${name})
   endforeach()
 
@@ -52,6 +62,7 @@ function(ipclab_exercise)
   target_compile_definitions(${EX_ID}-worker PRIVATE IPCLAB_REMOTE_WORKER)
   target_link_libraries(${EX_ID}-worker PRIVATE ${EX_ID}-student ipclab_remote_worker)
   set_target_properties(${EX_ID}-worker PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+  _ipclab_loads_student(${EX_ID}-worker "$ORIGIN:$ORIGIN/../bin")
   add_dependencies(ex-${EX_ID} ${EX_ID}-worker)
 
   _ipclab_unit_tests(${EX_ID}-unit "${EX_DIR}" ${EX_REMOTE} ${EX_UNIT})
@@ -61,6 +72,15 @@ function(ipclab_exercise)
       # The grader's test program holds the visible tests too: one link instead of two.
       _ipclab_unit_tests(${EX_ID}-hidden "${EX_DIR}" ${EX_REMOTE} ${EX_UNIT} ${hidden})
     endif()
+  endif()
+endfunction()
+
+# A program that loads the student's shared object finds it where it stands (the grader
+# puts one beside it in bin/ and tests/), never through an absolute path of the build.
+function(_ipclab_loads_student target rpath)
+  if(IPCLAB_SHARED_STUDENT)
+    set_target_properties(${target} PROPERTIES BUILD_WITH_INSTALL_RPATH ON
+                          INSTALL_RPATH "${rpath}")
   endif()
 endfunction()
 

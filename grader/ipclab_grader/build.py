@@ -12,6 +12,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -30,9 +31,10 @@ from .stage import Staged
 
 BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cmake)
 WALL_MARGIN = 60           # wall-clock seconds a build may take beyond its CPU limit
+TEMPLATE_WALL = 3600       # wall-clock seconds for the lab's own build, once per lab version
 # Part of every cache key: change it when how a build is made changes, and cached results
 # (failures included) made the old way are not reused.
-RECIPE = "ipclab-build/8"
+RECIPE = "ipclab-build/9"
 ERROR_LINES = 15           # compiler lines shown to the student
 DEFAULT_BUILD_LIMITS = bounds.resolve({})
 
@@ -46,6 +48,12 @@ def test_program_names(ex: Exercise) -> list[str]:
     """The lab's unit-test programs of an exercise: <id>-hidden (visible and hidden tests,
     where the grader has hidden ones), <id>-unit (the visible ones)."""
     return [f"{ex.id}-hidden", f"{ex.id}-unit"]
+
+
+def student_library(ex: Exercise) -> str:
+    """The shared object the exercise's student files become (IPCLAB_SHARED_STUDENT): its
+    programs and its worker load it from their own folder."""
+    return f"lib{ex.id}-student.so"
 
 
 def has_hidden_tests(ex: Exercise) -> bool:
@@ -191,7 +199,7 @@ def _first_errors(log: str) -> str:
     long compiler command lines); a note the grader added (a time limit) comes first."""
     notes = [l for l in log.splitlines() if l.startswith(("the build took longer",
                                                          "the compiler was stopped"))][:2]
-    lines = [l for l in log.splitlines() if not l.startswith(("[", "ninja:", "FAILED:", "ccache "))
+    lines = [l for l in log.splitlines() if not l.startswith(("[", "ninja:", "FAILED:", "ccache ", ": && "))
              and "Building CXX" not in l and not re.match(r"\S*(c\+\+|g\+\+)\s+-", l)
              and l not in notes]
     errors = [i for i, l in enumerate(lines) if re.search(r"\berror\b", l)]
@@ -227,8 +235,8 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
     t0 = time.monotonic()
     # Configured for every exercise asked for (one configuration serves every submission);
     # only those that need it are built.
-    problem, programs = _configured(build_dir, stage_dir, [st.exercise for st in staged],
-                                    use_sandbox)
+    problem, programs, needs = _configured(build_dir, stage_dir, [st.exercise for st in staged],
+                                           use_sandbox)
     if problem:
         for st, key in todo:
             results[st.exercise.id] = Built(st.exercise, False, None,
@@ -237,7 +245,7 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
         return results
     t1 = time.monotonic()
     outcome = _build_together([st.exercise for st, _ in todo], stage_dir, build_dir,
-                              use_sandbox, jobs)
+                              use_sandbox, jobs, needs)
     findings = _scan(todo, stage_dir, build_dir, use_sandbox)
     seconds = time.monotonic() - t1
     staged_at = f"{BOX_STAGE if use_sandbox else stage_dir}/"
@@ -251,11 +259,18 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
             ex = st.exercise
             (tmp / "bin").mkdir()
             (tmp / "tests").mkdir()
+            # The student's files, as one shared object, beside the programs and the worker
+            # that load it; the programs, the worker and the test programs are the lab's,
+            # linked once per version of the lab (or here, unsandboxed) and shared with the
+            # template by hard link.
+            lib = student_library(ex)
+            shutil.copy2(build_dir / "bin" / lib, tmp / "bin" / lib)
+            os.link(tmp / "bin" / lib, tmp / "tests" / lib)
             for b in ex.binaries:
-                shutil.copy2(build_dir / "bin" / b.name, tmp / "bin" / b.name)
-            shutil.copy2(build_dir / "tests" / worker_name(ex), tmp / "tests" / worker_name(ex))
-            # The test program is the lab's, linked without any student file: the same
-            # program for every submission, shared with the template by hard link.
+                src = programs / "bin" / b.name if needs is not None else build_dir / "bin" / b.name
+                _link_or_copy(str(src), str(tmp / "bin" / b.name), always=True)
+            _link_or_copy(str(programs / worker_name(ex)), str(tmp / "tests" / worker_name(ex)),
+                          always=True)
             for name in test_program_names(ex):
                 if (programs / name).exists():
                     _link_or_copy(str(programs / name), str(tmp / "tests" / name), always=True)
@@ -316,25 +331,30 @@ def _configure_command(build: str, stage: str, fragment: str) -> list[str]:
            f"-DIPCLAB_HIDDEN_DIR={paths.HIDDEN}", "-DCMAKE_BUILD_TYPE=Debug",
            # No debug information: nobody runs a debugger on a grade, and without it
            # compiling and linking take a fifth less.
-           "-DCMAKE_CXX_FLAGS_DEBUG=-g0"]
+           "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DIPCLAB_SHARED_STUDENT=ON"]
     if _ccache_dir():
         cmd.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
     if shutil.which("ld.gold"):
         # A grade links ~30 programs: gold does it in a third of the time of the default ld,
         # and without a build id (only a debugger's symbol files use it) a tenth faster still.
-        cmd.append("-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=gold -Wl,--build-id=none")
+        cmd += ["-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=gold -Wl,--build-id=none",
+                "-DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=gold -Wl,--build-id=none"]
     return cmd
 
 
 def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
-                use_sandbox: bool) -> tuple[str, Path]:
+                use_sandbox: bool) -> tuple[str, Path, dict | None]:
     """Makes build_dir a configured CMake build of `exercises`. Returns CMake's output when
-    that fails ("" otherwise), and the folder that holds the lab's unit-test programs.
+    that fails ("" otherwise), the folder that holds the lab's unit-test programs and
+    workers (and, from a template, bin/ with its programs), and from a template what each
+    exercise's programs need of the student's shared object (None: unsandboxed, where they
+    are linked here against it).
 
     Sandboxed, every build sees the same paths (BOX_STAGE, BOX_BUILD), so the lab is
     configured and its own objects (precompiled header, mains, worker tables) compiled, and
-    its unit-test programs linked, once per version of the lab: each submission starts from
-    a copy and compiles only its own files. The test programs, hidden tests and all, never
+    its unit-test programs, exercise programs and workers linked, once per version of the
+    lab: each submission starts from a copy, compiles its own files and links each
+    exercise's into one shared object (IPCLAB_SHARED_STUDENT) its programs load. The test programs, hidden tests and all, never
     enter a submission's build: they hold no student file (lab/include/ipclab/remote.hpp)."""
     fragment = cmake_fragment(exercises)
     if not use_sandbox:
@@ -344,13 +364,13 @@ def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
                                     str(build_dir / "ipclab_exercises.cmake")),
                  stage_dir, build_dir, False, DEFAULT_BUILD_LIMITS, hidden=True)
         if r.returncode != 0:
-            return r.stdout, build_dir / "tests"
+            return r.stdout, build_dir / "tests", None
         # Unsandboxed there is no template: the lab's test programs are linked here.
         targets = [n for ex in exercises for n in test_program_names(ex)
                    if n.endswith("-unit") or has_hidden_tests(ex)]
         _run(["ninja", "-C", str(build_dir), "-k", "0", *targets], stage_dir, build_dir, False,
              DEFAULT_BUILD_LIMITS, hidden=True)
-        return "", build_dir / "tests"
+        return "", build_dir / "tests", None
     h = hashlib.sha256(fragment.encode())
     for ex in sorted(exercises, key=lambda e: e.id):
         # The lab's sources (the hidden unit tests CMake globs included), compiler and recipe.
@@ -358,6 +378,9 @@ def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
     for f in sorted(paths.ROOT.joinpath("exercises").glob("*/exercise.toml")):
         h.update(f.read_bytes())             # CMake re-configures when a manifest changes
     h.update(" ".join(_configure_command(BOX_BUILD, BOX_STAGE, "")).encode())
+    for ex in sorted(exercises, key=lambda e: e.id):
+        for name in ex.files:            # the programs are linked against the skeleton's
+            h.update((ex.dir / name).read_bytes())
     template = cache_root().parent / "configured" / h.hexdigest()[:32]
     if not (template / "ok").exists():
         template.parent.mkdir(parents=True, exist_ok=True)
@@ -367,9 +390,9 @@ def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
             problem = "" if (template / "ok").exists() else \
                 _make_template(template, exercises, fragment)
         if problem:
-            return problem, None
+            return problem, None, None
     shutil.copytree(template / "build", build_dir, symlinks=True, copy_function=_link_or_copy)
-    return "", template / "programs"
+    return "", template / "programs", json.loads((template / "programs" / "needs.json").read_text())
 
 
 # Files this large (the precompiled header) are shared with the template, not copied; the
@@ -388,10 +411,12 @@ def _link_or_copy(src: str, dst: str, always: bool = False) -> None:
 
 
 def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> str:
-    """Configures the lab at the sandbox's fixed paths, against empty stand-ins for the
-    student files (CMake only checks that they exist), compiles the lab's own objects, links
-    its unit-test programs and moves them (and the hidden tests' objects) out of the build
-    submissions copy, and publishes it all atomically."""
+    """Configures the lab at the sandbox's fixed paths, against the skeletons as stand-ins
+    for the student files, compiles the lab's own objects, links its unit-test programs, and
+    the exercises' programs and workers against the skeletons' shared objects (they load the
+    student's in its place), notes what each exercise's programs need of that shared object,
+    moves the programs out of the build submissions copy (and removes the hidden tests'
+    objects and everything made of the skeletons), and publishes it all atomically."""
     template.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=template.parent, prefix=".tmp-"))
     try:
@@ -400,7 +425,9 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
         for ex in exercises:
             (stage / ex.id).mkdir(parents=True, exist_ok=True)
             for name in ex.files:
-                (stage / ex.id / name).touch()
+                # The skeleton: the programs and the worker are linked against its shared
+                # object, and load the student's in its place.
+                shutil.copy(ex.dir / name, stage / ex.id / name)
         build.mkdir()
         programs.mkdir()
         (build / "ipclab_exercises.cmake").write_text(fragment)
@@ -418,11 +445,43 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
                  if n.endswith("-unit") or has_hidden_tests(ex)]
         # The lab's own objects and test programs: when they do not compile, each build
         # says so, as before (its unit tests cannot run).
-        _run(["ninja", "-C", BOX_BUILD, "-k", "0", "ipclab_support", "ipclab_remote_worker",
-              *lab_objects, *tests], stage, build, True, DEFAULT_BUILD_LIMITS, hidden=True)
-        for name in tests:
+        mains = [b.name for ex in exercises for b in ex.binaries]
+        workers = [worker_name(ex) for ex in exercises]
+        # The lab's code, not a student's: no exercise's wall-clock allowance, which a loaded
+        # machine's first class outran (the template was kept without its test programs).
+        r = _run(["ninja", "-C", BOX_BUILD, "-k", "0", "ipclab_support", "ipclab_remote_worker",
+                  *lab_objects, *tests, *mains, *workers], stage, build, True,
+                 DEFAULT_BUILD_LIMITS, hidden=True, wall=TEMPLATE_WALL)
+        if r.returncode == -9:
+            return f"the lab's own build took longer than {TEMPLATE_WALL} s:\n" + r.stdout[-3000:]
+        # What each exercise's programs take from the student's shared object: what they
+        # leave undefined that the skeleton's defines (read in the sandbox, as any object).
+        listing = _run(["sh", "-c", _symbols_script(
+            [f"bin/{student_library(ex)}" for ex in exercises]
+            + [f"bin/{m}" for m in mains] + [f"tests/{w}" for w in workers])],
+            stage, build, True, DEFAULT_BUILD_LIMITS, hidden=False)
+        symbols = _parse_symbols(listing.stdout)
+        needs = {}
+        for ex in exercises:
+            offered = symbols.get(f"bin/{student_library(ex)}", (set(), set()))[0]
+            wanted = set()
+            for prog in [f"bin/{b.name}" for b in ex.binaries] + [f"tests/{worker_name(ex)}"]:
+                wanted |= symbols.get(prog, (set(), set()))[1]
+            needs[ex.id] = sorted(wanted & offered)
+        (programs / "bin").mkdir()
+        for name in tests + workers:
             if (build / "tests" / name).exists():
                 os.rename(build / "tests" / name, programs / name)
+        for name in mains:
+            if (build / "bin" / name).exists():
+                os.rename(build / "bin" / name, programs / "bin" / name)
+        (programs / "needs.json").write_text(json.dumps(needs))
+        # Nothing of the skeleton stays: each submission compiles and links its own files
+        # (an object left here could look newer than a student's file of an old date).
+        for ex in exercises:
+            (build / "bin" / student_library(ex)).unlink(missing_ok=True)
+            shutil.rmtree(build / "CMakeFiles" / f"{ex.id}-student.dir", ignore_errors=True)
+            (build / "CMakeFiles" / f"{ex.id}-student.dir").mkdir()
         # A submission's build never sees the hidden tests, not even compiled.
         for d in build.glob("CMakeFiles/*-hidden.dir"):
             shutil.rmtree(d)
@@ -441,29 +500,89 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
 
 
 def _build_together(exercises: list[Exercise], stage_dir: Path, build_dir: Path,
-                    use_sandbox: bool, jobs: int) -> dict[str, tuple[bool, str]]:
-    """Builds what the students' files go into -- each exercise's programs and its worker --
-    in one ninja run that keeps going past failures (-k 0), so one exercise that does not
-    compile stops no other. Returns (ok, log) per exercise; a log holds only the failures of
-    that exercise's own targets."""
+                    use_sandbox: bool, jobs: int, needs: dict | None = None
+                    ) -> dict[str, tuple[bool, str]]:
+    """Builds what the students' files go into -- each exercise's shared object, and where
+    there is no template (`needs` None) its programs and its worker -- in one ninja run that
+    keeps going past failures (-k 0), so one exercise that does not compile stops no other.
+    From a template, the shared object must define what the lab's programs need of it (a
+    function of the header the file does not define is the link error it always was).
+    Returns (ok, log) per exercise; a log holds only the failures of that exercise's own
+    targets."""
     limits = _together_limits(exercises)
-    targets = {ex.id: [b.name for b in ex.binaries] + [worker_name(ex)] for ex in exercises}
+    if needs is None:
+        targets = {ex.id: [b.name for b in ex.binaries] + [worker_name(ex)] for ex in exercises}
+    else:
+        targets = {ex.id: [f"{ex.id}-student"] for ex in exercises}
     # ninja itself, not `cmake --build`: that wrapper costs 0.2 s of CPU per call to decide
     # what ninja decides anyway (build.ninja re-runs CMake when the lab's files change).
     build = BOX_BUILD if use_sandbox else str(build_dir)
-    r = _run(["ninja", "-C", build, "-k", "0", f"-j{jobs}",
-              *[t for ts in targets.values() for t in ts]],
-             stage_dir, build_dir, use_sandbox, limits, hidden=False)
+    ninja = ["ninja", "-C", build, "-k", "0", f"-j{jobs}", *[t for ts in targets.values() for t in ts]]
+    if needs is not None:
+        # The shared objects' symbols, listed in the same sandbox once ninja is done.
+        libs = [f"bin/{student_library(ex)}" for ex in exercises]
+        ninja = ["sh", "-c", f"{shlex.join(ninja)}; rc=$?; cd {shlex.quote(build)} && "
+                 f"{_symbols_script(libs)}; exit $rc"]
+    r = _run(ninja, stage_dir, build_dir, use_sandbox, limits, hidden=False)
+    stdout, _, listing = r.stdout.partition(SYMBOLS_MARK)
+    symbols = _parse_symbols(SYMBOLS_MARK + listing) if needs is not None else {}
     note = _timeout_note(r, limits)
-    blocks = _failure_blocks(r.stdout)
+    blocks = _failure_blocks(stdout)
     out = {}
     for ex in exercises:
         mine = _blocks_of(ex, blocks)
-        built = all((build_dir / "bin" / b.name).exists() for b in ex.binaries) and \
-            (build_dir / "tests" / worker_name(ex)).exists() and not mine
+        if needs is None:
+            built = all((build_dir / "bin" / b.name).exists() for b in ex.binaries) and \
+                (build_dir / "tests" / worker_name(ex)).exists() and not mine
+        else:
+            lib = f"bin/{student_library(ex)}"
+            built = (build_dir / lib).exists() and not mine
+            missing = sorted(set(needs.get(ex.id, [])) - symbols.get(lib, (set(), set()))[0])
+            if built and missing:
+                built = False
+                mine = [_undefined_block(ex, missing)]
         log = note + "".join(_limit_note(b, limits) + b for b in mine)
-        out[ex.id] = (built, log if log.strip() or built else note + r.stdout[-20000:])
+        out[ex.id] = (built, log if log.strip() or built else note + stdout[-20000:])
     return out
+
+
+SYMBOLS_MARK = "@@ipclab-symbols\n"
+
+
+def _symbols_script(files: list[str]) -> str:
+    """Lists, after SYMBOLS_MARK, each file's dynamic symbols: "@@file F", then nm's lines."""
+    quoted = " ".join(shlex.quote(f) for f in files)
+    return (f"printf '@@ipclab-symbols\\n'; for f in {quoted}; do [ -f \"$f\" ] || continue; "
+            "echo \"@@file $f\"; nm -D -P \"$f\" 2>/dev/null | head -n 20000; done")
+
+
+def _parse_symbols(text: str) -> dict[str, tuple[set[str], set[str]]]:
+    """{file: (defined, undefined)} from _symbols_script's output."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    current = None
+    for line in text[:4_000_000].splitlines():
+        if line.startswith("@@file "):
+            current = out.setdefault(line[7:].strip(), (set(), set()))
+            continue
+        parts = line.split()
+        if current is None or len(parts) < 2:
+            continue
+        name, kind = parts[0].split("@")[0], parts[1]
+        (current[1] if kind in ("U", "w", "v") else current[0]).add(name)
+    return out
+
+
+def _undefined_block(ex: Exercise, missing: list[str]) -> str:
+    """What the linker said when the programs linked the student's objects themselves."""
+    try:
+        plain = subprocess.run(["c++filt"], input="\n".join(missing), capture_output=True,
+                               text=True, timeout=10).stdout.splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        plain = []
+    if len(plain) != len(missing):
+        plain = missing
+    files = ", ".join(f"exercises/{ex.id}/{f}" for f in ex.files)
+    return "".join(f"{files}: error: undefined reference to `{name}'\n" for name in plain[:20])
 
 
 def _together_limits(exercises: list[Exercise]) -> dict:
@@ -492,6 +611,7 @@ def _failure_blocks(log: str) -> list[tuple[str, str]]:
 def _blocks_of(ex: Exercise, blocks: list[tuple[str, str]]) -> list[str]:
     names = [f"{ex.id}-student", worker_name(ex), *(b.name for b in ex.binaries)]
     marks = [m for n in names for m in (f"CMakeFiles/{n}.dir/", f"bin/{n}", f"tests/{n}")]
+    marks.append(f"bin/{student_library(ex)}")
     lab = ("CMakeFiles/ipclab_support.dir/", "libipclab_support")
     return [body for head, body in blocks if any(m in head for m in marks)
             or any(m in head for m in lab)]
@@ -514,7 +634,7 @@ def _limit_note(block: str, limits: dict) -> str:
     return ""
 
 
-def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden):
+def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden, wall=None):
     box = _sandboxed(cmd, stage_dir, build_dir, hidden) if use_sandbox else sandbox.Prepared(cmd)
     try:
         p = subprocess.Popen(box.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -529,7 +649,7 @@ def _run(cmd, stage_dir, build_dir, use_sandbox, limits, hidden):
     try:
         # Each compiler has build_time seconds of CPU (RLIMIT_CPU), so a runaway one dies and
         # ninja goes on with the rest; the wall clock is the backstop for one that sleeps.
-        out, _ = p.communicate(timeout=limits["build_time"] + WALL_MARGIN)
+        out, _ = p.communicate(timeout=wall or limits["build_time"] + WALL_MARGIN)
         return subprocess.CompletedProcess(argv, p.returncode, out.decode(errors="replace")[-200000:])
     except subprocess.TimeoutExpired:
         box.kill()   # the compilers run in the sandbox's PID namespace: they all die here
