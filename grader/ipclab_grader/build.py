@@ -380,7 +380,7 @@ def _configured(build_dir: Path, stage_dir: Path, exercises: list[Exercise],
     h.update(" ".join(_configure_command(BOX_BUILD, BOX_STAGE, "")).encode())
     for ex in sorted(exercises, key=lambda e: e.id):
         for name in ex.files:            # the programs are linked against the skeleton's
-            h.update((ex.dir / name).read_bytes())
+            h.update(_skeleton(ex, name))
     template = cache_root().parent / "configured" / h.hexdigest()[:32]
     if not (template / "ok").exists():
         template.parent.mkdir(parents=True, exist_ok=True)
@@ -410,6 +410,18 @@ def _link_or_copy(src: str, dst: str, always: bool = False) -> None:
     shutil.copy2(src, dst)
 
 
+# Set by the student commands (progress.py): in a student's lab the file in exercises/ is the
+# student's work, and a template keyed by it would be made again at every edit; they give the
+# copy of the skeleton they keep (pristine.py). Elsewhere exercises/ holds the skeletons.
+skeleton_of = None
+
+
+def _skeleton(ex: Exercise, name: str) -> bytes:
+    """The exercise's file as the lab shipped it."""
+    kept = skeleton_of(ex, name) if skeleton_of else None
+    return kept or (ex.dir / name).read_bytes()
+
+
 def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> str:
     """Configures the lab at the sandbox's fixed paths, against the skeletons as stand-ins
     for the student files, compiles the lab's own objects, links its unit-test programs, and
@@ -427,7 +439,7 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
             for name in ex.files:
                 # The skeleton: the programs and the worker are linked against its shared
                 # object, and load the student's in its place.
-                shutil.copy(ex.dir / name, stage / ex.id / name)
+                (stage / ex.id / name).write_bytes(_skeleton(ex, name))
         build.mkdir()
         programs.mkdir()
         (build / "ipclab_exercises.cmake").write_text(fragment)
