@@ -37,7 +37,7 @@ demo: setup
 
 # The whole test suite: developer check, harness, grader end to end.
 test: setup-test
-	$(PYTHON) -m pytest tests
+	$(PYTHON) -m pytest tests --durations=20
 
 bench: setup-test
 	$(PYTHON) scripts/bench.py
