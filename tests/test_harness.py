@@ -288,3 +288,32 @@ def test_processes_that_spin_together_are_stopped_at_one_cpu_limit(bindir):
         assert lab._session.box.cgroup.cpu_seconds() < 1 + 1.5
     finally:
         lab.close()
+
+
+# Memory is bounded per sandbox, not only per process: three programs that each stay within
+# RLIMIT_AS but together hold more than the sandbox may are stopped there (the kernel's OOM
+# killer, inside that cgroup), and another sandbox beside them is untouched.
+def test_memory_is_bounded_per_sandbox(bindir):
+    from ipclab_harness import cgroups
+    h = cgroups.available()
+    if h is None or (h.memory_parent is None and not h.memory):
+        pytest.skip("no memory controller is offered to the grader here")
+    hog = ("import sys, time; b = bytearray(400 << 20); b[::4096] = b'x' * len(b[::4096]); "
+           "print('held', flush=True); sys.stdin.read()")
+    greedy, other = Lab(bindir, limits={"wall": 20}), Lab(bindir)
+    try:
+        group = greedy._session.box.cgroup
+        assert group.memory_limit() == group.max_memory == 2 * (512 << 20) + (64 << 20)
+        hogs = [greedy._spawn("/usr/bin/python3", "python3", ["-c", hog], None)
+                for _ in range(3)]
+        fine = other._spawn("/usr/bin/python3", "python3", ["-c", hog], None)
+        fine.expect_line("held", timeout=20)
+        import time
+        greedy._session.wait_until(lambda: any(p._p.status is not None for p in hogs),
+                                   time.monotonic() + 20)
+        ended = [p._p.status for p in hogs if p._p.status is not None]
+        assert ended and all(s == -signal.SIGKILL for s in ended), ended   # 1.2 GiB together
+        assert fine._p.status is None                  # the other sandbox's is still there
+    finally:
+        greedy.close()
+        other.close()

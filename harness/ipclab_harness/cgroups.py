@@ -12,6 +12,10 @@ Where the machine offers one:
     root of the hierarchy (as root), with the pids controller enabled for it;
   - cgroup v1 (a `pids` hierarchy, e.g. /sys/fs/cgroup/pids): ipclab/<box> under the
     grader's own cgroup of that hierarchy.
+Memory is bounded per sandbox there too, where the memory controller is offered (v2: the
+same cgroup's memory.max; v1: a cgroup of the `memory` hierarchy with memory.limit_in_bytes):
+RLIMIT_AS bounds each process, and 60 children of one program could each use it. Past the
+bound the kernel's OOM killer ends a process of that sandbox, never another's.
 Elsewhere (no cgroups, or not root and nothing delegated) `available()` is None and the
 sandbox falls back to a user namespace of its own per sandbox (see sandbox.prepare)."""
 from __future__ import annotations
@@ -83,6 +87,16 @@ def available() -> "Hierarchy | None":
                         except OSError:
                             pass
                         break
+                # Memory is bounded in yet another (memory), when there is one.
+                for kind2, where2, opts2 in mounts:
+                    if kind2 == "cgroup" and "memory" in opts2:
+                        mem = Path(where2) / _own_path("memory").lstrip("/") / PARENT
+                        try:
+                            mem.mkdir(exist_ok=True)
+                            h.memory_parent = mem
+                        except OSError:
+                            pass
+                        break
                 return h
     return None
 
@@ -99,6 +113,13 @@ def _try(h: "Hierarchy") -> "Hierarchy | None":
             ctl = h.parent / "cgroup.subtree_control"
             if "pids" not in ctl.read_text().split():
                 ctl.write_text("+pids")
+            try:   # memory too, where the hierarchy offers it (not required)
+                for c in (root_ctl, ctl):
+                    if "memory" not in c.read_text().split():
+                        c.write_text("+memory")
+                h.memory = True
+            except OSError:
+                pass
         probe = h.parent / f"probe-{os.getpid()}"
         probe.mkdir(exist_ok=True)
         ok = (probe / "pids.max").exists() and os.access(probe / "cgroup.procs", os.W_OK)
@@ -113,21 +134,33 @@ class Hierarchy:
         self.kind, self.parent = kind, parent
         # Where CPU time is read: the same cgroup in v2 (cpu.stat), cpuacct's in v1.
         self.cpu_parent: Path | None = parent if kind == "v2" else None
+        # Where memory is bounded: the same cgroup in v2 (memory.max, when `memory`), the
+        # memory hierarchy's in v1 (memory_parent); neither where the machine offers none.
+        self.memory = False
+        self.memory_parent: Path | None = None
 
-    def new(self, max_processes: int) -> "Cgroup":
+    def new(self, max_processes: int, max_memory: int | None = None) -> "Cgroup":
         name = f"{os.getpid()}-{next(_counter)}"
         path = self.parent / name
         path.mkdir()
-        acct = None
+        acct = mem = None
         try:
             (path / "pids.max").write_text(str(max_processes))
             if self.cpu_parent is not None and self.cpu_parent != self.parent:
                 acct = self.cpu_parent / name
                 acct.mkdir()
+            if max_memory and self.memory_parent is not None:
+                mem = self.memory_parent / name
+                mem.mkdir()
         except OSError:
-            path.rmdir()
+            for d in (acct, path):
+                if d is not None:
+                    d.rmdir()
             raise
-        return Cgroup(path, max_processes, acct)
+        group = Cgroup(path, max_processes, acct, mem, v2_memory=self.memory)
+        if max_memory:
+            group.set_memory(max_memory)
+        return group
 
     def remove_stale(self) -> int:
         """Removes the empty cgroups of graders that are gone (killed outright); returns how
@@ -135,7 +168,8 @@ class Hierarchy:
         reap_orphans is ending: it is left."""
         removed = 0
         entries = []
-        for parent in {self.parent, self.cpu_parent or self.parent}:
+        for parent in {self.parent, self.cpu_parent or self.parent,
+                       self.memory_parent or self.parent}:
             try:
                 entries += list(parent.iterdir())
             except OSError:
@@ -167,14 +201,45 @@ class Cgroup:
     sandbox's init, while bubblewrap waits on --block-fd), and everything they start
     stays in it."""
 
-    def __init__(self, path: Path, max_processes: int, acct: Path | None = None) -> None:
-        self.path, self.max_processes, self.acct = path, max_processes, acct
+    def __init__(self, path: Path, max_processes: int, acct: Path | None = None,
+                 mem: Path | None = None, v2_memory: bool = False) -> None:
+        self.path, self.max_processes, self.acct, self.mem = path, max_processes, acct, mem
+        self.v2_memory = v2_memory
+        self.max_memory: int | None = None
         self._removed = False
+
+    def set_memory(self, max_bytes: int) -> bool:
+        """Bounds the memory of all the sandbox's processes together; False where the machine
+        offers no memory controller (each process keeps its RLIMIT_AS)."""
+        try:
+            if self.mem is not None:
+                (self.mem / "memory.limit_in_bytes").write_text(str(max_bytes))
+            elif self.v2_memory:
+                (self.path / "memory.max").write_text(str(max_bytes))
+            else:
+                return False
+        except OSError:
+            return False
+        self.max_memory = max_bytes
+        return True
+
+    def memory_limit(self) -> int | None:
+        """The bound the kernel holds for this sandbox, read back (None: not bounded)."""
+        try:
+            if self.mem is not None:
+                return int((self.mem / "memory.limit_in_bytes").read_text())
+            if self.v2_memory:
+                text = (self.path / "memory.max").read_text().strip()
+                return None if text == "max" else int(text)
+        except (OSError, ValueError):
+            pass
+        return None
 
     def attach(self, pid: int) -> None:
         (self.path / "cgroup.procs").write_text(str(pid))
-        if self.acct is not None:
-            (self.acct / "cgroup.procs").write_text(str(pid))
+        for extra in (self.acct, self.mem):
+            if extra is not None:
+                (extra / "cgroup.procs").write_text(str(pid))
 
     def cpu_seconds(self) -> float | None:
         """CPU time used by every process of the sandbox so far (None: not accounted)."""
@@ -242,7 +307,7 @@ class Cgroup:
             return True
         deadline = time.monotonic() + timeout
         delay = 0.0005
-        for d in [self.path] + ([self.acct] if self.acct is not None else []):
+        for d in [self.path] + [x for x in (self.acct, self.mem) if x is not None]:
             while True:
                 try:
                     d.rmdir()

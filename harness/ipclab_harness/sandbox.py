@@ -224,7 +224,7 @@ class Prepared:
 
 def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
             gid: int = STUDENT_GID, supervised: bool = True, processes: int | None = None,
-            as_pid_1: bool = False, **kw) -> Prepared:
+            memory: int | None = None, as_pid_1: bool = False, **kw) -> Prepared:
     """The sandbox for `command`; `processes`: how many processes (and threads) it may hold
     at once, counted in a cgroup of its own where the machine offers one (cgroups.py;
     otherwise RLIMIT_NPROC, which the agent sets per program, in a user namespace of the
@@ -250,7 +250,7 @@ def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
     try:
         hierarchy = cgroups.available() if processes else None
         if hierarchy:
-            group = hierarchy.new(processes)
+            group = hierarchy.new(processes, memory)
             block_r, block_w = os.pipe2(os.O_CLOEXEC)
             fds.append(block_r)
         userns_fd = None

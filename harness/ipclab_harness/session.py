@@ -101,7 +101,7 @@ class Session:
         # must, and signals from inside its namespace cannot kill it.
         box = sandbox.prepare(["/lab/agent", str(theirs.fileno())], mounts, cwd="/work", env=env,
                               processes=self._box_processes(bounds.DEFAULTS["nproc"]),
-                              as_pid_1=True)
+                              memory=self._box_memory(bounds.DEFAULTS["as"]), as_pid_1=True)
         self.other_uid = sandbox.OTHER_UID if box.other_uid else None
         try:
             self.proc = subprocess.Popen(box.argv, stdin=subprocess.DEVNULL,
@@ -118,6 +118,12 @@ class Session:
     def _box_processes(nproc: int) -> int:
         # The agent counts too (and bubblewrap's init, where there is one).
         return nproc + 2
+
+    @staticmethod
+    def _box_memory(address_space: int) -> int:
+        # What the sandbox's processes may hold together: two programs' worth (the most a
+        # check runs at full size at once), plus the agent's. RLIMIT_AS still bounds each.
+        return 2 * address_space + (64 << 20)
 
     # -- processes: counted per sandbox, a fork bomb stopped at once ----------------------------
     _refusals = 0         # forks the sandbox's cgroup refused, as of the last look
@@ -146,6 +152,10 @@ class Session:
         if group.max_processes != want:
             (group.path / "pids.max").write_text(str(want))
             group.max_processes = want
+        if "as" in limits and group.max_memory is not None:
+            memory = self._box_memory(limits["as"])
+            if group.max_memory != memory:
+                group.set_memory(memory)
         return {k: v for k, v in limits.items() if k != "nproc"}
 
     def _watch_processes(self) -> None:
