@@ -77,27 +77,24 @@ def available() -> "Hierarchy | None":
             own = _own_path("pids").lstrip("/")
             h = _try(Hierarchy("v1", Path(where) / own / PARENT))
             if h:
-                # CPU time is accounted in another v1 hierarchy (cpuacct), when there is one.
-                for kind2, where2, opts2 in mounts:
-                    if kind2 == "cgroup" and "cpuacct" in opts2:
-                        acct = Path(where2) / _own_path("cpuacct").lstrip("/") / PARENT
-                        try:
-                            acct.mkdir(exist_ok=True)
-                            h.cpu_parent = acct
-                        except OSError:
-                            pass
-                        break
-                # Memory is bounded in yet another (memory), when there is one.
-                for kind2, where2, opts2 in mounts:
-                    if kind2 == "cgroup" and "memory" in opts2:
-                        mem = Path(where2) / _own_path("memory").lstrip("/") / PARENT
-                        try:
-                            mem.mkdir(exist_ok=True)
-                            h.memory_parent = mem
-                        except OSError:
-                            pass
-                        break
+                # CPU time is accounted in another v1 hierarchy (cpuacct), memory bounded in
+                # yet another (memory), when there are.
+                h.cpu_parent = _v1_parent(mounts, "cpuacct")
+                h.memory_parent = _v1_parent(mounts, "memory")
                 return h
+    return None
+
+
+def _v1_parent(mounts, controller: str) -> Path | None:
+    """ipclab's folder in the v1 hierarchy of `controller`, made if need be (None: none)."""
+    for kind, where, opts in mounts:
+        if kind == "cgroup" and controller in opts:
+            parent = Path(where) / _own_path(controller).lstrip("/") / PARENT
+            try:
+                parent.mkdir(exist_ok=True)
+                return parent
+            except OSError:
+                return None
     return None
 
 
