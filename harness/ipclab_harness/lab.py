@@ -18,9 +18,13 @@ from .session import Process, Session, SessionError
 DEFAULT_TIMEOUT = 5.0
 # Seconds a program's output may still take to end once the program has exited. What the
 # program wrote itself is in the pipe by then (a write to a pipe completes before the writer
-# can exit), so waiting longer only waits for another process that holds the pipe: a child
-# that outlived it, or a daemon that would hold it until the check's deadline.
-OUTPUT_GRACE = 0.5
+# can exit), and the pipe closes with its last holder: when the agent reports the exit of a
+# program that left no process behind, the end of its output is there to read already (no
+# lab program forks, none leaves one behind). So the grace only ever waits for another
+# process that holds the pipe -- a child that outlived the program, or a daemon that would
+# hold it until every deadline (tests/hostile/forge/forked_daemon.cpp) -- and is kept short:
+# each program of a check that left one behind costs it this long.
+OUTPUT_GRACE = 0.1
 
 
 def _signed(key: int) -> int:
