@@ -77,6 +77,16 @@ def skeletons_build(skeletons_built):
     return skeletons_built[0]
 
 
+@pytest.fixture(scope="session")
+def solutions_graded() -> str:
+    """`./ipclab grade solutions --format json --lang en`, the report's text: graded once for
+    the test files that read it (test_grader, test_platforms), each parsing its own copy."""
+    r = subprocess.run([str(ROOT / "ipclab"), "grade", str(ROOT / "solutions"), "--format",
+                        "json", "--lang", "en"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
 def ipc_snapshot() -> str:
     return subprocess.run(["ipcs", "-a"], capture_output=True, text=True).stdout
 
