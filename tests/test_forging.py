@@ -37,7 +37,7 @@ def folder(case: str) -> str:
     return f"0a-{case}" if case in SLOW else case
 MARKER = b"ipclab-forging-case"   # in every program built with _forge.inc
 CANARY = "a file of the machine's\n"
-BOUND = 900                    # seconds for the whole batch (a backstop; ~3 min on 2 cores)
+BOUND = 900                    # seconds for the whole batch (a backstop; 2-3 min on 2 cores)
 
 
 def _exercises():
