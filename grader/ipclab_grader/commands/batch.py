@@ -57,7 +57,7 @@ def argparse_hide():
 
 
 def run(args) -> int:
-    from .. import batch
+    from ..course import batch
     from ..manifest import ManifestError
     from ipclab_harness.sandbox import SandboxUnavailable, require
     class_dir, out = Path(args.class_dir), Path(args.output)
@@ -113,7 +113,7 @@ def run(args) -> int:
     except batch.SandboxLost as e:
         code = error(f"cannot grade: {e}", 3)
     finally:
-        from ..similarity import store_sources
+        from ..course.similarity import store_sources
         store_sources(out, subs, exercises)
         write_class_files(out, exercises, language, state, [s.name for s in subs])
     done = sum(1 for s in subs if state.done(s, out))
@@ -132,7 +132,7 @@ def run(args) -> int:
 def write_class_files(out, exercises, language, state, names):
     """gradebook.csv, summary.md, report.html and similarity.csv from OUT_DIR alone (the
     per-student results and sources): a resumed batch and a merge of shards write the same."""
-    from .. import classreport, gradebook, similarity
+    from ..course import classreport, gradebook, similarity
     from ipclab_harness.atomic import write_atomic
     names = set(names)
     data = gradebook.collect(out, exercises, language,

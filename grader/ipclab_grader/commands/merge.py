@@ -28,7 +28,7 @@ class Refused(Exception):
 
 
 def _read(m, part: Path) -> dict:
-    from ..batch import STATE_SCHEMA
+    from ..course.batch import STATE_SCHEMA
     try:
         data = json.loads((part / "state.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -67,16 +67,16 @@ def plan(m, parts: list[Path]) -> tuple[dict, dict[str, Path], dict[str, dict]]:
             records[name] = rec
     for name in d0["part"]["class"]:
         if name not in records:
-            from ..batch import shard_of
+            from ..course.batch import shard_of
             k = shard_of(name, total)
             raise Refused(m("merge.unfinished", name=name, shard=f"{k}/{total}", part=shards[k]))
     return d0["settings"], owner, records
 
 
 def run(args) -> int:
-    from ..batch import State, settings_for, student_dir
+    from ..course.batch import State, settings_for, student_dir
     from ..manifest import ManifestError
-    from ..student import fail
+    from ..student.common import fail
     from .batch import write_class_files
     from .common import load
     m = i18n.messages(args.lang)

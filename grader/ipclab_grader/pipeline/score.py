@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from ipclab_harness.check import Catalog, CheckFailed, Status
 
-from . import paths, unit_messages
-from .manifest import Exercise
+from .. import paths
+from . import unit_messages
+from ..manifest import Exercise
 from .run import RawResult, hidden_suites
 
 SCHEMA = "ipclab-result/2"

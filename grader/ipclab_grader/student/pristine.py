@@ -14,7 +14,7 @@ import subprocess
 
 from ipclab_harness.atomic import write_atomic
 
-from .manifest import Exercise
+from ..manifest import Exercise
 from .state import state_dir
 
 

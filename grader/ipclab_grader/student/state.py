@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ipclab_harness.atomic import write_atomic
 
-from . import paths
+from .. import paths
 
 
 def state_dir() -> Path:

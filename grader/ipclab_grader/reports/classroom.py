@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from .score import Grade
+from ..pipeline.score import Grade
 
 LIMIT = 60 * 1024          # base64 of it: 80 KiB, well under the 128 KiB of one variable
 MESSAGE_CAPS = (2000, 800, 300, 100, 0)

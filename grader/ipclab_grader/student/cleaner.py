@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
+from .. import paths
 
 KINDS = {"shm": ("/proc/sysvipc/shm", "shmid", "-m"),
          "sem": ("/proc/sysvipc/sem", "semid", "-s"),

@@ -20,9 +20,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths, safe_extract
-from .manifest import Exercise
-from .score import SCHEMA
+from .. import paths
+from . import safe_extract
+from ..manifest import Exercise
+from ..pipeline.score import SCHEMA
 
 STATE_SCHEMA = "ipclab-batch/1"
 HASH_FILE_BYTES = 4 << 20      # a larger file counts by its size and first bytes
@@ -290,7 +291,7 @@ class Job:
 
 def write_student_report(out: Path, name: str, exercises: list[Exercise]) -> None:
     """The readable report beside each result.json: text for people."""
-    from . import report, result_file
+    from ..reports import report, result_file
     d = student_dir(out, name)
     grade = result_file.load(d / "result.json", exercises)
     write_atomic(d / "report.txt", report.render(grade, "text"))

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import bundle, paths
-from .manifest import Exercise
+from . import bundle
+from .. import paths
+from ..manifest import Exercise
 
 TEMPLATES = paths.ROOT / "packaging" / "gradescope"
 CONFIG = "ipclab-autograder.json"

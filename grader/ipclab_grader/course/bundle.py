@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ipclab_harness.atomic import replacing
 
-from . import paths
+from .. import paths
 
 # Never copied anywhere: build outputs, caches, version control, local state.
 JUNK_DIRS = {".git", "build", "__pycache__", ".pytest_cache", ".ipclab", "out", "node_modules"}

@@ -20,8 +20,9 @@ from pathlib import Path
 from ipclab_harness import limits as bounds, sandbox
 from ipclab_harness.session import Process, Session, SessionError
 
-from . import paths, unit_messages
-from .manifest import Exercise
+from .. import paths
+from . import unit_messages
+from ..manifest import Exercise
 
 OUTPUT_GRACE = 0.5       # seconds for a finished test program's pipes to close
 CHECKS_TIMEOUT = 60      # per check (pytest-timeout), a backstop behind each wait's deadline

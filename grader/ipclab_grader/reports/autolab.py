@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from . import platforms, report
-from .score import Grade
+from ..pipeline.score import Grade
 
 MAX_HINT = 2000
 

@@ -12,7 +12,7 @@ import os
 import re
 
 from . import platforms
-from .score import Grade
+from ..pipeline.score import Grade
 
 MAX_LINES = 40          # of one check's feedback; VPL shows everything, students read little
 MAX_LINE = 300

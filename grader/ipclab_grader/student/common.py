@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
-from . import manifest, paths, progress
-from .i18n import Messages
-from .manifest import Exercise, ManifestError, load_all
+from .. import manifest, paths
+from . import progress
+from ..i18n import Messages
+from ..manifest import Exercise, ManifestError, load_all
 from .state import read_json
 
 HINTS = "hints.json"
@@ -98,8 +99,8 @@ def show_check(m: Messages, ex: Exercise, all_ex: list[Exercise]) -> bool:
     """Checks `ex` (or answers from the last check) and prints the grader's feedback and the
     next step. Returns whether it passes. Raises Stop when no check can run here."""
     from ipclab_harness.sandbox import SandboxUnavailable
-    from . import report
-    from .locate import SubmissionError
+    from ..reports import report
+    from ..pipeline.locate import SubmissionError
     print(m("check.running", id=ex.id, title=ex.title_in(m.lang), files=files_of(ex)), flush=True)
     try:
         grade, from_cache = progress.check(ex, m.lang)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .manifest import Exercise
+from ..manifest import Exercise
 
 
 class SubmissionError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ipclab_harness.check import Catalog
 
-from .score import Grade
+from ..pipeline.score import Grade
 
 _ICON = {"passed": "✅", "failed": "❌", "timeout": "⏱️", "error": "⚠️"}
 

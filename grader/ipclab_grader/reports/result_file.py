@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .manifest import Exercise
-from .score import SCHEMA, Grade, GradedCheck, GradedExercise
+from ..manifest import Exercise
+from ..pipeline.score import SCHEMA, Grade, GradedCheck, GradedExercise
 
 
 class ResultError(Exception):

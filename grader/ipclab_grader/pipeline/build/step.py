@@ -25,9 +25,10 @@ from ipclab_harness import sandbox
 from ipclab_harness import limits as bounds
 from ipclab_harness.cachedir import cache_base
 
-from . import integrity, paths
-from .manifest import Exercise, cmake_fragment
-from .stage import Staged
+from .. import integrity
+from ... import paths
+from ...manifest import Exercise, cmake_fragment
+from ..stage import Staged
 
 BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cmake)
 WALL_MARGIN = 60           # wall-clock seconds a build may take beyond its CPU limit
@@ -91,7 +92,7 @@ def _lab_digest(ex: Exercise) -> str:
         # integrity.py: its findings are kept with the build.
         lab_files = [*paths.ROOT.joinpath("lab").rglob("*.?pp"), paths.ROOT / "CMakeLists.txt",
                      *paths.ROOT.joinpath("cmake").glob("*.cmake"),
-                     paths.ROOT / "grader" / "ipclab_grader" / "integrity.py"]
+                     paths.ROOT / "grader" / "ipclab_grader" / "pipeline" / "integrity.py"]
         own = [f for f in ex.dir.rglob("*") if f.is_file() and f.name not in ex.files
                and f.suffix in (".cpp", ".hpp", ".h", ".toml")]
         hidden = list((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))

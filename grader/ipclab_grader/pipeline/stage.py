@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .manifest import Exercise
+from ..manifest import Exercise
 
 MAX_FILE_BYTES = 1 << 20
 

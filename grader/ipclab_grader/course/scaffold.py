@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paths
-from .manifest import ID_RE, Exercise, markdown_index, load_all
+from .. import paths
+from ..manifest import ID_RE, Exercise, markdown_index, load_all
 
 MARK = "FILL IN"
 

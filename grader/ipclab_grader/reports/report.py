@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 from ipclab_harness.check import Catalog
 
-from .score import Grade
+from ..pipeline.score import Grade
 
 FORMATS = ("text", "json", "gradescope", "junit", "markdown", "classroom", "vpl",
            "prairielearn", "autolab")
@@ -20,9 +20,9 @@ def render(grade: Grade, fmt: str, color: bool = False) -> str:
             "gradescope": lambda: gradescope(grade), "junit": lambda: junit(grade),
             # Renderers of their own modules (batch/CI issue): GitHub job summary, Classroom.
             "markdown": lambda: _markdown(grade), "classroom": lambda: _classroom(grade),
-            "vpl": lambda: _module("report_vpl").render(grade),
-            "prairielearn": lambda: _module("report_prairielearn").render(grade),
-            "autolab": lambda: _module("report_autolab").render(grade)}[fmt]()
+            "vpl": lambda: _module("vpl").render(grade),
+            "prairielearn": lambda: _module("prairielearn").render(grade),
+            "autolab": lambda: _module("autolab").render(grade)}[fmt]()
 
 
 def _module(name: str):
@@ -31,13 +31,13 @@ def _module(name: str):
 
 
 def _markdown(grade: Grade) -> str:
-    from . import report_markdown
-    return report_markdown.render(grade)
+    from . import markdown
+    return markdown.render(grade)
 
 
 def _classroom(grade: Grade) -> str:
-    from . import report_classroom
-    return report_classroom.render(grade)
+    from . import classroom
+    return classroom.render(grade)
 
 
 def to_json(grade: Grade) -> str:

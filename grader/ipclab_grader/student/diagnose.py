@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from .. import paths
 
 MIN_GCC = 10
 MIN_CMAKE = (3, 20)          # CMakeLists.txt's cmake_minimum_required

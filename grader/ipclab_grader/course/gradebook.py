@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import i18n
-from .manifest import Exercise
+from .. import i18n
+from ..manifest import Exercise
 
 def labels(lang: str) -> dict[str, str]:
     """The class files' words (grader/messages/class.LANG.toml, [summary])."""

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ipclab_harness.atomic import write_atomic
 
-from . import i18n, paths
-from .manifest import Exercise
-from .score import Grade, grade_exercise
+from .. import i18n, paths
+from ..manifest import Exercise
+from ..pipeline.score import Grade, grade_exercise
 
 NOT_GRADED = "none"      # a Grade's mode when nothing ran
 
@@ -99,7 +99,7 @@ def run_grade(submission: Path, exercises: list[Exercise], lang: str, timeout: i
     be graded (2), no sandbox (3), a grade past `timeout` seconds, a grader that crashed —
     the grade comes back, a zero with the reason where nothing could be graded."""
     from . import result_file
-    from .manifest import load_all
+    from ..manifest import load_all
     fd, out = tempfile.mkstemp(prefix="ipclab-result-", suffix=".json")
     os.close(fd)
     cmd = [str(paths.ROOT / "ipclab"), "grade", str(submission), "--format", "json",

@@ -11,8 +11,9 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from . import bundle, paths
-from .manifest import Exercise
+from . import bundle
+from .. import paths
+from ..manifest import Exercise
 
 CONFIG = "ipclab-platform.json"
 PACKAGING = paths.ROOT / "packaging"

@@ -30,8 +30,10 @@ from pathlib import Path
 
 from ipclab_harness.atomic import write_atomic
 
-from . import i18n, safe_extract, stage as staging
-from .manifest import Exercise
+from .. import i18n
+from . import safe_extract
+from ..pipeline import stage as staging
+from ..manifest import Exercise
 
 SIM = "sim_c++"
 # Minimum run, in tokens (sim's default): shorter common runs are idioms any two people write.
@@ -123,7 +125,7 @@ def _text(data: bytes) -> str:
 def read_folder(name: str, folder: Path, exercises: list[Exercise], digest: str = "") -> Source:
     """The edited files of a submission folder (a copy of exercises/ or a repository holding
     one), read exactly as a grade reads them (locate + stage)."""
-    from .locate import SubmissionError, locate
+    from ..pipeline.locate import SubmissionError, locate
     src = Source(name, digest)
     try:
         root = locate(folder, exercises)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 
-from . import paths, pristine
-from .manifest import Exercise
+from .. import paths
+from . import pristine
+from ..manifest import Exercise
 from .state import read_json, write_json
 
 NOT_STARTED, NOT_CHECKED, FAILS, PASSES = "not_started", "not_checked", "fails", "passes"
@@ -106,9 +107,9 @@ def first_not_passing(exercises: list[Exercise], after: Exercise | None = None) 
 def _grade(ex: Exercise, lang: str):
     """The one place the student commands grade through: a student's own check may fall
     back to the unsandboxed mode where no sandbox can be built (the report says so)."""
-    from . import build
-    from .grade import grade
-    # The build's template is made of the skeleton, not of the student's file (build.py):
+    from ..pipeline.build import step as build
+    from ..pipeline.grade import grade
+    # The build's template is made of the skeleton, not of the student's file (build/step.py):
     # recorded before the first check even when no other command has run yet.
     pristine.record([ex])
     build.skeleton_of = pristine.skeleton
@@ -148,7 +149,7 @@ def passed(grade) -> bool:
 
 
 def _from_json(ex: Exercise, lang: str, saved: dict):
-    from .score import Grade, GradedCheck, GradedExercise
+    from ..pipeline.score import Grade, GradedCheck, GradedExercise
     e = saved["exercise"]
     checks = [GradedCheck(**c) for c in e["checks"]]
     ge = GradedExercise(ex, e["title"], e["status"], checks, e.get("build_errors", ""),

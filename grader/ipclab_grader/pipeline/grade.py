@@ -12,7 +12,7 @@ from pathlib import Path
 from ipclab_harness import limits as bounds, sandbox
 
 from . import build, locate, run, stage
-from .manifest import Exercise
+from ..manifest import Exercise
 from .score import Grade, GradedExercise, grade_exercise
 
 def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 2,
