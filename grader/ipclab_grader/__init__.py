@@ -1,5 +1,5 @@
 """ipclab's grader. The folders show the architecture; an import goes only from a layer to the
-ones below it:
+ones below it (tests/test_architecture.py enforces it):
 
     core        paths.py, manifest.py, i18n.py (here, at the top): where the lab is, what each
                 exercise is, the commands' words. Imports nothing of the grader's but core.
