@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ipclab_harness import limits as bounds, sandbox
 
-from . import build, locate, run, stage
+from . import locate, run, stage
+from .build.step import build_all
 from ..manifest import Exercise
 from .score import Grade, GradedExercise, grade_exercise
 
@@ -42,7 +43,7 @@ def grade(submission: str, exercises: list[Exercise], lang: str, *, jobs: int = 
     work.chmod(0o711)  # the build runs as nobody: it may pass through, not list
     try:
         staged = stage.stage(root, exercises, work / "stage")
-        built = build.build_all(staged, work, jobs=jobs,
+        built = build_all(staged, work, jobs=jobs,
                                 use_sandbox=mode == sandbox.SANDBOXED)
 
         def problem(st: stage.Staged) -> GradedExercise | None:

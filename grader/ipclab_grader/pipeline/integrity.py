@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .build import names
+
 # The rules, each with the names that break it. A manifest's [integrity] allow = [...]
 # lifts a rule or a name for its exercise (docs/authoring.en.md).
 RULES = ("test_framework", "replaces_library", "raw_syscall", "other_process")
@@ -58,7 +60,7 @@ def scan_script() -> str:
     second per submission), each object's share bounded as when they ran one object at a
     time (4000 symbols, 20 instructions, 20 strings); _regroup puts it back per object."""
     return (
-        "set -- $(find CMakeFiles -path '*-student.dir/*' -name '*.o' | sort); "
+        f"set -- $(find CMakeFiles -path '{names.ANY_STUDENT_OBJECTS}/*' -name '*.o' | sort); "
         "[ $# -gt 0 ] || exit 0; "
         "echo '@@objs'; for o in \"$@\"; do echo \"$o\"; done; "
         "echo '@@nm'; nm -P -A \"$@\" 2>/dev/null | awk -F': ' '++c[$1] <= 4000'; "

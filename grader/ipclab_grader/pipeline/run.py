@@ -23,6 +23,7 @@ from ipclab_harness.session import Process, Session, SessionError
 from .. import paths
 from . import unit_messages
 from ..manifest import Exercise
+from .build.names import hidden_program, unit_program, worker_name
 
 OUTPUT_GRACE = 0.5       # seconds for a finished test program's pipes to close
 CHECKS_TIMEOUT = 60      # per check (pytest-timeout), a backstop behind each wait's deadline
@@ -63,10 +64,10 @@ def run_unit_tests(ex: Exercise, built_dir: Path, include_hidden: bool = True) -
     hidden = hidden_suites(ex)
     try:
         # <id>-hidden holds the visible tests too (the grader's build); <id>-unit only those.
-        if (built_dir / "tests" / f"{ex.id}-hidden").exists():
-            results += _run_suites(box, f"{ex.id}-hidden", hidden, ex, include_hidden)
-        elif (built_dir / "tests" / f"{ex.id}-unit").exists():
-            results += _run_suites(box, f"{ex.id}-unit", set(), ex, include_hidden)
+        if (built_dir / "tests" / hidden_program(ex)).exists():
+            results += _run_suites(box, hidden_program(ex), hidden, ex, include_hidden)
+        elif (built_dir / "tests" / unit_program(ex)).exists():
+            results += _run_suites(box, unit_program(ex), set(), ex, include_hidden)
     finally:
         box.close()
     return results
@@ -120,7 +121,7 @@ def _spawn(session: Session, argv: list[str], limits: dict, worker: str) -> Proc
 def _run_suites(box: _Box, exe_name: str, hidden: set[str], ex: Exercise,
                 include_hidden: bool) -> list[RawResult]:
     exe = f"/lab/tests/{exe_name}"
-    worker = f"/lab/tests/{ex.id}-worker"
+    worker = f"/lab/tests/{worker_name(ex)}"
     limits = bounds.rlimits(ex.limits)
     wall = ex.limits["wall"]
     clean = False

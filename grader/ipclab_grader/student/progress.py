@@ -107,12 +107,13 @@ def first_not_passing(exercises: list[Exercise], after: Exercise | None = None) 
 def _grade(ex: Exercise, lang: str):
     """The one place the student commands grade through: a student's own check may fall
     back to the unsandboxed mode where no sandbox can be built (the report says so)."""
-    from ..pipeline.build import step as build
+    from ..pipeline.build import template
     from ..pipeline.grade import grade
-    # The build's template is made of the skeleton, not of the student's file (build/step.py):
-    # recorded before the first check even when no other command has run yet.
+    # The build's template is made of the skeleton, not of the student's file
+    # (pipeline/build/template.py): recorded before the first check even when no other
+    # command has run yet.
     pristine.record([ex])
-    build.skeleton_of = pristine.skeleton
+    template.skeleton_of = pristine.skeleton
     return grade(str(paths.EXERCISES), [ex], lang, visible_only=True, allow_fallback=True)
 
 

@@ -1,8 +1,11 @@
-"""Step 3 of a grade (the list: pipeline/__init__.py): build each exercise on its own,
-sandboxed, cached by content.
+"""Step 3 of a grade (the steps: pipeline/__init__.py): build each exercise on its own,
+sandboxed, cached by content. step.py is the step (build_all); the modules beside it hold its
+concerns, one each: cache.py (keys and entries), template.py (the configured lab, made once
+per lab version), ninja.py (running ninja and reading its failures), box.py (the build's
+sandbox and limits, BuildContext), symbols.py (nm listings: what the lab's programs need of
+the student's shared object), names.py (the targets and programs a build makes, which the
+run step starts too).
 
-May import: core, ipclab_harness, and the pipeline steps before it (stage) and integrity.
+May import: core, ipclab_harness, and of pipeline/ the steps before it (stage) and
+integrity.py (its scan runs in the build's sandbox).
 """
-from .step import Built, build_all
-
-__all__ = ["Built", "build_all"]
