@@ -2,9 +2,10 @@
 
 Each submission is graded in its own process so that a crash or a hang of one is that
 student's error row, never the end of the batch; the wall-clock bound kills the whole process
-group. Nothing is lost: each result is written atomically (tmp + os.replace) and recorded in
-OUT_DIR/state.json with the submission's content hash, so a batch that was interrupted (Ctrl-C,
-a crash, a reboot) and started again grades only what is missing or changed. The class files
+group. Nothing is lost: each result is written whole or not at all (ipclab_harness.atomic)
+and recorded in OUT_DIR/state.json with the submission's content hash, so a batch that was
+interrupted (Ctrl-C, a crash, a reboot) and started again grades only what is missing or
+changed. The class files
 (gradebook.csv, summary.md, report.html) are regenerated from the per-student results."""
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ipclab_harness.atomic import write_atomic
 
 from .. import paths
 from . import safe_extract
@@ -145,16 +148,6 @@ def student_dir(out: Path, name: str) -> Path:
     return out / "students" / name
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 class State:
     """OUT_DIR/state.json: per student, the content hash that was graded and the outcome."""
 
@@ -194,7 +187,7 @@ class State:
         data = {"schema": STATE_SCHEMA, "settings": self.settings,
                 **({"part": self.part} if self.part else {}),
                 "students": dict(sorted(self.students.items()))}
-        write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n", parents=True)
 
 
 # ---------------------------------------------------------------- one grading process
@@ -263,7 +256,7 @@ class Job:
             except ValueError as e:
                 return Outcome(self.sub.name, "error", error=f"the grader wrote no valid JSON ({e})")
             d = student_dir(self.out, self.sub.name)
-            write_atomic(d / "result.json", text)
+            write_atomic(d / "result.json", text, parents=True)
             return Outcome(self.sub.name, "graded", data["score"], data["max_score"])
         if rc == 3:
             return Outcome(self.sub.name, "sandbox", error=last.removeprefix("ipclab: "))
@@ -294,7 +287,7 @@ def write_student_report(out: Path, name: str, exercises: list[Exercise]) -> Non
     from ..reports import report, result_file
     d = student_dir(out, name)
     grade = result_file.load(d / "result.json", exercises)
-    write_atomic(d / "report.txt", report.render(grade, "text"))
+    write_atomic(d / "report.txt", report.render(grade, "text"), parents=True)
 
 
 @dataclass
