@@ -150,7 +150,7 @@ def test_batch_class_files_hold_the_section(klass, exercises, tmp_path):
     similarity section: the pair in summary.md, side by side in report.html, similarity.csv."""
     from test_class_report import fake_result
     from ipclab_grader.course import batch, similarity as sim
-    from ipclab_grader.commands.batch import write_class_files
+    from ipclab_grader.course.classfiles import write_class_files
     out = tmp_path / "out"
     subs = batch.discover(klass)
     state = batch.State(out, {"lang": "en"})
