@@ -9,8 +9,9 @@ docstring that speaks of a step points here:
     5. run        run.py         the unit tests and the process checks, each in a sandbox
     6. score      score.py       raw results into graded checks with the manifest's points
 
-grade.py runs them in that order for a whole submission. unit_messages.py renders a failed
-unit test's details in the student's language. Turning a grade into a report is not
+grade.py runs them in that order for a whole submission. What the steps share: discover.py
+(which unit suites and process checks exist, and which are hidden: what students are shown)
+and unit_messages.py (a failed unit test's details in the student's language). Turning a grade into a report is not
 a step of the pipeline: reports/ does it.
 
 May import: core (paths, manifest, i18n) and ipclab_harness. Never reports/, course/,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import tempfile
 import time
@@ -24,6 +23,7 @@ from .. import paths
 from . import unit_messages
 from ..manifest import Exercise
 from .build.names import hidden_program, unit_program, worker_name
+from .discover import hidden_suites
 
 OUTPUT_GRACE = 0.5       # seconds for a finished test program's pipes to close
 CHECKS_TIMEOUT = 60      # per check (pytest-timeout), a backstop behind each wait's deadline
@@ -71,15 +71,6 @@ def run_unit_tests(ex: Exercise, built_dir: Path, include_hidden: bool = True) -
     finally:
         box.close()
     return results
-
-
-def hidden_suites(ex: Exercise) -> set[str]:
-    """The GoogleTest suites the hidden unit tests define: their results are hidden."""
-    found = set()
-    for src in (paths.HIDDEN / ex.id / "unit").glob("*.cpp"):
-        found |= set(re.findall(r"^\s*TEST(?:_F|_P)?\(\s*(\w+)\s*,", src.read_text(errors="replace"),
-                                re.M))
-    return found
 
 
 class _Box:

@@ -12,7 +12,8 @@ from ipclab_harness.check import Catalog, CheckFailed, Status
 from .. import paths
 from . import unit_messages
 from ..manifest import Exercise
-from .run import RawResult, hidden_suites
+from . import discover
+from .run import RawResult
 
 SCHEMA = "ipclab-result/2"
 
@@ -96,7 +97,7 @@ def grade_exercise(ex: Exercise, lang: str, raw: list[RawResult], *, status: str
                 continue
             g.checks.append(GradedCheck(name, cat.title(name), 0, points,
                                         "failed" if status not in ("graded", "error") else "error",
-                                        reason, _visibility_guess(ex, name)))
+                                        reason, discover.visibility(ex, name)))
             continue
         feedback = r.feedback
         if r.msg:
@@ -122,28 +123,7 @@ def _unit_params(r: RawResult, cat: Catalog) -> dict:
 
 
 def _is_hidden(ex: Exercise, name: str) -> bool:
-    return _visibility_guess(ex, name) == "hidden"
-
-
-def _visibility_guess(ex: Exercise, name: str) -> str:
-    """Where a check that did not run would have come from, by looking for its definition."""
-    if not paths.HIDDEN.is_dir():
-        # A student's bundle has no hidden checks to look in: what is not visible is hidden.
-        return "visible" if _defined_visibly(ex, name) else "hidden"
-    if name.startswith("unit."):
-        return "hidden" if name[5:] in hidden_suites(ex) else "visible"
-    for src in (paths.HIDDEN / ex.id / "checks").glob("test_*.py"):
-        if f"def test_{name}(" in src.read_text(errors="replace"):
-            return "hidden"
-    return "visible"
-
-
-def _defined_visibly(ex: Exercise, name: str) -> bool:
-    if name.startswith("unit."):
-        return any(f"({name[5:]}," in src.read_text(errors="replace").replace(" ", "")
-                   for src in (ex.dir / "test").glob("*.cpp"))
-    return any(f"def test_{name}(" in src.read_text(errors="replace")
-               for src in (ex.dir / "checks").glob("test_*.py"))
+    return discover.visibility(ex, name) == discover.HIDDEN
 
 
 @dataclass

@@ -23,6 +23,7 @@ from ipclab_harness.atomic import publish
 
 from ... import paths
 from ...manifest import Exercise, cmake_fragment
+from ..discover import has_hidden_tests
 from . import box, names, symbols
 from .box import BOX_BUILD, BOX_STAGE, BuildContext
 from .cache import LINK_ABOVE, cache_root, lab_digest, link_or_copy
@@ -34,10 +35,6 @@ TEMPLATE_WALL = 3600       # wall-clock seconds for the lab's own build, once pe
 # edit; they give the copy of the skeleton they keep (student/pristine.py). Elsewhere
 # exercises/ holds the skeletons.
 skeleton_of = None
-
-
-def has_hidden_tests(ex: Exercise) -> bool:
-    return any((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))
 
 
 def lab_test_programs(exercises: list[Exercise]) -> list[str]:
