@@ -1,4 +1,5 @@
-"""Between build and run: what a student's compiled file reaches for that no solution needs.
+"""Step 4 of a grade (the steps: pipeline/__init__.py), between build and run: what a
+student's compiled file reaches for that no solution needs.
 
 The score does not depend on this: unit tests call the student's code in a worker process and
 decide from their own side (lab/include/ipclab/remote.hpp), process checks from the kernel's

@@ -1,4 +1,5 @@
-"""Step 1 of a grade: find the exercises in what was handed in."""
+"""Step 1 of a grade (the steps: pipeline/__init__.py): find the exercises in what was
+handed in."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
-"""Step 4 of a grade: run the unit tests and the process checks of one built exercise.
+"""Step 5 of a grade (the steps: pipeline/__init__.py): run the unit tests and the process
+checks of one built exercise.
 
 Unit tests run in a sandbox, one process per GoogleTest suite, so a crash in one suite costs
 only that suite. The test program is the lab's and holds no student code: it calls the

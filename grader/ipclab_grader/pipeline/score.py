@@ -1,4 +1,5 @@
-"""Steps 5-6 of a grade: turn raw results into graded checks with the manifest's points.
+"""Step 6 of a grade (the steps: pipeline/__init__.py): turn raw results into graded checks
+with the manifest's points.
 
 Every check the manifest gives points appears in the result exactly once, whatever happened:
 not submitted, not compiled, crashed, or run. That is what makes a grade comparable across

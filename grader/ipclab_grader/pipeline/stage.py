@@ -1,4 +1,5 @@
-"""Step 2 of a grade: copy only the files students edit, each beside the lab's own.
+"""Step 2 of a grade (the steps: pipeline/__init__.py): copy only the files students edit,
+each beside the lab's own.
 
 Nothing else of a submission is ever read: not its manifests, not its tests, not its build
 files. A file that is missing makes its exercise "not submitted"; one that is a link, a

@@ -1,7 +1,7 @@
-"""Step 7 of a grade: the reports. Text for people, JSON (ipclab-result/2) for tools,
-Gradescope's results.json, JUnit XML for any CI (valid against Jenkins' junit-10.xsd), and the
-platforms' own formats in their modules: Markdown, GitHub Classroom, Moodle VPL, PrairieLearn,
-Autolab."""
+"""A grade's reports, once the pipeline is done (pipeline/__init__.py). Text for people,
+JSON (ipclab-result/2) for tools, Gradescope's results.json, JUnit XML for any CI (valid
+against Jenkins' junit-10.xsd), and the platforms' own formats in their modules of reports/:
+Markdown, GitHub Classroom, Moodle VPL, PrairieLearn, Autolab."""
 from __future__ import annotations
 
 import json
