@@ -102,7 +102,7 @@ def template_build(cache: Path) -> Path:
 def floor_commands(template: Path, class_dir: Path, students: list[str], scratch: Path):
     """The compiler command of every student file of the class, as the grader's build runs
     it (compile_commands.json of the template), pointed at the class's files."""
-    from ipclab_grader.pipeline.build import box
+    from ipclab_grader.pipeline.builder import box
     commands = json.loads((template / "compile_commands.json").read_text())
     out = []
     for c in commands:

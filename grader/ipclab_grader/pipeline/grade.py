@@ -13,8 +13,8 @@ from ipclab_harness import limits as bounds, sandbox
 
 from ..manifest import Exercise
 from . import locate, run, stage
-from .build.cache import Built
-from .build.step import build_all
+from .builder.cache import Built
+from .builder.step import build_all
 from .score import Grade, GradedExercise, grade_exercise
 
 

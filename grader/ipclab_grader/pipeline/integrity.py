@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .build import names
+from .builder import names
 
 # The rules, each with the names that break it. A manifest's [integrity] allow = [...]
 # lifts a rule or a name for its exercise (docs/authoring.en.md).

@@ -23,7 +23,7 @@ from ipclab_harness.session import Process, Session, SessionError
 from .. import paths
 from . import unit_messages
 from ..manifest import Exercise
-from .build.names import hidden_program, unit_program, worker_name
+from .builder.names import hidden_program, unit_program, worker_name
 from .discover import hidden_suites
 
 OUTPUT_GRACE = 0.5       # seconds for a finished test program's pipes to close

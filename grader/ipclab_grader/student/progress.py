@@ -107,10 +107,10 @@ def first_not_passing(exercises: list[Exercise], after: Exercise | None = None) 
 def _grade(ex: Exercise, lang: str):
     """The one place the student commands grade through: a student's own check may fall
     back to the unsandboxed mode where no sandbox can be built (the report says so)."""
-    from ..pipeline.build import template
+    from ..pipeline.builder import template
     from ..pipeline.grade import grade
     # The build's template is made of the skeleton, not of the student's file
-    # (pipeline/build/template.py): recorded before the first check even when no other
+    # (pipeline/builder/template.py): recorded before the first check even when no other
     # command has run yet.
     pristine.record([ex])
     template.skeleton_of = pristine.skeleton

@@ -4,7 +4,8 @@ concerns, one each: cache.py (keys and entries), template.py (the configured lab
 per lab version), ninja.py (running ninja and reading its failures), box.py (the build's
 sandbox and limits, BuildContext), symbols.py (nm listings: what the lab's programs need of
 the student's shared object), names.py (the targets and programs a build makes, which the
-run step starts too).
+run step starts too). The folder is builder/, not build/: every folder named build is a
+build's output to the bundles and packages (course/bundle.py leaves them out).
 
 May import: core, ipclab_harness, and of pipeline/ the steps before it (stage) and
 integrity.py (its scan runs in the build's sandbox).

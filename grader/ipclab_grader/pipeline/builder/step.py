@@ -1,7 +1,7 @@
 """Step 3 of a grade (the steps: pipeline/__init__.py), build_all: each staged exercise from
 the cache, or built from the configured template in one ninja run, its student objects
 scanned (integrity.py), and the result stored in the cache. The concerns it puts together
-are the modules beside it (build/__init__.py lists them)."""
+are the modules beside it (builder/__init__.py lists them)."""
 from __future__ import annotations
 
 import os
