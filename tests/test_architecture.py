@@ -10,7 +10,8 @@ with ast (imports inside functions too), goes only from a layer to the ones it m
 
 So nothing imports commands/ but cli.py and commands/ itself, nor do scripts/ and packaging/
 (they run the CLI or use the layers); inside pipeline/, no step imports grade.py (it runs the
-steps, they do not call it); and the harness never imports the grader.
+steps, they do not call it); the harness never imports the grader; and every module leaves
+with the student bundle and the platforms' packages.
 A violation fails with the file, the line and the import. Fast: reads source only."""
 import ast
 from pathlib import Path
@@ -144,3 +145,14 @@ def test_a_violation_is_named_with_its_line():
         "calls it)"]
     assert violations("from . import build, locate\n", "ipclab_grader.pipeline.grade", False,
                       "grade.py") == []
+
+
+def test_every_module_leaves_with_the_bundles():
+    """The student bundle and the platforms' packages walk the tree and leave out folders
+    named like a build's output (build/, out/): no module of the grader may be in one."""
+    from ipclab_grader.course import bundle
+    modules = {p.relative_to(ROOT) for p in grader_modules()}
+    for name, files in (("autograder", bundle.autograder_files()),
+                        ("student bundle", bundle.student_files())):
+        left_out = sorted(str(m) for m in modules - set(files))
+        assert not left_out, f"modules the {name} leaves out: {left_out}"
