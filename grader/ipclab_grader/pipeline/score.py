@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from ipclab_harness.check import Catalog, CheckFailed, Status
 
 from .. import paths
-from . import unit_messages
 from ..manifest import Exercise
-from . import discover
+from . import discover, unit_messages
 from .run import RawResult
 
 SCHEMA = "ipclab-result/2"
