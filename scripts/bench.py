@@ -102,11 +102,11 @@ def template_build(cache: Path) -> Path:
 def floor_commands(template: Path, class_dir: Path, students: list[str], scratch: Path):
     """The compiler command of every student file of the class, as the grader's build runs
     it (compile_commands.json of the template), pointed at the class's files."""
-    from ipclab_grader import build
+    from ipclab_grader.pipeline.builder import box
     commands = json.loads((template / "compile_commands.json").read_text())
     out = []
     for c in commands:
-        m = re.search(rf"{re.escape(build.BOX_STAGE)}/([^/]+)/(\S+\.cpp)$", c["file"])
+        m = re.search(rf"{re.escape(box.BOX_STAGE)}/([^/]+)/(\S+\.cpp)$", c["file"])
         if not m or "-student.dir" not in c["command"]:
             continue
         ex_id, name = m.groups()
@@ -114,7 +114,7 @@ def floor_commands(template: Path, class_dir: Path, students: list[str], scratch
         for student in students:
             src = class_dir / student / ex_id / name
             obj = scratch / f"{student}-{ex_id}-{Path(name).stem}.o"
-            a = [x.replace(build.BOX_BUILD, str(template)) for x in argv]
+            a = [x.replace(box.BOX_BUILD, str(template)) for x in argv]
             a[a.index("-o") + 1] = str(obj)
             a[a.index("-c") + 1] = str(src)
             # The compiler cache is the grader's business, not the floor's (the grader

@@ -152,7 +152,7 @@ def test_bad_input_is_one_line(args, needle):
 
 def test_archives_are_unpacked_safely(tmp_path):
     sys.path[:0] = [str(ROOT / "grader")]
-    from ipclab_grader import safe_extract
+    from ipclab_grader.course import safe_extract
     cases = {}
     with zipfile.ZipFile(tmp_path / "abs.zip", "w") as z:
         z.writestr("/etc/evil", "x")

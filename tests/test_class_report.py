@@ -31,7 +31,7 @@ def fake_result(ex, score_of):
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory, exercises):
-    from ipclab_grader import classreport, gradebook
+    from ipclab_grader.course import classreport, gradebook
     ex = exercises[0]
     first = next(iter(ex.points))
     out = tmp_path_factory.mktemp("report")
@@ -114,7 +114,7 @@ def test_the_page_is_self_contained(page):
 # languages, and an honest one is not.
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_tampering_is_flagged_in_every_class_file(tmp_path, exercises, lang):
-    from ipclab_grader import classreport, gradebook
+    from ipclab_grader.course import classreport, gradebook
     ex = exercises[0]
     honest = fake_result(ex, lambda n, p: p)
     caught = fake_result(ex, lambda n, p: 0)
@@ -143,7 +143,8 @@ def test_tampering_is_flagged_in_every_class_file(tmp_path, exercises, lang):
 def test_the_class_files_words_are_in_message_files_with_the_same_keys():
     """grader/messages/class.{es,en}.toml, as every other word of the grader's outputs."""
     import tomllib
-    from ipclab_grader import gradebook, i18n
+    from ipclab_grader import i18n
+    from ipclab_grader.course import gradebook
     es, en = ({t: tomllib.loads((i18n.DIR / f"class.{lang}.toml").read_text(encoding="utf-8"))[t]
                for t in ("summary", "similarity")} for lang in ("es", "en"))
     for table in es:

@@ -16,9 +16,9 @@ NO_SANDBOX = {**os.environ, "IPCLAB_BWRAP": "/bin/false"}
 FALLBACK_GRADE = r"""
 import json, subprocess, sys
 sys.path[:0] = [sys.argv[1] + "/grader", sys.argv[1] + "/harness"]
-from ipclab_grader.grade import grade
+from ipclab_grader.pipeline.grade import grade
 from ipclab_grader.manifest import by_id, load_all
-from ipclab_grader import report
+from ipclab_grader.reports import report
 exercises = [by_id(load_all(), i) for i in ("01", "03")]
 result = grade(sys.argv[1] + "/solutions", exercises, "en", allow_fallback=True)
 print(json.dumps({"json": json.loads(report.render(result, "json")),

@@ -58,13 +58,13 @@ def submission(tmp, name: str, source: str | None = None, *, crlf=False) -> "os.
 def hostile_source(case: str, results_path) -> str:
     src = (CORPUS / f"{case}.cpp").read_text().replace("@ROOT@", str(ROOT))
     if case == "write_outside":
-        targets = [ROOT / "grader" / "ipclab_grader" / "score.py", ROOT / "README.md",
+        targets = [ROOT / "grader" / "ipclab_grader" / "pipeline" / "score.py", ROOT / "README.md",
                    ROOT / "ipclab", results_path, PWNED, "/work/../results.json"]
         src = src.replace("@TARGETS@", c_strings(targets))
     if case == "read_secrets":
         targets = [ROOT / "solutions" / "01-ftok" / "ftok_key.cpp", HIDDEN_TEST,
                    *sorted((ROOT / "grader" / "hidden" / "01-ftok" / "checks").glob("*.py")),
-                   ROOT / "grader" / "ipclab_grader" / "score.py"]
+                   ROOT / "grader" / "ipclab_grader" / "pipeline" / "score.py"]
         # Anything readable makes the answer wrong, so a leak shows as lost points.
         src = src.replace("@TARGETS@", c_strings(targets)).replace(
             'std::cerr << "LEAK "', 'leaked = true, std::cerr << "LEAK "').replace(

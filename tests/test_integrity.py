@@ -1,4 +1,4 @@
-"""The integrity step (grader/ipclab_grader/integrity.py): a file that reaches for what no
+"""The integrity step (grader/ipclab_grader/pipeline/integrity.py): a file that reaches for what no
 solution needs is refused and named -- rule, file, line, in the student's language -- and
 costs no other exercise a point; correct code of any style is never refused."""
 import json

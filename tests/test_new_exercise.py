@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT
 from ipclab_grader.manifest import load_all
-from ipclab_grader.scaffold import MARK
+from ipclab_grader.course.scaffold import MARK
 
 # Outside /tmp: the sandbox mounts a /tmp of its own, where builds and checks could not enter.
 COPY = ROOT / "build" / "test-new" / "lab"

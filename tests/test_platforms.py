@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from ipclab_grader import platforms, report, report_autolab, report_classroom, report_prairielearn, report_vpl
+from ipclab_grader.reports import (platforms, report, autolab as report_autolab,
+                                   classroom as report_classroom,
+                                   prairielearn as report_prairielearn, vpl as report_vpl)
 from ipclab_grader.manifest import load_all
-from ipclab_grader.result_file import from_json
-from ipclab_grader.score import Grade, GradedCheck, GradedExercise
+from ipclab_grader.reports.result_file import from_json
+from ipclab_grader.pipeline.score import Grade, GradedCheck, GradedExercise
 
 EX = "01-ftok"
 XSD = ROOT / "tests" / "vendor" / "xunit-plugin" / "junit-10.xsd"

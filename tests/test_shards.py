@@ -96,7 +96,7 @@ def test_merged_parts_are_byte_identical_to_one_machine(graded):
 
 def test_the_parts_split_the_class_by_name(graded, klass):
     base, errs = graded
-    from ipclab_grader.batch import discover, shard_of
+    from ipclab_grader.course.batch import discover, shard_of
     names = [s.name for s in discover(klass)]
     owners = {}
     for k in range(1, N + 1):

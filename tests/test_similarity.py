@@ -110,7 +110,7 @@ def test_the_threshold_has_a_margin_on_both_sides(klass, exercises):
     (at most 47 % measured, 05-shmctl, whose statement dictates ten field copies), a
     disguised copy is at 100 %."""
     sys.path[:0] = [str(ROOT / "grader"), str(ROOT / "harness")]
-    from ipclab_grader import similarity as sim
+    from ipclab_grader.course import similarity as sim
     report = sim.analyse(sim.read_class(klass, exercises), exercises, floor=1)
     for p in report.pairs:
         if {p.a, p.b} == {"copy", "orig"}:
@@ -149,8 +149,8 @@ def test_batch_class_files_hold_the_section(klass, exercises, tmp_path):
     """The class files of a batch, made from fabricated results (no grading), hold the
     similarity section: the pair in summary.md, side by side in report.html, similarity.csv."""
     from test_class_report import fake_result
-    from ipclab_grader import batch, similarity as sim
-    from ipclab_grader.commands.batch import write_class_files
+    from ipclab_grader.course import batch, similarity as sim
+    from ipclab_grader.course.classfiles import write_class_files
     out = tmp_path / "out"
     subs = batch.discover(klass)
     state = batch.State(out, {"lang": "en"})

@@ -15,7 +15,7 @@ except ModuleNotFoundError:
 
 from ipclab_grader.manifest import load_all
 from ipclab_harness.check import Catalog
-from ipclab_grader import unit_messages
+from ipclab_grader.pipeline import unit_messages
 
 EXERCISES = load_all()
 IDS = [e.id for e in EXERCISES]

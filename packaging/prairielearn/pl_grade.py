@@ -17,7 +17,7 @@ from pathlib import Path
 LAB = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(LAB / "grader"), str(LAB / "harness")]
 
-from ipclab_grader import platforms, report_prairielearn  # noqa: E402
+from ipclab_grader.reports import platforms, prairielearn  # noqa: E402
 from ipclab_grader.manifest import by_id, load_all  # noqa: E402
 
 GRADE = Path(os.environ.get("IPCLAB_PL_ROOT", "/grade"))
@@ -49,7 +49,7 @@ def main() -> int:
                                            lab_cfg.get("allow_unsandboxed", False))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    platforms.write_json(results, report_prairielearn.document(grade))
+    platforms.write_json(results, prairielearn.document(grade))
     return 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 LAB = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(LAB / "grader"), str(LAB / "harness")]
 
-from ipclab_grader import platforms, report_vpl  # noqa: E402
+from ipclab_grader.reports import platforms, vpl  # noqa: E402
 from ipclab_grader.manifest import by_id, load_all  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def main() -> int:
                                            cfg.get("allow_unsandboxed", True))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    sys.stdout.write(report_vpl.render(grade, ipc_private=platforms.ipc_namespace_private()))
+    sys.stdout.write(vpl.render(grade, ipc_private=platforms.ipc_namespace_private()))
     return 0
 
 

@@ -25,7 +25,7 @@ def register(p) -> None:
 
 
 def run(args) -> int:
-    from .. import platform_pkg
+    from ..course import platform_pkg
     from ..manifest import ManifestError
     if args.timeout < 10:
         return error("--timeout must be at least 10 seconds")

@@ -57,7 +57,7 @@ def argparse_hide():
 
 
 def run(args) -> int:
-    from .. import batch
+    from ..course import batch
     from ..manifest import ManifestError
     from ipclab_harness.sandbox import SandboxUnavailable, require
     class_dir, out = Path(args.class_dir), Path(args.output)
@@ -113,7 +113,8 @@ def run(args) -> int:
     except batch.SandboxLost as e:
         code = error(f"cannot grade: {e}", 3)
     finally:
-        from ..similarity import store_sources
+        from ..course.classfiles import write_class_files
+        from ..course.similarity import store_sources
         store_sources(out, subs, exercises)
         write_class_files(out, exercises, language, state, [s.name for s in subs])
     done = sum(1 for s in subs if state.done(s, out))
@@ -127,21 +128,6 @@ def run(args) -> int:
           "similarity.csv",
           file=sys.stderr)
     return code
-
-
-def write_class_files(out, exercises, language, state, names):
-    """gradebook.csv, summary.md, report.html and similarity.csv from OUT_DIR alone (the
-    per-student results and sources): a resumed batch and a merge of shards write the same."""
-    from .. import classreport, gradebook, similarity
-    from ipclab_harness.atomic import write_atomic
-    names = set(names)
-    data = gradebook.collect(out, exercises, language,
-                             {k: v for k, v in state.students.items() if k in names})
-    sim_md, sim_html, sim_csv = similarity.class_files(out, names, exercises, language)
-    write_atomic(out / "gradebook.csv", gradebook.gradebook_csv(data), parents=True)
-    write_atomic(out / "summary.md", gradebook.summary_md(data) + "\n" + sim_md, parents=True)
-    write_atomic(out / "report.html", classreport.render(data, (sim_html,)), parents=True)
-    write_atomic(out / "similarity.csv", sim_csv, parents=True)
 
 
 class Progress:

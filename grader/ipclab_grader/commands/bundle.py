@@ -18,7 +18,7 @@ def register(p) -> None:
 
 
 def run(args) -> int:
-    from .. import bundle
+    from ..course import bundle
     out = Path(args.output)
     files = bundle.student_files()
     try:

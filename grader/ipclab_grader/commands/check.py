@@ -3,8 +3,9 @@ with the grader's feedback and the next step. An unchanged exercise is answered 
 check (.ipclab/checks.json) without building anything."""
 from __future__ import annotations
 
-from .. import i18n, progress
-from ..student import Stop, exercises, fail, find, show_check
+from .. import i18n
+from ..student import progress
+from ..student.common import Stop, exercises, fail, find, show_check
 
 _m = i18n.at_import()
 NAME = "check"

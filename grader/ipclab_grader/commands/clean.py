@@ -3,8 +3,9 @@ manual runs left, and nothing else (the rule is in cleaner.py), showing `ipcs` b
 after. Checks never need it: they run in private namespaces."""
 from __future__ import annotations
 
-from .. import cleaner, i18n
-from ..student import fail
+from ..student import cleaner
+from .. import i18n
+from ..student.common import fail
 
 _m = i18n.at_import()
 NAME = "clean"

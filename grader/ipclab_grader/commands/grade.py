@@ -14,7 +14,7 @@ ORDER = 50
 
 def register(p) -> None:
     p.add_argument("submission")
-    from ..report import FORMATS
+    from ..reports.report import FORMATS
     p.add_argument("--format", choices=FORMATS, default="text")
     add_lang(p)
     p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
@@ -49,9 +49,9 @@ def parse_limits(items: list[str]) -> dict[str, int]:
 
 def run(args) -> int:
     from ipclab_harness.sandbox import SandboxUnavailable
-    from .. import report
-    from ..grade import grade
-    from ..locate import SubmissionError
+    from ..reports import report
+    from ..pipeline.grade import grade
+    from ..pipeline.locate import SubmissionError
     from ..manifest import ManifestError
     try:
         limits = parse_limits(args.limit)
@@ -76,7 +76,7 @@ def run(args) -> int:
 def _failed(args, reason: str, code: int) -> int:
     """One line on stderr; with --zero-on-failure also the report of a zero that says why."""
     if args.zero_on_failure:
-        from .. import platforms, report
+        from ..reports import platforms, report
         from ..manifest import ManifestError
         try:
             exercises = load(args.exercise)

@@ -26,7 +26,7 @@ def register(p) -> None:
 
 
 def run(args) -> int:
-    from .. import gradescope_pkg
+    from ..course import gradescope_pkg
     from ..manifest import ManifestError
     out = Path(args.output)
     if not out.name.endswith(".zip"):

@@ -2,9 +2,10 @@
 lives in .ipclab/hints.json, so the next `hint` shows the next one."""
 from __future__ import annotations
 
-from .. import i18n, progress
-from ..state import read_json, write_json
-from ..student import HINTS, Stop, command, exercises, fail, find
+from .. import i18n
+from ..student import progress
+from ..student.state import read_json, write_json
+from ..student.common import HINTS, Stop, command, exercises, fail, find
 
 _m = i18n.at_import()
 NAME = "hint"

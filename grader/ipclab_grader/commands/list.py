@@ -2,8 +2,9 @@
 checks (.ipclab/checks.json) and hashes of the student files, so it builds nothing."""
 from __future__ import annotations
 
-from .. import i18n, progress
-from ..student import Stop, color, command, exercises, fail
+from .. import i18n
+from ..student import progress
+from ..student.common import Stop, color, command, exercises, fail
 
 _m = i18n.at_import()
 NAME = "list"

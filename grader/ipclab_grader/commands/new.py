@@ -17,7 +17,8 @@ def register(p) -> None:
 
 
 def run(args) -> int:
-    from .. import paths, scaffold
+    from .. import paths
+    from ..course import scaffold
     from ..manifest import ManifestError
     try:
         written = scaffold.create(args.id, args.track)

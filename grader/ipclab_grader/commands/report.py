@@ -14,14 +14,14 @@ ORDER = 55
 
 
 def register(p) -> None:
-    from ..report import FORMATS
+    from ..reports.report import FORMATS
     p.add_argument("result", help="a file written by ./ipclab grade --format json")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
 
 
 def run(args) -> int:
-    from .. import report, result_file
+    from ..reports import report, result_file
     from ..manifest import ManifestError, load_all
     try:
         grade = result_file.load(args.result, load_all())

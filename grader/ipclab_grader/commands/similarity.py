@@ -15,7 +15,7 @@ FORMATS = ("text", "json", "csv")
 
 
 def register(p) -> None:
-    from ..similarity import THRESHOLD
+    from ..course.similarity import THRESHOLD
     m = i18n.at_import()
     p.add_argument("class_dir", metavar="CLASS_DIR", help=m("similarity.arg_class"))
     p.add_argument("--format", choices=FORMATS, default="text")
@@ -29,10 +29,10 @@ def register(p) -> None:
 
 
 def run(args) -> int:
-    from .. import similarity
+    from ..course import similarity
     from ipclab_harness.atomic import write_atomic
     from ..manifest import ManifestError
-    from ..student import fail
+    from ..student.common import fail
     from .common import load
     m = i18n.messages(args.lang)
     class_dir = Path(args.class_dir)

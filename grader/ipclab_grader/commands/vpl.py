@@ -21,7 +21,7 @@ def register(p) -> None:
 
 
 def run(args) -> int:
-    from .. import platform_pkg
+    from ..course import platform_pkg
     from ..manifest import ManifestError
     try:
         (ex,) = load([args.exercise])

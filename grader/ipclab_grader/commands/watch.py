@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 
-from .. import i18n, progress
-from ..student import Stop, exercises, fail, files_of, find, show_check
+from .. import i18n
+from ..student import progress
+from ..student.common import Stop, exercises, fail, files_of, find, show_check
 
 _m = i18n.at_import()
 NAME = "watch"
