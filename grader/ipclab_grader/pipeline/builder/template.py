@@ -38,10 +38,12 @@ skeleton_of = None
 
 
 def lab_test_programs(exercises: list[Exercise]) -> list[str]:
-    """The unit-test programs the lab builds: <id>-hidden where there are hidden tests, and
-    <id>-unit."""
-    return [n for ex in exercises for n in names.test_program_names(ex)
-            if n == names.unit_program(ex) or has_hidden_tests(ex)]
+    """The unit-test program the grader runs for each exercise: <id>-hidden where there are
+    hidden tests (it holds the visible ones too, and the grader leaves the hidden suites out
+    of a student's check: run.py), else <id>-unit. Never both: <id>-unit would compile the
+    visible tests a second time, a third of the lab's own build, for a program never run."""
+    return [names.hidden_program(ex) if has_hidden_tests(ex) else names.unit_program(ex)
+            for ex in exercises]
 
 
 def configure_command(build: str, stage: str, fragment: str) -> list[str]:
@@ -139,11 +141,14 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
         if r.returncode != 0:
             return r.stdout
         listing = box.run(lab, ["ninja", "-C", BOX_BUILD, "-t", "targets", "all"])
-        student_dirs = tuple(f"{names.student_objects(ex)}/" for ex in exercises)
+        tests = lab_test_programs(exercises)
+        # Not the student's objects, nor those of a unit-test program the grader never runs.
+        left_out = tuple(f"{names.student_objects(ex)}/" for ex in exercises) + tuple(
+            f"CMakeFiles/{program}.dir/" for ex in exercises
+            for program in names.test_program_names(ex) if program not in tests)
         lab_objects = [line.split(":")[0] for line in listing.stdout.splitlines()
                        if re.match(r"\S+\.(o|gch):", line)
-                       and not any(d in line for d in student_dirs)]
-        tests = lab_test_programs(exercises)
+                       and not any(d in line for d in left_out)]
         # The lab's own objects and test programs: when they do not compile, each build
         # says so, as before (its unit tests cannot run).
         mains = [b.name for ex in exercises for b in ex.binaries]
