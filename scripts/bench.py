@@ -12,6 +12,8 @@ measured in the same run (a benchmark, not a test: it asserts nothing).
                changed, in a copy of the lab holding the solutions (the slowest exercise is
                the figure); `watch`: from a save to the end of the check it triggers
   sandbox      the cost of one check's fresh sandbox
+  one grade    where one distinct submission's grade goes, step by step (build, unit tests,
+               process checks: scripts/grade_steps.py), with its slowest groups and checks
 
 Timings are wall-clock: on a machine others use too they are noisy, which is why the floor is
 measured in the same run and the ratio is printed. The load average is printed with them.
@@ -214,6 +216,25 @@ def sandbox_overhead(bindir: Path, n: int) -> tuple[float, float]:
     return direct, (time.monotonic() - t) / n
 
 
+def grade_steps(base: Path, env: dict, exercises, seed: int) -> list[tuple]:
+    """Where one distinct submission's grade goes, step by step (scripts/grade_steps.py), the
+    lab already built: what the class's CPU time per submission is made of."""
+    where = base / "steps"
+    shutil.rmtree(where, ignore_errors=True)
+    name = classgen.make_class(where, 1, exercises, seed=seed + 3000, prefix="steps")[0]
+    r = subprocess.run([PYTHON, str(ROOT / "scripts" / "grade_steps.py"), str(where / name),
+                        "--json"], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        return [("  one grade, step by step", "", "", f"failed: {r.stderr.strip()[-300:]}")]
+    found = json.loads(r.stdout)
+    rows = [(f"  one grade: {step}", f"{cpu_s:6.2f} CPU-s", f"{wall:5.2f} s", "")
+            for step, cpu_s, wall in found["steps"] if step not in ("locate", "stage")]
+    for what in ("slowest_units", "slowest_checks"):
+        rows.append((f"    {what.replace('_', ' ')}", "", "",
+                     ", ".join(f"{n} {s:.2f} s" for s, n in found[what])))
+    return rows
+
+
 def mark(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
@@ -285,6 +306,7 @@ def main() -> int:
              f"clock would show)"),
             ("  the lab's own build, once (not counted)", f"{lab_once:6.1f} s", "", ""),
         ]
+        rows += grade_steps(base, env, exercises, args.seed)
         # ---- a machine's first class ------------------------------------------------------
         if not args.skip_first:
             m = args.first_students or n
