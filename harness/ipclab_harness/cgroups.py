@@ -193,6 +193,29 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def kill_checked(pids, spare, is_ours) -> bool:
+    """SIGKILL to each of `pids` but `spare` that `is_ours(pid)` still owns once a pidfd holds
+    it: the check comes after the open, so a pid reused meanwhile is never someone else's
+    process. True when any was killed; `is_ours` may raise OSError (the process is gone)."""
+    killed = False
+    for pid in pids:
+        if pid in spare:
+            continue
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            continue
+        try:
+            if is_ours(pid):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+                killed = True
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return killed
+
+
 class Cgroup:
     """One sandbox's cgroup: processes are put in it before the student's code starts (the
     sandbox's init, while bubblewrap waits on --block-fd), and everything they start
@@ -272,22 +295,12 @@ class Cgroup:
         after checking the process is still in this cgroup: a pid reused meanwhile is never
         someone else's process."""
         mine = f":{self._relative()}\n"
-        for pid in self.pids():
-            if pid in spare:
-                continue
-            try:
-                fd = os.pidfd_open(pid)
-            except OSError:
-                continue
-            try:
-                with open(f"/proc/{pid}/cgroup") as f:
-                    if not any(line.endswith(mine) for line in f):
-                        continue
-                signal.pidfd_send_signal(fd, signal.SIGKILL)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+
+        def in_this_cgroup(pid: int) -> bool:
+            with open(f"/proc/{pid}/cgroup") as f:
+                return any(line.endswith(mine) for line in f)
+
+        kill_checked(self.pids(), spare, in_this_cgroup)
 
     def _relative(self) -> str:
         # The path as /proc/PID/cgroup writes it: relative to the hierarchy's mount.

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import ipcstate, limits as bounds, sandbox
 from .agentbin import AgentBuildError, agent_binary
+from .cgroups import kill_checked
 
 
 
@@ -231,23 +232,8 @@ class Session:
             group.kill(spare)
             return True
         ns = (self.box.info or {}).get("pid-namespace")
-        any_left = False
-        for pid in self._inside():
-            if pid in spare:
-                continue
-            try:
-                fd = os.pidfd_open(pid)
-            except OSError:
-                continue
-            try:
-                if os.stat(f"/proc/{pid}/ns/pid").st_ino == ns:
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
-                    any_left = True
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-        return any_left
+        return kill_checked(self._inside(), spare,
+                            lambda pid: os.stat(f"/proc/{pid}/ns/pid").st_ino == ns)
 
     def _spared(self) -> set[int]:
         """The host pids of the sandbox's init and of the agent (found by its pid inside)."""
