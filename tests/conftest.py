@@ -70,3 +70,15 @@ def sandbox_can_enter_tmp(request, tmp_path_factory):
         mode = d.stat().st_mode
         if not mode & 0o001:
             d.chmod(mode | 0o001)
+
+
+@pytest.fixture
+def open_tmp():
+    """A scratch folder the sandbox's user (nobody) may enter, as a student's clone would be
+    (pytest's own tmp folders are private)."""
+    import shutil
+    import tempfile
+    d = Path(tempfile.mkdtemp(prefix="ipclab-test-", dir="/tmp"))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)

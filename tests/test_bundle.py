@@ -1,11 +1,8 @@
 """`./ipclab bundle`: what students receive builds, runs its visible checks, and holds no
 solution and no hidden check, compared by content, not only by name."""
 import shutil
-import tempfile
 import subprocess
 import tarfile
-
-from pathlib import Path
 
 import pytest
 
@@ -13,16 +10,6 @@ from conftest import ROOT
 
 EX = "01-ftok"
 
-
-
-@pytest.fixture
-def open_tmp():
-    """A scratch folder the sandbox's user (nobody) may enter, as a student's clone would be
-    (pytest's own tmp folders are private)."""
-    d = Path(tempfile.mkdtemp(prefix="ipclab-test-", dir="/tmp"))
-    d.chmod(0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

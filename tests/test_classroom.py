@@ -5,11 +5,8 @@ import base64
 import json
 import os
 import shutil
-import tempfile
 import subprocess
 import xml.etree.ElementTree as ET
-
-from pathlib import Path
 
 import pytest
 
@@ -22,19 +19,22 @@ EX = "01-ftok"
 
 
 
-@pytest.fixture
-def open_tmp():
-    """A scratch folder the sandbox's user (nobody) may enter, as a student's clone would be
-    (pytest's own tmp folders are private)."""
-    d = Path(tempfile.mkdtemp(prefix="ipclab-test-", dir="/tmp"))
-    d.chmod(0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def workflow():
     return yaml.safe_load(WORKFLOW.read_text())
+
+
+def run_grade_step(workflow, repo, tmp_path, timeout):
+    """The workflow's grading step run in `repo` as GitHub runs it: its env, and the files
+    GitHub gives for the job's summary and outputs. Returns the run and those two files."""
+    (job,) = workflow["jobs"].values()
+    grade = next(s for s in job["steps"] if s.get("id") == "grade")
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    env = {**os.environ, **grade.get("env", {}), "GITHUB_STEP_SUMMARY": str(summary),
+           "GITHUB_OUTPUT": str(output)}
+    r = subprocess.run(["bash", "-e", "-c", grade["run"]], cwd=repo, env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    return r, summary, output
 
 
 def test_workflow_is_valid_and_reports_to_classroom(workflow):
@@ -68,13 +68,7 @@ def test_the_grading_step_works_on_a_student_repository(workflow, tmp_path, open
         if d.is_dir() and d.name != EX:
             shutil.rmtree(d)
     shutil.copy(ROOT / "solutions" / EX / "ftok_key.cpp", repo / "exercises" / EX)
-    (job,) = workflow["jobs"].values()
-    grade = next(s for s in job["steps"] if s.get("id") == "grade")
-    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
-    env = {**os.environ, **grade.get("env", {}), "GITHUB_STEP_SUMMARY": str(summary),
-           "GITHUB_OUTPUT": str(output)}
-    r = subprocess.run(["bash", "-e", "-c", grade["run"]], cwd=repo, env=env, capture_output=True,
-                       text=True, timeout=600)
+    r, summary, output = run_grade_step(workflow, repo, tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "no hidden checks" in r.stderr                # said plainly, once, not a crash
     result = json.loads((repo / "ipclab-result.json").read_text())
@@ -101,13 +95,7 @@ def test_a_repository_that_cannot_be_graded_reports_a_zero_with_the_reason(workf
     repo.mkdir()
     (repo / "README.md").write_text("nothing here\n")
     (repo / "ipclab").symlink_to(ROOT / "ipclab")
-    (job,) = workflow["jobs"].values()
-    grade = next(s for s in job["steps"] if s.get("id") == "grade")
-    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
-    env = {**os.environ, **grade.get("env", {}), "GITHUB_STEP_SUMMARY": str(summary),
-           "GITHUB_OUTPUT": str(output)}
-    r = subprocess.run(["bash", "-e", "-c", grade["run"]], cwd=repo, env=env, capture_output=True,
-                       text=True, timeout=120)
+    r, summary, output = run_grade_step(workflow, repo, tmp_path, timeout=120)
     assert r.returncode == 2, r.stderr
     doc = json.loads(base64.b64decode(output.read_text().strip().split("=", 1)[1]))
     assert doc["status"] == "error" and doc["max_score"] > 0
