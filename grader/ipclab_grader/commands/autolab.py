@@ -1,10 +1,9 @@
 """`./ipclab autolab -o DIR`: autograde-Makefile and autograde.tar for an Autolab assessment."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from .common import add_lang, error, load
+from .common import add_lang, package
 
 NAME = "autolab"
 HELP = "build an Autolab assessment's autograde-Makefile and autograde.tar (one problem per exercise)"
@@ -26,19 +25,12 @@ def register(p) -> None:
 
 def run(args) -> int:
     from ..course import platform_pkg
-    from ..manifest import ManifestError
-    if args.timeout < 10:
-        return error("--timeout must be at least 10 seconds")
-    try:
-        exercises = load(args.exercise)
-    except ManifestError as e:
-        return error(str(e))
-    try:
-        platform_pkg.autolab(Path(args.output), exercises, args.lang or "es", args.timeout,
+
+    def build(exercises, lang):
+        platform_pkg.autolab(Path(args.output), exercises, lang, args.timeout,
                              args.allow_unsandboxed)
-    except (FileExistsError, OSError) as e:
-        return error(str(e))
-    print(f"{args.output}: autograde-Makefile and autograde.tar; the assessment's problems are "
-          f"{', '.join(e.id for e in exercises)} (max score: each exercise's points) and its handin "
-          "file handin.tar or handin.zip; docs/instructor-guide.en.md, \"Autolab\"", file=sys.stderr)
-    return 0
+        return (f"{args.output}: autograde-Makefile and autograde.tar; the assessment's problems "
+                f"are {', '.join(e.id for e in exercises)} (max score: each exercise's points) and "
+                "its handin file handin.tar or handin.zip; docs/instructor-guide.en.md, \"Autolab\"")
+
+    return package(args, args.exercise, build, min_timeout=10)

@@ -1,10 +1,9 @@
 """`./ipclab prairielearn -o DIR`: PrairieLearn questions (one per exercise) and their image."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from .common import add_lang, error, load
+from .common import add_lang, package
 
 NAME = "prairielearn"
 HELP = "build PrairieLearn questions (one per exercise, externally graded) and the grading image's Dockerfile"
@@ -28,21 +27,12 @@ def register(p) -> None:
 
 def run(args) -> int:
     from ..course import platform_pkg
-    from ..manifest import ManifestError
-    if args.timeout < 20:
-        return error("--timeout must be at least 20 seconds")
-    try:
-        exercises = load(args.exercise)
-    except ManifestError as e:
-        return error(str(e))
-    lang = args.lang or "es"
-    try:
+
+    def build(exercises, lang):
         platform_pkg.prairielearn(Path(args.output), exercises, lang, args.image, args.timeout,
                                   args.allow_unsandboxed)
-    except (FileExistsError, OSError) as e:
-        return error(str(e))
-    print(f"{args.output}: questions/ipclab-NN-name/ for {', '.join(e.id for e in exercises)} "
-          f"(copy them into your course's questions/) and image/ (docker build -t {args.image} "
-          f"{args.output}/image, then push it); docs/instructor-guide.en.md, \"PrairieLearn\"",
-          file=sys.stderr)
-    return 0
+        return (f"{args.output}: questions/ipclab-NN-name/ for {', '.join(e.id for e in exercises)} "
+                f"(copy them into your course's questions/) and image/ (docker build -t {args.image} "
+                f"{args.output}/image, then push it); docs/instructor-guide.en.md, \"PrairieLearn\"")
+
+    return package(args, args.exercise, build, min_timeout=20)

@@ -1,10 +1,9 @@
 """`./ipclab vpl EXERCISE -o DIR`: the execution files of one Moodle VPL activity."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from .common import add_lang, error, load
+from .common import add_lang, package
 
 NAME = "vpl"
 HELP = "build the execution files of a Moodle VPL activity for one exercise (vpl_evaluate.sh, ipclab.tar.gz)"
@@ -22,17 +21,12 @@ def register(p) -> None:
 
 def run(args) -> int:
     from ..course import platform_pkg
-    from ..manifest import ManifestError
-    try:
-        (ex,) = load([args.exercise])
-    except ManifestError as e:
-        return error(str(e))
-    lang = args.lang or "es"
-    try:
+
+    def build(exercises, lang):
+        (ex,) = exercises
         names = platform_pkg.vpl(Path(args.output), ex, lang, not args.require_sandbox)
-    except (FileExistsError, OSError) as e:
-        return error(str(e))
-    print(f"{args.output}: {', '.join(names)}: add them to the execution files of a VPL activity "
-          f"whose requested files are {', '.join(ex.files)} (exercise {ex.id}; language {lang}, "
-          "or VPL_LANG's; docs/instructor-guide.en.md, \"Moodle VPL\")", file=sys.stderr)
-    return 0
+        return (f"{args.output}: {', '.join(names)}: add them to the execution files of a VPL "
+                f"activity whose requested files are {', '.join(ex.files)} (exercise {ex.id}; "
+                f"language {lang}, or VPL_LANG's; docs/instructor-guide.en.md, \"Moodle VPL\")")
+
+    return package(args, [args.exercise], build)

@@ -10,7 +10,8 @@ import time
 
 from .. import i18n
 from ..student import progress
-from ..student.common import Stop, exercises, fail, files_of, find, show_check
+from ..student.common import Stop, fail, files_of, show_check
+from .common import student_exercise
 
 _m = i18n.at_import()
 NAME = "watch"
@@ -43,8 +44,7 @@ def run(args) -> int:
     if args.interval <= 0 or args.max_rounds < 0:
         return fail(m("watch.bad_option"))
     try:
-        all_ex = exercises(m)
-        ex = find(m, all_ex, args.exercise) if args.exercise else progress.first_not_passing(all_ex)
+        all_ex, ex = student_exercise(m, args.exercise)
         rounds = 0
         while ex is not None:
             checked = progress.student_hash(ex)
