@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 LAB = Path(__file__).resolve().parents[2]
@@ -36,19 +34,8 @@ def main() -> int:
             "build the questions again with ./ipclab prairielearn", "output": "", "tests": []})
         return 0
     lang = q.get("lang") or lab_cfg.get("lang", "es")
-    student = GRADE / "student"
-    files = {n: student / n for n in ex.files if (student / n).is_file()}
-    if not files:
-        grade = platforms.ungraded([ex], lang, platforms.text(
-            lang, "no_files", files=", ".join(ex.files)))
-    else:
-        scratch = Path(tempfile.mkdtemp(prefix="ipclab-pl-"))
-        try:
-            sub = platforms.arrange_flat(files, [ex], scratch)
-            grade, _ = platforms.run_grade(sub, [ex], lang, int(q.get("timeout", 110)),
-                                           lab_cfg.get("allow_unsandboxed", False))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    grade = platforms.grade_flat(GRADE / "student", ex, lang, int(q.get("timeout", 110)),
+                                 lab_cfg.get("allow_unsandboxed", False), "ipclab-pl-")
     platforms.write_json(results, prairielearn.document(grade))
     return 0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -124,6 +125,23 @@ def run_grade(submission: Path, exercises: list[Exercise], lang: str, timeout: i
         return grade, r.returncode
     finally:
         Path(out).unlink(missing_ok=True)
+
+
+def grade_flat(folder: Path, ex: Exercise, lang: str, timeout: int, allow_unsandboxed: bool,
+               prefix: str) -> Grade:
+    """The grade of one exercise's files lying flat in `folder`, as VPL and PrairieLearn leave
+    a submission; a zero that names the files when none is there. `prefix` names the scratch
+    copy (in /tmp) after the platform, for whoever finds one left behind."""
+    files = {name: folder / name for name in ex.files if (folder / name).is_file()}
+    if not files:
+        return ungraded([ex], lang, text(lang, "no_files", files=", ".join(ex.files)))
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        grade, _ = run_grade(arrange_flat(files, [ex], scratch), [ex], lang, timeout,
+                             allow_unsandboxed)
+        return grade
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def write_json(path: Path, doc: dict) -> None:
