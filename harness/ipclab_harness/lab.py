@@ -348,6 +348,19 @@ class Lab:
                 fail(msg_id, section, ipcs=self.ipcs_all())
         return found[0] if len(found) == 1 else tuple(found)
 
+    def expect_init_shape(self, seg, sems, size: int, nsems: int, section: str = "init") -> None:
+        """What an init that makes a segment and a semaphore set (06, 08) must have made: a
+        segment of `size` bytes and a set of `nsems`, both 0600. Fails with the exercise's
+        init_segment_size ({got}), init_mode_segment / init_mode_semaphores ({mode}) or
+        init_nsems ({got})."""
+        if seg.size != size:
+            fail("init_segment_size", section, got=seg.size)
+        for msg_id, perms in (("init_mode_segment", seg.perms), ("init_mode_semaphores", sems.perms)):
+            if perms & 0o777 != 0o600:
+                fail(msg_id, section, mode=f"{perms & 0o777:04o}")
+        if sems.nsems != nsems:
+            fail("init_nsems", section, got=sems.nsems)
+
     def sem_values(self, semid: int) -> list[int]:
         """The set's values (semctl GETALL: reading them changes neither otime nor the values)."""
         sets = [s for s in self.semaphores() if s.semid == semid]

@@ -41,13 +41,7 @@ def run_finish(lab, proj, expected, section="finish"):
 def test_init_add_finish(lab):
     lab.file("data")
     seg, sems = run_init(lab, 21)
-    if seg.size != 8:
-        fail("init_segment_size", "init", got=seg.size)
-    for msg_id, perms in (("init_mode_segment", seg.perms), ("init_mode_semaphores", sems.perms)):
-        if perms & 0o777 != 0o600:
-            fail(msg_id, "init", mode=f"{perms & 0o777:04o}")
-    if sems.nsems != 1:
-        fail("init_nsems", "init", got=sems.nsems)
+    lab.expect_init_shape(seg, sems, size=8, nsems=1)
     values = lab.sem_values(sems.semid)
     if values != [1]:
         fail("init_value", "init", got=values)
