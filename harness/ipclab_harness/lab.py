@@ -361,6 +361,18 @@ class Lab:
         if sems.nsems != nsems:
             fail("init_nsems", section, got=sems.nsems)
 
+    def expect_missing_reported(self, p: Proc, section: str = "errors") -> None:
+        """`p` ran where its segment and semaphore set do not exist (06, 08): the first
+        look-up's error, nothing printed, nothing created. Fails with the exercise's
+        missing_not_reported, missing_printed ({program}, {stdout}) or missing_created
+        ({program}, {ipcs})."""
+        self.expect_error(p, ("shmget", "semget"), section=section,
+                          reason="No such file or directory", msg="missing_not_reported")
+        if p.stdout:
+            fail("missing_printed", section, program=p.command, stdout=p.stdout.strip())
+        if self.segments() or self.semaphores():
+            fail("missing_created", section, program=p.command, ipcs=self.ipcs_all())
+
     def sem_values(self, semid: int) -> list[int]:
         """The set's values (semctl GETALL: reading them changes neither otime nor the values)."""
         sets = [s for s in self.semaphores() if s.semid == semid]
