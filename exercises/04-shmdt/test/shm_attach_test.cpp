@@ -116,11 +116,7 @@ TEST_F(ShmAttachErrors, ShmatFailureIsThrown) {
     try {
         p = attach_segment(key());
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmat") << msg("syserror_wrong_call").with("call", "shmat").with("got", e.call());
-        EXPECT_EQ(e.error(), EACCES) << msg("syserror_wrong_errno")
-                                            .with("call", "shmat")
-                                            .with("error", "EACCES")
-                                            .with("got", errno_name(e.error()));
+        ipclab::testing::expect_syserror_is(e, "shmat", EACCES);
         return;
     }
     ADD_FAILURE() << msg("shmat_failure_not_checked").with("addr", p);

@@ -11,6 +11,7 @@
 
 #include "ipclab/testing.hpp"
 #include "shm_ctl.hpp"
+#include "test/shm_ctl_testing.hpp"
 
 using ipclab::testing::errno_name;
 using ipclab::testing::hex_key;
@@ -36,15 +37,6 @@ public:
 private:
     void* p_;
 };
-
-// The kernel's own record, for comparing; fails the test when the segment is gone.
-shmid_ds kernel_stat(int shmid) {
-    shmid_ds ds{};
-    bool ok = ipclab::testing::stat_segment(shmid, ds);
-    int err = errno;
-    EXPECT_TRUE(ok) << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
-    return ds;
-}
 
 }  // namespace
 

@@ -229,11 +229,7 @@ TEST_F(MqServer, SecondServerIsMsggetEexist) {
         });
         ADD_FAILURE() << msg("second_server_returned");
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgget") << msg("syserror_wrong_call").with("call", "msgget").with("got", e.call());
-        EXPECT_EQ(e.error(), EEXIST) << msg("syserror_wrong_errno")
-                                            .with("call", "msgget")
-                                            .with("error", "EEXIST")
-                                            .with("got", errno_name(e.error()));
+        ipclab::testing::expect_syserror_is(e, "msgget", EEXIST);
     } catch (const std::runtime_error& e) {
         if (!is_stop_server(e)) throw;
     }

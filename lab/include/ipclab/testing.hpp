@@ -180,6 +180,17 @@ private:
     std::vector<int> shmids_;
 };
 
+// Expects a SysError the code under test threw to name `call` and errno `err`; a test that
+// catches the error itself (to check what the code did before throwing) words it as
+// EXPECT_SYSERROR does.
+inline void expect_syserror_is(const ipclab::SysError& e, const std::string& call, int err) {
+    EXPECT_EQ(e.call(), call) << msg("syserror_wrong_call").with("call", call).with("got", e.call());
+    EXPECT_EQ(e.error(), err) << msg("syserror_wrong_errno")
+                                     .with("call", call)
+                                     .with("error", errno_name(err))
+                                     .with("got", errno_name(e.error()));
+}
+
 }  // namespace ipclab::testing
 
 // Expects `statement` to throw ipclab::SysError naming `call` with errno `err`, and says what
@@ -195,11 +206,6 @@ private:
                                  .with("call", call_name)                                  \
                                  .with("error", errno_name(err));                          \
         } catch (const ipclab::SysError& e) {                                              \
-            EXPECT_EQ(e.call(), std::string(call_name))                                    \
-                << msg("syserror_wrong_call").with("call", call_name).with("got", e.call()); \
-            EXPECT_EQ(e.error(), (err)) << msg("syserror_wrong_errno")                      \
-                                               .with("call", call_name)                    \
-                                               .with("error", errno_name(err))             \
-                                               .with("got", errno_name(e.error()));        \
+            ipclab::testing::expect_syserror_is(e, call_name, (err));                      \
         }                                                                                  \
     } while (0)

@@ -13,6 +13,7 @@
 
 #include "ipclab/testing.hpp"
 #include "shm_ctl.hpp"
+#include "test/shm_ctl_testing.hpp"
 
 using ipclab::testing::errno_name;
 using ipclab::testing::hex_key;
@@ -21,14 +22,6 @@ using ipclab::testing::octal;
 using ipclab::testing::segment_of;
 
 namespace {
-
-shmid_ds kernel_stat(int shmid) {
-    shmid_ds ds{};
-    bool ok = ipclab::testing::stat_segment(shmid, ds);
-    int err = errno;
-    EXPECT_TRUE(ok) << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
-    return ds;
-}
 
 // A child attaches and detaches, then exits; returns its pid.
 pid_t attach_and_detach_in_child(int shmid) {

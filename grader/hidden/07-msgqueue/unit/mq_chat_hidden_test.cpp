@@ -53,11 +53,7 @@ TEST_F(MqHidden, OversizedRequestIsMsgrcvE2big) {
                              .with("returned", ok ? "true" : "false")
                              .with("want", kRequestSize);
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgrcv") << msg("syserror_wrong_call").with("call", "msgrcv").with("got", e.call());
-        EXPECT_EQ(e.error(), E2BIG) << msg("syserror_wrong_errno")
-                                           .with("call", "msgrcv")
-                                           .with("error", "E2BIG")
-                                           .with("got", errno_name(e.error()));
+        ipclab::testing::expect_syserror_is(e, "msgrcv", E2BIG);
     }
 }
 
@@ -149,11 +145,7 @@ TEST_F(MqHidden, QueueRemovedWhileWaitingIsMsgrcvEidrm) {
         std::string got = receive_reply(id, 4242);
         ADD_FAILURE() << msg("returned_after_queue_removed").with("got", got);
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgrcv") << msg("syserror_wrong_call").with("call", "msgrcv").with("got", e.call());
-        EXPECT_EQ(e.error(), EIDRM) << msg("syserror_wrong_errno")
-                                           .with("call", "msgrcv")
-                                           .with("error", "EIDRM")
-                                           .with("got", errno_name(e.error()));
+        ipclab::testing::expect_syserror_is(e, "msgrcv", EIDRM);
     }
     over.now();
 }
