@@ -20,8 +20,8 @@ def grade(*args, check=True):
 
 
 @pytest.fixture(scope="module")
-def solutions_json():
-    return json.loads(grade(str(ROOT / "solutions"), "--format", "json", "--lang", "en").stdout)
+def solutions_json(solutions_graded):
+    return json.loads(solutions_graded)
 
 
 def test_solutions_get_full_marks(solutions_json):

@@ -2,6 +2,7 @@
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -57,6 +58,28 @@ def test_expect_line_waits_for_the_line_and_times_out_with_feedback(bindir):
             q.expect_line("never", timeout=0.3)
         assert e.value.msg_id == "_no_line_timeout"
         assert "partial" in e.value.params["stdout"]
+    finally:
+        lab.close()
+
+
+def test_a_daemon_holding_the_pipe_does_not_hold_the_wait(bindir):
+    """A program that exited has written all it will write: a daemon it left holding its
+    stdout (tests/hostile/forge/forked_daemon.cpp) makes expect_line and wait end after
+    OUTPUT_GRACE, not at their deadline, and what the program printed is all there."""
+    lab = Lab(bindir)
+    try:
+        daemon = "(setsid sh -c 'exec sleep 60' &); echo last"
+        p = lab._spawn("/bin/sh", "sh", ["-c", daemon], b"")
+        t0 = time.monotonic()
+        with pytest.raises(CheckFailed) as e:
+            p.expect_line("never", timeout=30)
+        assert time.monotonic() - t0 < 15, "expect_line waited for the daemon's pipe"
+        assert e.value.msg_id == "_no_line_exited"
+        assert e.value.params["stdout"].strip() == "last"
+        q = lab._spawn("/bin/sh", "sh", ["-c", daemon], b"")
+        t0 = time.monotonic()
+        assert q.wait(timeout=30) == 0 and q.stdout == "last\n"
+        assert time.monotonic() - t0 < 15, "wait waited for the daemon's pipe"
     finally:
         lab.close()
 

@@ -6,8 +6,9 @@ junit-10.xsd, tests/vendor/), GitHub Classroom (the real reporter action, node
 tests/vendor/autograding-grading-reporter/dist/main.js, its "Points T/M") and Gradescope's
 Markdown output. Each gives full marks for the solutions and less for a broken exercise.
 
-The solutions are graded once for the module (with exercise 01 graded broken beside them);
-the packages' drivers then run their real jobs on exercise 01 only."""
+The solutions are graded once for the suite (conftest's solutions_graded, which test_grader
+reads too), exercise 01 broken once for the module beside them; the packages' drivers then
+run their real jobs on exercise 01 only."""
 import base64
 import json
 import os
@@ -118,7 +119,7 @@ def open_dir():
 
 
 def grade_json(submission: Path, *extra) -> dict:
-    out = submission.parent / f"{submission.name}.json"
+    out = submission.parent / f"{submission.name}.json"   # beside it: never in the tree
     r = subprocess.run([str(ROOT / "ipclab"), "grade", str(submission), "--format", "json",
                         "--lang", "en", "-o", str(out), *extra], capture_output=True, text=True,
                        timeout=900)
@@ -127,10 +128,10 @@ def grade_json(submission: Path, *extra) -> dict:
 
 
 @pytest.fixture(scope="module")
-def grades(lab, open_dir):
+def grades(lab, open_dir, solutions_graded):
     """(full, broken): the solutions, and the solutions with exercise 01 broken (graded alone
     and put in its place: each exercise is graded on its own)."""
-    full = grade_json(ROOT / "solutions")
+    full = json.loads(solutions_graded)
     sub = open_dir / "broken" / "exercises" / EX
     sub.mkdir(parents=True)
     (sub / "ftok_key.cpp").write_text(BROKEN)

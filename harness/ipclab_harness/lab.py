@@ -16,6 +16,15 @@ from .check import CheckFailed, excerpt, fail
 from .session import Process, Session, SessionError
 
 DEFAULT_TIMEOUT = 5.0
+# Seconds a program's output may still take to end once the program has exited. What the
+# program wrote itself is in the pipe by then (a write to a pipe completes before the writer
+# can exit), and the pipe closes with its last holder: when the agent reports the exit of a
+# program that left no process behind, the end of its output is there to read already (no
+# lab program forks, none leaves one behind). So the grace only ever waits for another
+# process that holds the pipe -- a child that outlived the program, or a daemon that would
+# hold it until every deadline (tests/hostile/forge/forked_daemon.cpp) -- and is kept short:
+# each program of a check that left one behind costs it this long.
+OUTPUT_GRACE = 0.1
 
 
 def _signed(key: int) -> int:
@@ -94,10 +103,14 @@ class Proc:
             return None
         s = self._lab._session
         deadline = time.monotonic() + timeout
-        # Wait for the line, or for the end of output: a program that exited may still have
-        # its last lines in the pipe.
-        s.wait_until(lambda: found() or (self._p.status is not None and self._p.out.fd is None),
-                     deadline)
+        s.wait_until(lambda: found() or self._p.status is not None, deadline)
+        if found() is None and self._p.status is not None:
+            # It exited: its last lines may still be in the pipe, so read on until its output
+            # ends, but no longer than OUTPUT_GRACE (nor the deadline). Without that bound, a
+            # daemon it forked that keeps the pipe open made every expect_line on a program
+            # that never printed the line last until its deadline.
+            s.wait_until(lambda: found() or self._p.out.fd is None,
+                         min(deadline, time.monotonic() + OUTPUT_GRACE))
         line = found()
         if line is not None:
             return line
@@ -120,7 +133,7 @@ class Proc:
                               stderr=excerpt(self.stderr))
         # Output still in the pipes; a grandchild holding them open must not hold us long.
         s.wait_until(lambda: self._p.out.fd is None and self._p.err.fd is None,
-                     time.monotonic() + 0.5)
+                     time.monotonic() + OUTPUT_GRACE)
         return self._p.status
 
 

@@ -228,8 +228,12 @@ def run_process_checks(built: list[tuple[Exercise, Path]], lang: str,
         results_file = Path(tmp) / "results.json"
         # --assert=plain: checks fail with fail(), never a bare assert, and rewriting the
         # asserts of every check module costs two thirds of pytest's start-up.
+        # --tb=native: the feedback comes from the results file, not from pytest's tracebacks
+        # (shown only when a run writes none), and the default ones parse the source of every
+        # frame of every failed check: two fifths of the CPU of checking a submission that
+        # fails them all (a skeleton, a forgery).
         cmd = [paths.PYTHON, "-m", "pytest", "-p", "ipclab_harness.plugin", "-p", "pytest_timeout",
-               "-p", "no:cacheprovider", "--assert=plain", "-q", "--no-header", "-rN", f"--rootdir={paths.ROOT}", f"--ipclab-lang={lang}",
+               "-p", "no:cacheprovider", "--assert=plain", "--tb=native", "-q", "--no-header", "-rN", f"--rootdir={paths.ROOT}", f"--ipclab-lang={lang}",
                f"--ipclab-results={results_file}", f"--ipclab-exercises={json.dumps(plan)}",
                f"--timeout={CHECKS_TIMEOUT}", *targets]
         # Only the plugins named above: another one installed on the machine (xdist costs a
