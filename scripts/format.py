@@ -19,16 +19,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ["grader/*.py", "harness/*.py", "scripts/*.py", "tests/*.py"]
-CPP = [f"{tree}/*.{ext}" for tree in ("lab", "harness", "exercises", "solutions", "grader/hidden")
-       for ext in ("cpp", "hpp")]
+CPP = [
+    f"{tree}/*.{ext}"
+    for tree in ("lab", "harness", "exercises", "solutions", "grader/hidden")
+    for ext in ("cpp", "hpp")
+]
 NOT_OURS = ("tests/styles/", "tests/hostile/", "tests/vendor/")
 TOOLS = {"black": "black", "flake8": "flake8", "clang-format": "clang-format"}
 
 
 def tracked(patterns: list[str]) -> list[str]:
     """The repository's files that match `patterns` (git's pathspecs), but for NOT_OURS."""
-    out = subprocess.run(["git", "ls-files", "--", *patterns], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        ["git", "ls-files", "--", *patterns], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     return [f for f in out if not f.startswith(NOT_OURS) and (ROOT / f).is_file()]
 
 
@@ -47,18 +51,28 @@ def missing_tools() -> list[str]:
 def check() -> list[str]:
     """What each formatter finds, one entry per formatter that is not satisfied."""
     problems = []
-    r = subprocess.run(["black", "--check", "--quiet", *python_files()], cwd=ROOT,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["black", "--check", "--quiet", *python_files()], cwd=ROOT, capture_output=True, text=True
+    )
     if r.returncode != 0:
         problems.append("black would reformat:\n" + r.stderr)
     r = subprocess.run(["flake8", *python_files()], cwd=ROOT, capture_output=True, text=True)
     if r.returncode != 0:
         problems.append("flake8:\n" + r.stdout)
-    r = subprocess.run(["clang-format", "--dry-run", "-Werror", *cpp_files()], cwd=ROOT,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["clang-format", "--dry-run", "-Werror", *cpp_files()],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if r.returncode != 0:
-        changed = sorted({line.split(":")[0] for line in r.stderr.splitlines()
-                          if ": error: code should be clang-formatted" in line})
+        changed = sorted(
+            {
+                line.split(":")[0]
+                for line in r.stderr.splitlines()
+                if ": error: code should be clang-formatted" in line
+            }
+        )
         problems.append("clang-format would change:\n" + "\n".join(changed or [r.stderr]))
     return problems
 
@@ -74,8 +88,7 @@ def main() -> int:
     args = ap.parse_args()
     missing = missing_tools()
     if missing:
-        print(f"format: {', '.join(missing)} not installed: run `make setup-test`",
-              file=sys.stderr)
+        print(f"format: {', '.join(missing)} not installed: run `make setup-test`", file=sys.stderr)
         return 2
     if not args.check:
         apply()

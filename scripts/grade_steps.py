@@ -26,7 +26,9 @@ from ipclab_grader.pipeline.builder.step import build_all  # noqa: E402
 
 
 def cpu() -> float:
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN
+    )
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
@@ -35,7 +37,7 @@ def steps(submission: str) -> dict:
     exercises = load_all()
     out: list[list] = []
     work = Path(tempfile.mkdtemp(prefix="ipclab-steps-"))
-    work.chmod(0o711)   # the build runs as nobody: it may pass through
+    work.chmod(0o711)  # the build runs as nobody: it may pass through
 
     def timed(name, fn):
         c, t = cpu(), time.monotonic()
@@ -48,17 +50,30 @@ def steps(submission: str) -> dict:
         staged = timed("stage", lambda: stage.stage(root, exercises, work / "stage"))
         built = timed("build", lambda: build_all(staged, work, jobs=1))
         ready = [st for st in staged if st.exercise.id in built and built[st.exercise.id].ok]
-        units = timed("unit tests", lambda: [
-            r for st in ready for r in run.run_unit_tests(st.exercise, built[st.exercise.id].dir)])
-        checks = timed("process checks", lambda: run.run_process_checks(
-            [(st.exercise, built[st.exercise.id].dir) for st in ready], "en"))
+        units = timed(
+            "unit tests",
+            lambda: [
+                r
+                for st in ready
+                for r in run.run_unit_tests(st.exercise, built[st.exercise.id].dir)
+            ],
+        )
+        checks = timed(
+            "process checks",
+            lambda: run.run_process_checks(
+                [(st.exercise, built[st.exercise.id].dir) for st in ready], "en"
+            ),
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     flat = [(r.seconds, f"{ex_id} {r.id}") for ex_id, rs in checks.items() for r in rs]
-    return {"steps": out,
-            "slowest_units": [[round(r.seconds, 3), r.id]
-                              for r in sorted(units, key=lambda r: -r.seconds)[:3]],
-            "slowest_checks": [[round(s, 3), name] for s, name in sorted(flat, reverse=True)[:3]]}
+    return {
+        "steps": out,
+        "slowest_units": [
+            [round(r.seconds, 3), r.id] for r in sorted(units, key=lambda r: -r.seconds)[:3]
+        ],
+        "slowest_checks": [[round(s, 3), name] for s, name in sorted(flat, reverse=True)[:3]],
+    }
 
 
 def main() -> int:

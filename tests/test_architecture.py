@@ -61,7 +61,7 @@ def imports(source: str, module: str, is_package: bool) -> list[tuple[int, str]]
             found += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = here[:len(here) - (node.level - 1)]
+                base = here[: len(here) - (node.level - 1)]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
@@ -89,8 +89,11 @@ def violations(source: str, module: str, is_package: bool, where: str) -> list[s
             why = "a folder no layer names: add it to MAY_USE (and to the package's docstring)"
         elif theirs not in MAY_USE[mine]:
             why = f"{mine} may use only {', '.join(sorted(MAY_USE[mine]))}"
-        elif target == "ipclab_grader.pipeline.grade" and mine == "pipeline" and \
-                module != "ipclab_grader.pipeline.grade":
+        elif (
+            target == "ipclab_grader.pipeline.grade"
+            and mine == "pipeline"
+            and module != "ipclab_grader.pipeline.grade"
+        ):
             why = "grade.py runs the steps; no step calls it"
         else:
             continue
@@ -104,14 +107,19 @@ def grader_modules() -> list[Path]:
 
 @pytest.mark.parametrize("path", grader_modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_imports_go_down_the_layers(path):
-    found = violations(path.read_text(encoding="utf-8"), module_name(path),
-                       path.name == "__init__.py", str(path.relative_to(ROOT)))
+    found = violations(
+        path.read_text(encoding="utf-8"),
+        module_name(path),
+        path.name == "__init__.py",
+        str(path.relative_to(ROOT)),
+    )
     assert not found, "imports against the layers:\n" + "\n".join(found)
 
 
 def test_every_module_is_in_a_layer():
-    assert [str(p.relative_to(ROOT)) for p in grader_modules()
-            if layer(module_name(p)) == "unknown"] == []
+    assert [
+        str(p.relative_to(ROOT)) for p in grader_modules() if layer(module_name(p)) == "unknown"
+    ] == []
 
 
 def test_the_harness_never_imports_the_grader():
@@ -134,25 +142,37 @@ def test_scripts_and_platform_drivers_do_not_import_the_cli():
 def test_a_violation_is_named_with_its_line():
     source = "from .. import paths\n\ndef f():\n    from ..reports import report\n"
     assert violations(source, "ipclab_grader.pipeline.score", False, "score.py") == [
-        "score.py:4: imports ipclab_grader.reports.report (pipeline may use only core, pipeline)"]
-    assert violations("from ..commands.batch import x\n", "ipclab_grader.course.merge", False,
-                      "merge.py") == [
+        "score.py:4: imports ipclab_grader.reports.report (pipeline may use only core, pipeline)"
+    ]
+    assert violations(
+        "from ..commands.batch import x\n", "ipclab_grader.course.merge", False, "merge.py"
+    ) == [
         "merge.py:1: imports ipclab_grader.commands.batch (course may use only core, course, "
-        "pipeline, reports)"]
-    assert violations("from .grade import grade\n", "ipclab_grader.pipeline.run", False,
-                      "run.py") == [
+        "pipeline, reports)"
+    ]
+    assert violations(
+        "from .grade import grade\n", "ipclab_grader.pipeline.run", False, "run.py"
+    ) == [
         "run.py:1: imports ipclab_grader.pipeline.grade (grade.py runs the steps; no step "
-        "calls it)"]
-    assert violations("from . import build, locate\n", "ipclab_grader.pipeline.grade", False,
-                      "grade.py") == []
+        "calls it)"
+    ]
+    assert (
+        violations(
+            "from . import build, locate\n", "ipclab_grader.pipeline.grade", False, "grade.py"
+        )
+        == []
+    )
 
 
 def test_every_module_leaves_with_the_bundles():
     """The student bundle and the platforms' packages walk the tree and leave out folders
     named like a build's output (build/, out/): no module of the grader may be in one."""
     from ipclab_grader.course import bundle
+
     modules = {p.relative_to(ROOT) for p in grader_modules()}
-    for name, files in (("autograder", bundle.autograder_files()),
-                        ("student bundle", bundle.student_files())):
+    for name, files in (
+        ("autograder", bundle.autograder_files()),
+        ("student bundle", bundle.student_files()),
+    ):
         left_out = sorted(str(m) for m in modules - set(files))
         assert not left_out, f"modules the {name} leaves out: {left_out}"

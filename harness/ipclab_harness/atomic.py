@@ -45,8 +45,9 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes, encoding: str = "utf-8",
-                 parents: bool = False) -> None:
+def write_atomic(
+    path: str | os.PathLike, data: str | bytes, encoding: str = "utf-8", parents: bool = False
+) -> None:
     """`data` (text is written as it is, no newline translation) as the whole of `path`;
     `parents`: make the folders above it that are missing (else a missing one is an error)."""
     path = Path(path)

@@ -63,7 +63,7 @@ def _own_path(v1_controller: str | None) -> str:
 def available() -> "Hierarchy | None":
     """Where sandboxes' cgroups are made, or None when this machine offers none to us."""
     if os.environ.get("IPCLAB_NO_CGROUPS"):
-        return None   # tests of the fallback, and machines where an admin says no
+        return None  # tests of the fallback, and machines where an admin says no
     mounts = _mounts()
     for kind, where, opts in mounts:
         if kind == "cgroup2" and Path(where, "cgroup.controllers").exists():
@@ -110,7 +110,7 @@ def _try(h: "Hierarchy") -> "Hierarchy | None":
             ctl = h.parent / "cgroup.subtree_control"
             if "pids" not in ctl.read_text().split():
                 ctl.write_text("+pids")
-            try:   # memory too, where the hierarchy offers it (not required)
+            try:  # memory too, where the hierarchy offers it (not required)
                 for c in (root_ctl, ctl):
                     if "memory" not in c.read_text().split():
                         c.write_text("+memory")
@@ -165,8 +165,11 @@ class Hierarchy:
         reap_orphans is ending: it is left."""
         removed = 0
         entries = []
-        for parent in {self.parent, self.cpu_parent or self.parent,
-                       self.memory_parent or self.parent}:
+        for parent in {
+            self.parent,
+            self.cpu_parent or self.parent,
+            self.memory_parent or self.parent,
+        }:
             try:
                 entries += list(parent.iterdir())
             except OSError:
@@ -221,8 +224,14 @@ class Cgroup:
     sandbox's init, while bubblewrap waits on --block-fd), and everything they start
     stays in it."""
 
-    def __init__(self, path: Path, max_processes: int, acct: Path | None = None,
-                 mem: Path | None = None, v2_memory: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        max_processes: int,
+        acct: Path | None = None,
+        mem: Path | None = None,
+        v2_memory: bool = False,
+    ) -> None:
         self.path, self.max_processes, self.acct, self.mem = path, max_processes, acct, mem
         self.v2_memory = v2_memory
         self.max_memory: int | None = None
@@ -307,7 +316,7 @@ class Cgroup:
         parts = self.path.parts
         for kind, where, _ in _mounts():
             if str(self.path).startswith(where.rstrip("/") + "/"):
-                return "/" + str(self.path)[len(where.rstrip("/")) + 1:]
+                return "/" + str(self.path)[len(where.rstrip("/")) + 1 :]
         return "/" + "/".join(parts[-2:])
 
     def remove(self, timeout: float = 5.0) -> bool:

@@ -14,6 +14,7 @@ inline shmid_ds kernel_stat(int shmid) {
     shmid_ds ds{};
     bool ok = ipclab::testing::stat_segment(shmid, ds);
     int err = errno;
-    EXPECT_TRUE(ok) << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
+    EXPECT_TRUE(ok)
+        << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
     return ds;
 }

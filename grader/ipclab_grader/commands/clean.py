@@ -22,12 +22,18 @@ def register(p) -> None:
 
 
 def _describe(m, o: cleaner.IpcObject) -> str:
-    return m("clean.object", kind=m(KIND_WORDS[o.kind]), id=o.id, key=f"0x{o.key:08x}",
-             perms=f"{o.perms & 0o777:04o}")
+    return m(
+        "clean.object",
+        kind=m(KIND_WORDS[o.kind]),
+        id=o.id,
+        key=f"0x{o.key:08x}",
+        perms=f"{o.perms & 0o777:04o}",
+    )
 
 
 def run(args) -> int:
     import sys
+
     m = i18n.messages(args.lang)
     for p in args.path:
         if not cleaner.ftok_keys(p):

@@ -20,11 +20,11 @@ def error(msg: str, code: int = 2) -> int:
 def load(wanted: list[str] | None):
     """The exercises named in `wanted` (ids, numbers or names), or all of them."""
     from ..manifest import by_id, load_all
+
     exercises = load_all()
     if wanted:
         exercises = [by_id(exercises, w) for w in wanted]
     return exercises
-
 
 
 def student_exercise(m, wanted: str | None):
@@ -32,17 +32,24 @@ def student_exercise(m, wanted: str | None):
     first not passing yet (None when every one passes). Raises Stop, in the student's words."""
     from ..student import progress
     from ..student.common import exercises, find
+
     all_ex = exercises(m)
     return all_ex, find(m, all_ex, wanted) if wanted else progress.first_not_passing(all_ex)
 
 
-def package(args, wanted: list[str] | None, build, min_timeout: int | None = None,
-            errors: tuple = (FileExistsError, OSError)) -> int:
+def package(
+    args,
+    wanted: list[str] | None,
+    build,
+    min_timeout: int | None = None,
+    errors: tuple = (FileExistsError, OSError),
+) -> int:
     """A platform package command's run: checks --timeout (when the platform has one), loads
     the exercises, calls build(exercises, lang) and prints the line it returns, which tells
     the instructor what to upload where. A bad manifest, and an `errors` from the build, are
     one line and exit 2."""
     from ..manifest import ManifestError
+
     if min_timeout is not None and args.timeout < min_timeout:
         return error(f"--timeout must be at least {min_timeout} seconds")
     try:

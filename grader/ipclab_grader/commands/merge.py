@@ -29,6 +29,7 @@ def run(args) -> int:
     from ..manifest import ManifestError
     from ..student.common import fail
     from .common import load
+
     m = i18n.messages(args.lang)
     parts = [Path(p) for p in args.parts]
     out = Path(args.output)
@@ -51,6 +52,14 @@ def run(args) -> int:
     state = join(out, settings, owner, records)
     write_class_files(out, exercises, settings["lang"], state, list(owner))
     errors = sum(1 for r in records.values() if r.get("status") == "error")
-    print(m("merge.done", parts=len(parts), students=len(owner), errors=errors,
-            out=out / "gradebook.csv"), file=sys.stderr)
+    print(
+        m(
+            "merge.done",
+            parts=len(parts),
+            students=len(owner),
+            errors=errors,
+            out=out / "gradebook.csv",
+        ),
+        file=sys.stderr,
+    )
     return 0

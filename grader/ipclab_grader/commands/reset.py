@@ -33,7 +33,7 @@ def _confirm(m, question: str) -> bool:
         print()
         return False
     if not sys.stdin.isatty():
-        print(answer.strip())   # the transcript shows what was answered
+        print(answer.strip())  # the transcript shows what was answered
     return answer.strip().lower() in m.raw("reset.yes_words")
 
 

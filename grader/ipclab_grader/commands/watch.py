@@ -22,7 +22,9 @@ ORDER = 25
 def register(p) -> None:
     p.add_argument("exercise", nargs="?", help=_m("watch.arg_exercise"))
     p.add_argument("--interval", type=float, default=0.5, help=_m("watch.arg_interval"))
-    p.add_argument("--max-rounds", type=int, default=0, metavar="N", help=_m("watch.arg_max_rounds"))
+    p.add_argument(
+        "--max-rounds", type=int, default=0, metavar="N", help=_m("watch.arg_max_rounds")
+    )
     i18n.add_lang(p)
 
 
@@ -36,7 +38,7 @@ def _wait_for_change(ex, checked: str | None, interval: float) -> None:
             sig = now
             if progress.student_hash(ex) != checked:
                 return
-        time.sleep(interval)   # a poll period, not a synchronisation
+        time.sleep(interval)  # a poll period, not a synchronisation
 
 
 def run(args) -> int:

@@ -17,17 +17,34 @@ from .. import paths
 
 # Never copied anywhere: build outputs, caches, version control, local state.
 JUNK_DIRS = {".git", "build", "__pycache__", ".pytest_cache", ".ipclab", "out", "node_modules"}
-JUNK_PREFIXES = ("READY",)   # harness build markers
+JUNK_PREFIXES = ("READY",)  # harness build markers
 # Not for students: the answers, the hidden checks, the project's own tests and CI (they grade
 # the solutions), the instructor-only packaging.
-STUDENT_EXCLUDE = ("solutions", "grader/hidden", "tests", ".ci", ".github", "packaging",
-                   "scripts/bench.py", "scripts/class-demo.py")
+STUDENT_EXCLUDE = (
+    "solutions",
+    "grader/hidden",
+    "tests",
+    ".ci",
+    ".github",
+    "packaging",
+    "scripts/bench.py",
+    "scripts/class-demo.py",
+)
 # The autograder needs the lab and the grader with its hidden checks, nothing else.
-AUTOGRADER_INCLUDE = ("ipclab", "CMakeLists.txt", "cmake", "lab", "exercises", "grader", "harness",
-                      "scripts/install-deps.sh", "packaging/gradescope")
+AUTOGRADER_INCLUDE = (
+    "ipclab",
+    "CMakeLists.txt",
+    "cmake",
+    "lab",
+    "exercises",
+    "grader",
+    "harness",
+    "scripts/install-deps.sh",
+    "packaging/gradescope",
+)
 WORKFLOW = Path("packaging/github/classroom.yml")
 STUDENT_WORKFLOW = Path(".github/workflows/classroom.yml")
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)   # archives are byte-for-byte the same for the same tree
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # archives are byte-for-byte the same for the same tree
 
 
 class LeakError(Exception):
@@ -42,7 +59,11 @@ def _walk(root: Path, rel: Path = Path()):
         if entry.is_dir():
             if entry.name not in JUNK_DIRS:
                 yield from _walk(root, r)
-        elif entry.is_file() and not entry.name.startswith(JUNK_PREFIXES) and not entry.name.endswith(".pyc"):
+        elif (
+            entry.is_file()
+            and not entry.name.startswith(JUNK_PREFIXES)
+            and not entry.name.endswith(".pyc")
+        ):
             yield r
 
 
@@ -65,9 +86,12 @@ def autograder_files(root: Path = paths.ROOT) -> dict[Path, Path]:
 
 def _telling(data: bytes, known: set[bytes]) -> set[bytes]:
     """Lines long enough to identify their file, not comments, not already in `known`."""
-    lines = {l.strip() for l in data.splitlines()}
-    return {l for l in lines if len(l) >= 24 and not l.startswith((b"//", b"#", b"*", b"/*"))
-            and l not in known}
+    lines = {line.strip() for line in data.splitlines()}
+    return {
+        line
+        for line in lines
+        if len(line) >= 24 and not line.startswith((b"//", b"#", b"*", b"/*")) and line not in known
+    }
 
 
 def secrets(root: Path = paths.ROOT) -> list[tuple[str, set[bytes]]]:
@@ -84,7 +108,11 @@ def secrets(root: Path = paths.ROOT) -> list[tuple[str, set[bytes]]]:
     if sols.is_dir():
         for rel in _walk(sols):
             skeleton = root / "exercises" / rel
-            known = {l.strip() for l in skeleton.read_bytes().splitlines()} if skeleton.exists() else set()
+            known = (
+                {line.strip() for line in skeleton.read_bytes().splitlines()}
+                if skeleton.exists()
+                else set()
+            )
             lines = _telling((sols / rel).read_bytes(), known)
             if lines:
                 out.append((f"solutions/{rel.as_posix()}", lines))
@@ -96,13 +124,15 @@ def check_no_leak(files: dict[Path, Path], root: Path = paths.ROOT) -> None:
     of a solution's or a hidden check's telling lines is a leak."""
     wanted = secrets(root)
     for rel, src in files.items():
-        have = {l.strip() for l in src.read_bytes().splitlines()}
+        have = {line.strip() for line in src.read_bytes().splitlines()}
         for where, lines in wanted:
             common = len(lines & have)
             if common >= 2 and common >= 0.6 * len(lines):
-                raise LeakError(f"{rel} holds {common} of the {len(lines)} telling lines of "
-                                f"{where}; remove them from the student files and build the "
-                                "bundle again")
+                raise LeakError(
+                    f"{rel} holds {common} of the {len(lines)} telling lines of "
+                    f"{where}; remove them from the student files and build the "
+                    "bundle again"
+                )
 
 
 def _mode(src: Path) -> int:
@@ -112,8 +142,10 @@ def _mode(src: Path) -> int:
 def write_tree(files: dict[Path, Path], dest: Path) -> None:
     if dest.exists():
         if not dest.is_dir() or any(dest.iterdir()):
-            raise FileExistsError(f"{dest}: exists and is not an empty folder; "
-                                  "give a new folder (or remove it first)")
+            raise FileExistsError(
+                f"{dest}: exists and is not an empty folder; "
+                "give a new folder (or remove it first)"
+            )
     for rel, src in sorted(files.items()):
         out = dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -129,17 +161,24 @@ def write_tar(files: dict[Path, Path], dest: Path, top: str) -> None:
             info.size, info.mode, info.mtime = len(data), _mode(src), 0
             info.uname = info.gname = "ipclab"
             import io
+
             t.addfile(info, io.BytesIO(data))
 
 
-def write_zip(files: dict[Path, bytes | Path], dest: Path, executable: set[str] = frozenset()) -> None:
+def write_zip(
+    files: dict[Path, bytes | Path], dest: Path, executable: set[str] = frozenset()
+) -> None:
     with replacing(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
         for rel in sorted(files, key=lambda r: r.as_posix()):
             src = files[rel]
             data = src if isinstance(src, bytes) else src.read_bytes()
             info = zipfile.ZipInfo(rel.as_posix(), FIXED_TIME)
-            mode = 0o755 if rel.as_posix() in executable or (
-                not isinstance(src, bytes) and os.access(src, os.X_OK)) else 0o644
+            mode = (
+                0o755
+                if rel.as_posix() in executable
+                or (not isinstance(src, bytes) and os.access(src, os.X_OK))
+                else 0o644
+            )
             info.external_attr = (stat.S_IFREG | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)

@@ -11,12 +11,12 @@ from ..manifest import Exercise
 from . import classreport, gradebook, similarity
 
 
-def write_class_files(out: Path, exercises: list[Exercise], language: str, state,
-                      names) -> None:
+def write_class_files(out: Path, exercises: list[Exercise], language: str, state, names) -> None:
     """The class files of the students `names` (batch.State `state` holds their records)."""
     names = set(names)
-    data = gradebook.collect(out, exercises, language,
-                             {k: v for k, v in state.students.items() if k in names})
+    data = gradebook.collect(
+        out, exercises, language, {k: v for k, v in state.students.items() if k in names}
+    )
     sim_md, sim_html, sim_csv = similarity.class_files(out, names, exercises, language)
     write_atomic(out / "gradebook.csv", gradebook.gradebook_csv(data), parents=True)
     write_atomic(out / "summary.md", gradebook.summary_md(data) + "\n" + sim_md, parents=True)

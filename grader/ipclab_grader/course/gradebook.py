@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import i18n
 from ..manifest import Exercise
 
+
 def labels(lang: str) -> dict[str, str]:
     """The class files' words (grader/messages/class.LANG.toml, [summary])."""
     return i18n.table("class", "summary", lang)
@@ -23,7 +24,7 @@ def labels(lang: str) -> dict[str, str]:
 @dataclass
 class Row:
     student: str
-    status: str                               # graded | error
+    status: str  # graded | error
     scores: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
     total: int = 0
@@ -52,7 +53,7 @@ class CheckStat:
 @dataclass
 class ClassData:
     lang: str
-    exercises: list[tuple[str, str, int]]     # id, title, max score
+    exercises: list[tuple[str, str, int]]  # id, title, max score
     rows: list[Row]
     checks: list[CheckStat]
 
@@ -77,7 +78,7 @@ class ClassData:
 
 
 def first_line(feedback: str) -> str:
-    return next((l.strip() for l in feedback.splitlines() if l.strip()), "")
+    return next((line.strip() for line in feedback.splitlines() if line.strip()), "")
 
 
 def collect(out: Path, exercises: list[Exercise], lang: str, state: dict[str, dict]) -> ClassData:
@@ -99,8 +100,10 @@ def collect(out: Path, exercises: list[Exercise], lang: str, state: dict[str, di
             for f in ex.get("integrity", []):
                 row.integrity.append((ex["id"], f["rule"], f"{f['file']}:{f['line'] or '?'}"))
             for c in ex["checks"]:
-                st = checks.setdefault((ex["id"], c["name"]), CheckStat(
-                    ex["id"], c["name"], c["title"], c["max_score"], c["visibility"]))
+                st = checks.setdefault(
+                    (ex["id"], c["name"]),
+                    CheckStat(ex["id"], c["name"], c["title"], c["max_score"], c["visibility"]),
+                )
                 if c["score"] == c["max_score"]:
                     st.full += 1
                 if c["score"] == 0 and c["max_score"]:
@@ -129,11 +132,29 @@ def gradebook_csv(data: ClassData) -> str:
         # integrity: "03-shmat:raw_syscall ..." for a student whose file broke a rule.
         flags = " ".join(sorted({f"{ex}:{rule}" for ex, rule, _ in r.integrity}))
         if r.status == "graded":
-            w.writerow([_cell(r.student), r.status, *[r.scores.get(i, 0) for i in ids],
-                        r.total, r.max_score, "", flags])
+            w.writerow(
+                [
+                    _cell(r.student),
+                    r.status,
+                    *[r.scores.get(i, 0) for i in ids],
+                    r.total,
+                    r.max_score,
+                    "",
+                    flags,
+                ]
+            )
         else:
-            w.writerow([_cell(r.student), r.status, *["" for _ in ids], "", data.max_total,
-                        _cell(" ".join(r.error.split())), ""])
+            w.writerow(
+                [
+                    _cell(r.student),
+                    r.status,
+                    *["" for _ in ids],
+                    "",
+                    data.max_total,
+                    _cell(" ".join(r.error.split())),
+                    "",
+                ]
+            )
     return "\ufeff" + buf.getvalue()
 
 
@@ -152,8 +173,12 @@ def buckets(scores: list[int], max_score: int) -> list[int]:
 def _stats(values: list[int]) -> tuple[str, str, str, str]:
     if not values:
         return ("–",) * 4
-    return (f"{statistics.fmean(values):.1f}", f"{statistics.median(values):g}",
-            str(min(values)), str(max(values)))
+    return (
+        f"{statistics.fmean(values):.1f}",
+        f"{statistics.median(values):g}",
+        str(min(values)),
+        str(max(values)),
+    )
 
 
 def _md(s: str) -> str:
@@ -164,47 +189,75 @@ def summary_md(data: ClassData) -> str:
     L = labels(data.lang)
     totals = [r.total for r in data.graded]
     mean, median, lo, hi = _stats(totals)
-    out = [f"# {L['title']}", "",
-           f"| {L['subs']} | {L['graded']} | {L['errors']} | {L['mean']} | {L['median']} | "
-           f"{L['min']} | {L['max']} | {L['full']} |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|",
-           f"| {len(data.rows)} | {len(data.graded)} | {len(data.errors)} | {mean} | {median} | "
-           f"{lo} | {hi} | {sum(1 for r in data.graded if r.total == data.max_total)} |",
-           "", f"{L['total']}: /{data.max_total}", "",
-           f"## {L['per_exercise']}", "",
-           f"| {L['exercise']} | {L['points']} | {L['mean']} | {L['median']} | {L['full']} | "
-           f"{L['zero']} | {L['no_compile']} | {L['not_sub']} | {L['distribution']} |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    out = [
+        f"# {L['title']}",
+        "",
+        f"| {L['subs']} | {L['graded']} | {L['errors']} | {L['mean']} | {L['median']} | "
+        f"{L['min']} | {L['max']} | {L['full']} |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {len(data.rows)} | {len(data.graded)} | {len(data.errors)} | {mean} | {median} | "
+        f"{lo} | {hi} | {sum(1 for r in data.graded if r.total == data.max_total)} |",
+        "",
+        f"{L['total']}: /{data.max_total}",
+        "",
+        f"## {L['per_exercise']}",
+        "",
+        f"| {L['exercise']} | {L['points']} | {L['mean']} | {L['median']} | {L['full']} | "
+        f"{L['zero']} | {L['no_compile']} | {L['not_sub']} | {L['distribution']} |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for ex_id, title, mx in data.exercises:
         sc = data.exercise_scores(ex_id)
         st = [r.statuses.get(ex_id) for r in data.graded]
         m, med, _, _ = _stats(sc)
-        out.append(f"| {ex_id} · {_md(title)} | {mx} | {m} | {med} | "
-                   f"{sum(s == mx for s in sc)} | {sum(s == 0 for s in sc)} | "
-                   f"{st.count('build_failed')} | {st.count('not_submitted')} | "
-                   f"{' · '.join(str(b) for b in buckets(sc, mx))} |")
-    out += ["", f"## {L['per_check']}", "",
-            f"| {L['exercise']} | {L['check']} | {L['points']} | {L['full']} | {L['zero']} | "
-            f"{L['pass_rate']} |", "|---|---|---:|---:|---:|---:|"]
+        out.append(
+            f"| {ex_id} · {_md(title)} | {mx} | {m} | {med} | "
+            f"{sum(s == mx for s in sc)} | {sum(s == 0 for s in sc)} | "
+            f"{st.count('build_failed')} | {st.count('not_submitted')} | "
+            f"{' · '.join(str(b) for b in buckets(sc, mx))} |"
+        )
+    out += [
+        "",
+        f"## {L['per_check']}",
+        "",
+        f"| {L['exercise']} | {L['check']} | {L['points']} | {L['full']} | {L['zero']} | "
+        f"{L['pass_rate']} |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     n = len(data.graded)
     for c in data.checks:
         tag = f" ({L['hidden']})" if c.visibility == "hidden" else ""
         rate = f"{100 * c.full / n:.0f} %" if n else "–"
-        out.append(f"| {c.exercise} | {_md(c.title)}{tag} | {c.max_score} | {c.full} | {c.zero} | "
-                   f"{rate} |")
-    out += ["", f"## {L['failures']}", "",
-            f"| {L['exercise']} | {L['check']} | {L['failed']} | {L['feedback']} |",
-            "|---|---|---:|---|"]
+        out.append(
+            f"| {c.exercise} | {_md(c.title)}{tag} | {c.max_score} | {c.full} | {c.zero} | "
+            f"{rate} |"
+        )
+    out += [
+        "",
+        f"## {L['failures']}",
+        "",
+        f"| {L['exercise']} | {L['check']} | {L['failed']} | {L['feedback']} |",
+        "|---|---|---:|---|",
+    ]
     for c in data.top_failures():
         msg, count = sorted(c.feedback.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         out.append(f"| {c.exercise} | {_md(c.title)} | {c.failed} | {_md(msg)[:200]} ({count}) |")
     flagged = [r for r in data.graded if r.integrity]
     if flagged:
-        out += ["", f"## {L['integrity']}", "", L["integrity_note"], "",
-                f"| {L['student']} | {L['exercise']} | {L['rule']} | {L['where']} |",
-                "|---|---|---|---|"]
-        out += [f"| {_md(r.student)} | {ex} | {rule} | {_md(where)} |"
-                for r in flagged for ex, rule, where in r.integrity]
+        out += [
+            "",
+            f"## {L['integrity']}",
+            "",
+            L["integrity_note"],
+            "",
+            f"| {L['student']} | {L['exercise']} | {L['rule']} | {L['where']} |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {_md(r.student)} | {ex} | {rule} | {_md(where)} |"
+            for r in flagged
+            for ex, rule, where in r.integrity
+        ]
     out += ["", f"## {L['errors']}", ""]
     if data.errors:
         out += [f"| {L['student']} | {L['reason']} |", "|---|---|"]

@@ -15,16 +15,26 @@ TEMPLATES = paths.ROOT / "packaging" / "gradescope"
 CONFIG = "ipclab-autograder.json"
 
 
-def build(dest: Path, exercises: list[Exercise], lang: str, timeout: int,
-          allow_unsandboxed: bool = False) -> int:
+def build(
+    dest: Path, exercises: list[Exercise], lang: str, timeout: int, allow_unsandboxed: bool = False
+) -> int:
     """Writes the zip; returns the number of files in it."""
     files: dict[Path, bytes | Path] = dict(bundle.autograder_files())
     files[Path("setup.sh")] = TEMPLATES / "setup.sh"
     files[Path("run_autograder")] = TEMPLATES / "run_autograder"
-    files[Path(CONFIG)] = (json.dumps({"lang": lang, "exercises": [e.id for e in exercises],
-                                       "timeout": timeout,
-                                       "allow_unsandboxed": allow_unsandboxed},
-                                      indent=2) + "\n").encode()
-    bundle.write_zip(files, dest, executable={"setup.sh", "run_autograder", "ipclab",
-                                              "scripts/install-deps.sh"})
+    files[Path(CONFIG)] = (
+        json.dumps(
+            {
+                "lang": lang,
+                "exercises": [e.id for e in exercises],
+                "timeout": timeout,
+                "allow_unsandboxed": allow_unsandboxed,
+            },
+            indent=2,
+        )
+        + "\n"
+    ).encode()
+    bundle.write_zip(
+        files, dest, executable={"setup.sh", "run_autograder", "ipclab", "scripts/install-deps.sh"}
+    )
     return len(files)

@@ -17,26 +17,31 @@ from ..manifest import Exercise
 
 CONFIG = "ipclab-platform.json"
 PACKAGING = paths.ROOT / "packaging"
-UUID_NS = uuid.UUID("6f1c1f0e-8a4e-4c2e-9b1e-1bc1ab000013")   # PrairieLearn uuids, stable
+UUID_NS = uuid.UUID("6f1c1f0e-8a4e-4c2e-9b1e-1bc1ab000013")  # PrairieLearn uuids, stable
 
 
 def _lab_files(platform: str, config: dict) -> dict[Path, Path]:
-    files = {rel: src for rel, src in bundle.autograder_files().items()
-             if not rel.as_posix().startswith("packaging/")}
+    files = {
+        rel: src
+        for rel, src in bundle.autograder_files().items()
+        if not rel.as_posix().startswith("packaging/")
+    }
     for src in sorted((PACKAGING / platform).rglob("*")):
         if src.is_file() and "__pycache__" not in src.parts:
             files[src.relative_to(paths.ROOT)] = src
     scratch = Path(tempfile.mkdtemp(prefix="ipclab-pkg-"))
-    (scratch / CONFIG).write_text(json.dumps({"platform": platform, **config}, indent=2) + "\n",
-                                  encoding="utf-8")
+    (scratch / CONFIG).write_text(
+        json.dumps({"platform": platform, **config}, indent=2) + "\n", encoding="utf-8"
+    )
     files[Path(CONFIG)] = scratch / CONFIG
     return files
 
 
 def _fresh(dest: Path) -> None:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise FileExistsError(f"{dest}: exists and is not an empty folder; give a new folder "
-                              "(or remove it first)")
+        raise FileExistsError(
+            f"{dest}: exists and is not an empty folder; give a new folder " "(or remove it first)"
+        )
     dest.mkdir(parents=True, exist_ok=True)
 
 
@@ -47,8 +52,9 @@ def _cleanup(files: dict[Path, Path]) -> None:
 def vpl(dest: Path, ex: Exercise, lang: str, allow_unsandboxed: bool) -> list[str]:
     """DIR/vpl_evaluate.sh and DIR/ipclab.tar.gz: the activity's execution files."""
     _fresh(dest)
-    files = _lab_files("vpl", {"exercises": [ex.id], "lang": lang,
-                               "allow_unsandboxed": allow_unsandboxed})
+    files = _lab_files(
+        "vpl", {"exercises": [ex.id], "lang": lang, "allow_unsandboxed": allow_unsandboxed}
+    )
     try:
         bundle.write_tar(files, dest / "ipclab.tar.gz", "ipclab")
     finally:
@@ -58,8 +64,14 @@ def vpl(dest: Path, ex: Exercise, lang: str, allow_unsandboxed: bool) -> list[st
     return ["vpl_evaluate.sh", "ipclab.tar.gz"]
 
 
-def prairielearn(dest: Path, exercises: list[Exercise], lang: str, image: str, timeout: int,
-                 allow_unsandboxed: bool) -> list[str]:
+def prairielearn(
+    dest: Path,
+    exercises: list[Exercise],
+    lang: str,
+    image: str,
+    timeout: int,
+    allow_unsandboxed: bool,
+) -> list[str]:
     """DIR/image/ (Dockerfile, ipclab.tar.gz) and DIR/questions/ipclab-NN-name/ per exercise."""
     _fresh(dest)
     (dest / "image").mkdir()
@@ -74,38 +86,70 @@ def prairielearn(dest: Path, exercises: list[Exercise], lang: str, image: str, t
     for ex in exercises:
         q = dest / "questions" / f"ipclab-{ex.id}"
         (q / "tests").mkdir(parents=True)
-        info = {"uuid": str(uuid.uuid5(UUID_NS, ex.id)),
-                "title": f"ipclab {ex.id}: {ex.title_in(lang)}",
-                "topic": "System V IPC", "tags": ["ipclab", ex.id], "type": "v3",
-                "singleVariant": True, "gradingMethod": "External",
-                "externalGradingOptions": {
-                    "enabled": True, "image": image,
-                    "entrypoint": "/ipclab/packaging/prairielearn/pl_grade.py",
-                    "timeout": timeout}}
-        (q / "info.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
-                                     encoding="utf-8")
+        info = {
+            "uuid": str(uuid.uuid5(UUID_NS, ex.id)),
+            "title": f"ipclab {ex.id}: {ex.title_in(lang)}",
+            "topic": "System V IPC",
+            "tags": ["ipclab", ex.id],
+            "type": "v3",
+            "singleVariant": True,
+            "gradingMethod": "External",
+            "externalGradingOptions": {
+                "enabled": True,
+                "image": image,
+                "entrypoint": "/ipclab/packaging/prairielearn/pl_grade.py",
+                "timeout": timeout,
+            },
+        }
+        (q / "info.json").write_text(
+            json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         readme = ex.dir / ("README.md" if lang == "es" else "README.en.md")
         statement = readme.read_text(encoding="utf-8") if readme.exists() else ""
-        html = (template.replace("{{files}}", " ".join(ex.files))
-                .replace("{{files_list}}", ", ".join(f"<code>{f}</code>" for f in ex.files))
-                .replace("{{statement}}", statement.replace("</markdown>", "&lt;/markdown>")
-                          .replace("{{", "&#123;&#123;"))
-                .replace("{{upload}}", "Sube" if lang == "es" else "Upload"))
+        html = (
+            template.replace("{{files}}", " ".join(ex.files))
+            .replace("{{files_list}}", ", ".join(f"<code>{f}</code>" for f in ex.files))
+            .replace(
+                "{{statement}}",
+                statement.replace("</markdown>", "&lt;/markdown>").replace("{{", "&#123;&#123;"),
+            )
+            .replace("{{upload}}", "Sube" if lang == "es" else "Upload")
+        )
         (q / "question.html").write_text(html, encoding="utf-8")
-        (q / "tests" / "ipclab-question.json").write_text(json.dumps(
-            {"exercise": ex.id, "files": list(ex.files), "lang": lang,
-             "timeout": max(10, timeout - 10)}, indent=2) + "\n", encoding="utf-8")
-        made += [f"questions/ipclab-{ex.id}/{n}" for n in
-                 ("info.json", "question.html", "tests/ipclab-question.json")]
+        (q / "tests" / "ipclab-question.json").write_text(
+            json.dumps(
+                {
+                    "exercise": ex.id,
+                    "files": list(ex.files),
+                    "lang": lang,
+                    "timeout": max(10, timeout - 10),
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        made += [
+            f"questions/ipclab-{ex.id}/{n}"
+            for n in ("info.json", "question.html", "tests/ipclab-question.json")
+        ]
     return made
 
 
-def autolab(dest: Path, exercises: list[Exercise], lang: str, timeout: int,
-            allow_unsandboxed: bool) -> list[str]:
+def autolab(
+    dest: Path, exercises: list[Exercise], lang: str, timeout: int, allow_unsandboxed: bool
+) -> list[str]:
     """DIR/autograde-Makefile and DIR/autograde.tar."""
     _fresh(dest)
-    files = _lab_files("autolab", {"exercises": [e.id for e in exercises], "lang": lang,
-                                   "timeout": timeout, "allow_unsandboxed": allow_unsandboxed})
+    files = _lab_files(
+        "autolab",
+        {
+            "exercises": [e.id for e in exercises],
+            "lang": lang,
+            "timeout": timeout,
+            "allow_unsandboxed": allow_unsandboxed,
+        },
+    )
     try:
         bundle.write_tar(files, dest / "autograde.tar", "ipclab")
     finally:

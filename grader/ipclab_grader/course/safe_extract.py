@@ -26,15 +26,17 @@ def archive_stem(name: str) -> str | None:
     low = name.lower()
     for suffix in ARCHIVE_SUFFIXES:
         if low.endswith(suffix) and len(name) > len(suffix):
-            return name[:-len(suffix)]
+            return name[: -len(suffix)]
     return None
 
 
 def _safe_relpath(name: str) -> PurePosixPath:
     p = PurePosixPath(name.replace("\\", "/"))
     if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
-        raise ArchiveError(f"the archive holds a path outside its folder ({name!r}); "
-                           "pack only the exercises folder")
+        raise ArchiveError(
+            f"the archive holds a path outside its folder ({name!r}); "
+            "pack only the exercises folder"
+        )
     return PurePosixPath(*[part for part in p.parts if part not in ("", ".")])
 
 
@@ -47,8 +49,10 @@ class _Budget:
             while chunk := src.read(1 << 16):
                 self.left -= len(chunk)
                 if self.left < 0:
-                    raise ArchiveError(f"the archive unpacks to more than {MAX_BYTES >> 20} MiB; "
-                                       "pack only the source files")
+                    raise ArchiveError(
+                        f"the archive unpacks to more than {MAX_BYTES >> 20} MiB; "
+                        "pack only the source files"
+                    )
                 out.write(chunk)
 
 
@@ -56,8 +60,10 @@ def _target(dest: Path, rel: PurePosixPath) -> Path:
     out = dest.joinpath(*rel.parts)
     # A folder created earlier can never be a link (links are refused), so this is final.
     if not out.resolve().is_relative_to(dest.resolve()):
-        raise ArchiveError(f"the archive holds a path outside its folder ({rel}); "
-                           "pack only the exercises folder")
+        raise ArchiveError(
+            f"the archive holds a path outside its folder ({rel}); "
+            "pack only the exercises folder"
+        )
     return out
 
 
@@ -75,13 +81,18 @@ def extract(archive: Path, dest: Path) -> Path:
         raise
     except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, ValueError) as e:
         shutil.rmtree(dest, ignore_errors=True)
-        raise ArchiveError(f"the archive cannot be read ({e}); submit a .zip or .tar.gz "
-                           "of your exercises folder") from None
+        raise ArchiveError(
+            f"the archive cannot be read ({e}); submit a .zip or .tar.gz "
+            "of your exercises folder"
+        ) from None
     root = dest
-    for _ in range(3):   # student/exercises/01-ftok: locate() finds exercises/ itself
+    for _ in range(3):  # student/exercises/01-ftok: locate() finds exercises/ itself
         entries = [e for e in root.iterdir() if e.name != "__MACOSX"]
-        if len(entries) == 1 and entries[0].is_dir() and \
-                not any(c.name[:2].isdigit() for c in root.iterdir()):
+        if (
+            len(entries) == 1
+            and entries[0].is_dir()
+            and not any(c.name[:2].isdigit() for c in root.iterdir())
+        ):
             root = entries[0]
         else:
             break
@@ -100,8 +111,9 @@ def _extract_zip(archive: Path, dest: Path) -> None:
                 continue
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                raise ArchiveError(f"the archive holds a symbolic link ({rel}); "
-                                   "submit the files themselves")
+                raise ArchiveError(
+                    f"the archive holds a symbolic link ({rel}); " "submit the files themselves"
+                )
             out = _target(dest, rel)
             if info.is_dir():
                 out.mkdir(parents=True, exist_ok=True)
@@ -125,8 +137,9 @@ def _extract_tar(archive: Path, dest: Path) -> None:
             if m.issym() or m.islnk():
                 raise ArchiveError(f"the archive holds a link ({rel}); submit the files themselves")
             if not (m.isdir() or m.isfile()):
-                raise ArchiveError(f"the archive holds a device or pipe ({rel}); "
-                                   "submit only source files")
+                raise ArchiveError(
+                    f"the archive holds a device or pipe ({rel}); " "submit only source files"
+                )
             out = _target(dest, rel)
             if m.isdir():
                 out.mkdir(parents=True, exist_ok=True)

@@ -42,8 +42,8 @@ MIN_RUN = 24
 # copies and on independent solutions in different styles, tests/test_similarity.py).
 THRESHOLD = 60
 SOURCES_SCHEMA = "ipclab-sources/1"
-MAX_LINES_SHOWN = 40          # per matching run in the report
-SHOWN = 30                    # flagged pairs per exercise shown line by line
+MAX_LINES_SHOWN = 40  # per matching run in the report
+SHOWN = 30  # flagged pairs per exercise shown line by line
 
 
 class SimMissing(Exception):
@@ -54,15 +54,26 @@ class SimMissing(Exception):
 class Source:
     """What one student wrote: per exercise the text of its edited files (None: none), or why
     nothing could be read."""
+
     name: str
     digest: str = ""
     files: dict[str, str] = field(default_factory=dict)
     problem: str = ""
 
     def to_json(self) -> str:
-        return json.dumps({"schema": SOURCES_SCHEMA, "hash": self.digest, "problem": self.problem,
-                           "files": dict(sorted(self.files.items()))},
-                          ensure_ascii=False, indent=1) + "\n"
+        return (
+            json.dumps(
+                {
+                    "schema": SOURCES_SCHEMA,
+                    "hash": self.digest,
+                    "problem": self.problem,
+                    "files": dict(sorted(self.files.items())),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n"
+        )
 
     @classmethod
     def from_json(cls, name: str, text: str) -> "Source":
@@ -93,18 +104,23 @@ class Pair:
     matches: list[Match] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "exercise": self.exercise, "percent": self.percent,
-                "similar": self.similar}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "exercise": self.exercise,
+            "percent": self.percent,
+            "similar": self.similar,
+        }
 
 
 @dataclass
 class Report:
     threshold: int
     students: int
-    exercises: list[tuple[str, str]]          # id, title
+    exercises: list[tuple[str, str]]  # id, title
     pairs: list[Pair]
-    problems: list[tuple[str, str]]           # student, why nothing of it was compared
-    compared: dict[str, int] = field(default_factory=dict)   # exercise -> files compared
+    problems: list[tuple[str, str]]  # student, why nothing of it was compared
+    compared: dict[str, int] = field(default_factory=dict)  # exercise -> files compared
 
     @property
     def flagged(self) -> list[Pair]:
@@ -112,6 +128,7 @@ class Report:
 
 
 # ---------------------------------------------------------------- reading what students wrote
+
 
 def starter_text(ex: Exercise) -> str:
     return "".join(_text((ex.dir / f).read_bytes()) for f in ex.files)
@@ -126,6 +143,7 @@ def read_folder(name: str, folder: Path, exercises: list[Exercise], digest: str 
     """The edited files of a submission folder (a copy of exercises/ or a repository holding
     one), read exactly as a grade reads them (locate + stage)."""
     from ..pipeline.locate import SubmissionError, locate
+
     src = Source(name, digest)
     try:
         root = locate(folder, exercises)
@@ -173,23 +191,32 @@ def read_submission(sub, exercises: list[Exercise], work: Path) -> Source:
 
 def read_class(class_dir: Path, exercises: list[Exercise]) -> list[Source]:
     from .batch import discover
+
     with tempfile.TemporaryDirectory(prefix="ipclab-sim-") as work:
         return [read_submission(s, exercises, Path(work)) for s in discover(class_dir)]
 
 
 # ---------------------------------------------------------------- sim_c++
 
+
 def require_sim() -> str:
     exe = shutil.which(SIM)
     if not exe:
-        raise SimMissing("sim_c++ is not installed; install Debian's similarity-tester package "
-                         "(sudo apt-get install similarity-tester, or scripts/install-deps.sh)")
+        raise SimMissing(
+            "sim_c++ is not installed; install Debian's similarity-tester package "
+            "(sudo apt-get install similarity-tester, or scripts/install-deps.sh)"
+        )
     return exe
 
 
 def _sim(cwd: Path, *args: str) -> str:
-    r = subprocess.run([require_sim(), "-T", "-w", "200", "-r", str(MIN_RUN), *args], cwd=cwd,
-                       capture_output=True, text=True, errors="replace")
+    r = subprocess.run(
+        [require_sim(), "-T", "-w", "200", "-r", str(MIN_RUN), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+    )
     if r.returncode != 0:
         raise RuntimeError(f"sim_c++ failed: {r.stderr.strip()[-300:]}")
     return r.stdout
@@ -273,36 +300,52 @@ def _details(ex: _Exercise, pair: "Pair") -> None:
             continue
         if (a0, a1, b0, b1) not in seen:
             seen.add((a0, a1, b0, b1))
-            pair.matches.append(Match((a0, a1), (b0, b1), tokens, _excerpt(lines[fa], a0, a1),
-                                      _excerpt(lines[fb], b0, b1)))
+            pair.matches.append(
+                Match(
+                    (a0, a1),
+                    (b0, b1),
+                    tokens,
+                    _excerpt(lines[fa], a0, a1),
+                    _excerpt(lines[fb], b0, b1),
+                )
+            )
     pair.matches.sort(key=lambda m: (-m.tokens, m.a_lines, m.b_lines))
 
 
 def _excerpt(lines: list[str], first: int, last: int) -> str:
-    chosen = lines[first - 1:min(last, first - 1 + MAX_LINES_SHOWN)]
+    chosen = lines[first - 1 : min(last, first - 1 + MAX_LINES_SHOWN)]
     more = last - first + 1 - len(chosen)
     return "\n".join(chosen) + (f"\n… (+{more})" if more > 0 else "")
 
 
-def analyse(sources: list[Source], exercises: list[Exercise], lang: str = "en",
-            threshold: int = THRESHOLD, floor: int | None = None, jobs: int | None = None) -> Report:
+def analyse(
+    sources: list[Source],
+    exercises: list[Exercise],
+    lang: str = "en",
+    threshold: int = THRESHOLD,
+    floor: int | None = None,
+    jobs: int | None = None,
+) -> Report:
     """Every pair at or above `floor` (default: the threshold), flagged from `threshold`; the
     matching lines of the first SHOWN flagged pairs of each exercise. sim runs `jobs` at once
     (default: the CPUs)."""
     from concurrent.futures import ThreadPoolExecutor
+
     require_sim()
     floor = threshold if floor is None else min(floor, threshold)
     problems = sorted((s.name, s.problem) for s in sources if s.problem)
     pairs: list[Pair] = []
     compared = {}
     jobs = jobs or os.cpu_count() or 1
-    with tempfile.TemporaryDirectory(prefix="ipclab-sim-") as tmp, \
-            ThreadPoolExecutor(jobs) as pool:
+    with tempfile.TemporaryDirectory(prefix="ipclab-sim-") as tmp, ThreadPoolExecutor(jobs) as pool:
         todo = []
         for ex in exercises:
             starter = starter_text(ex)
-            texts = {s.name: s.files[ex.id] for s in sources
-                     if not s.problem and s.files.get(ex.id) and s.files[ex.id] != starter}
+            texts = {
+                s.name: s.files[ex.id]
+                for s in sources
+                if not s.problem and s.files.get(ex.id) and s.files[ex.id] != starter
+            }
             compared[ex.id] = len(texts)
             if len(texts) >= 2:
                 todo.append((_Exercise(ex.id, texts, Path(tmp)), starter))
@@ -310,8 +353,9 @@ def analyse(sources: list[Source], exercises: list[Exercise], lang: str = "en",
         blocks = []
         for ex, _ in todo:
             size = max(8, -(-len(ex.candidates) // (2 * jobs)))
-            blocks += [(ex, ex.candidates[i:i + size])
-                       for i in range(0, len(ex.candidates), size)]
+            blocks += [
+                (ex, ex.candidates[i : i + size]) for i in range(0, len(ex.candidates), size)
+            ]
         found: dict[tuple[str, str, str], Pair] = {}
         for (ex, _), result in zip(blocks, pool.map(lambda b: _exact(*b), blocks)):
             for fa, fb, p in result:
@@ -325,18 +369,27 @@ def analyse(sources: list[Source], exercises: list[Exercise], lang: str = "en",
             pair.percent = max(pair.a_in_b, pair.b_in_a)
             pair.similar = pair.percent >= threshold
         order = {e.id: i for i, e in enumerate(exercises)}
-        pairs = sorted((p for p in found.values() if p.percent >= floor),
-                       key=lambda p: (order[p.exercise], -p.percent, p.a, p.b))
+        pairs = sorted(
+            (p for p in found.values() if p.percent >= floor),
+            key=lambda p: (order[p.exercise], -p.percent, p.a, p.b),
+        )
         by_id = {ex.id: ex for ex, _ in todo}
         shown = []
         for ex_id in by_id:
             shown += [(by_id[ex_id], p) for p in pairs if p.exercise == ex_id and p.similar][:SHOWN]
         list(pool.map(lambda t: _details(*t), shown))
-    return Report(threshold, len(sources), [(e.id, e.title_in(lang)) for e in exercises], pairs,
-                  problems, compared)
+    return Report(
+        threshold,
+        len(sources),
+        [(e.id, e.title_in(lang)) for e in exercises],
+        pairs,
+        problems,
+        compared,
+    )
 
 
 # ---------------------------------------------------------------- a batch's sources
+
 
 def sources_path(out: Path, name: str) -> Path:
     return out / "students" / name / "sources.json"
@@ -352,7 +405,10 @@ def store_sources(out: Path, subs, exercises: list[Exercise]) -> None:
         for sub in subs:
             path = sources_path(out, sub.name)
             try:
-                if Source.from_json(sub.name, path.read_text(encoding="utf-8")).digest == sub.digest:
+                if (
+                    Source.from_json(sub.name, path.read_text(encoding="utf-8")).digest
+                    == sub.digest
+                ):
                     continue
             except (OSError, ValueError):
                 pass
@@ -365,13 +421,16 @@ def load_sources(out: Path, names) -> list[Source]:
     found = []
     for name in sorted(names):
         try:
-            found.append(Source.from_json(name, sources_path(out, name).read_text(encoding="utf-8")))
+            found.append(
+                Source.from_json(name, sources_path(out, name).read_text(encoding="utf-8"))
+            )
         except (OSError, ValueError):
             found.append(Source(name, problem="its files were not kept by the batch; run it again"))
     return found
 
 
 # ---------------------------------------------------------------- output
+
 
 def labels(lang: str) -> dict[str, str]:
     """The similarity section's words (grader/messages/class.LANG.toml, [similarity])."""
@@ -384,12 +443,22 @@ def to_json(report: Report) -> str:
 
 def to_csv(report: Report) -> str:
     from .gradebook import _cell
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["exercise", "a", "b", "percent", "similar", "a_in_b", "b_in_a"])
     for p in report.pairs:
-        w.writerow([p.exercise, _cell(p.a), _cell(p.b), p.percent, str(p.similar).lower(),
-                    p.a_in_b, p.b_in_a])
+        w.writerow(
+            [
+                p.exercise,
+                _cell(p.a),
+                _cell(p.b),
+                p.percent,
+                str(p.similar).lower(),
+                p.a_in_b,
+                p.b_in_a,
+            ]
+        )
     return "\ufeff" + buf.getvalue()
 
 
@@ -399,16 +468,19 @@ def to_text(report: Report, lang: str) -> str:
     titles = dict(report.exercises)
     for ex_id, _ in report.exercises:
         pairs = [p for p in report.pairs if p.exercise == ex_id]
-        out.append(f"{ex_id} · {titles[ex_id]}  ({report.compared.get(ex_id, 0)} "
-                   f"{L['compared']})")
+        out.append(
+            f"{ex_id} · {titles[ex_id]}  ({report.compared.get(ex_id, 0)} " f"{L['compared']})"
+        )
         if not pairs:
             out.append(f"  {L['none']}")
         for p in pairs:
             mark = "!" if p.similar else " "
             out.append(f" {mark} {p.percent:3d} %  {p.a} — {p.b}")
             for m in p.matches:
-                out.append(f"        {L['lines']} {m.a_lines[0]}-{m.a_lines[1]} ⇄ "
-                           f"{m.b_lines[0]}-{m.b_lines[1]}  [{m.tokens} {L['tokens']}]")
+                out.append(
+                    f"        {L['lines']} {m.a_lines[0]}-{m.a_lines[1]} ⇄ "
+                    f"{m.b_lines[0]}-{m.b_lines[1]}  [{m.tokens} {L['tokens']}]"
+                )
     if report.problems:
         out += ["", L["unread"]]
         out += [f"  {name}: {why}" for name, why in report.problems]
@@ -422,12 +494,10 @@ def _md(s: str) -> str:
 def summary_md(report: Report, lang: str) -> str:
     """The section of summary.md (starts with its own `## ` heading)."""
     L = labels(lang)
-    out = [f"## {L['title']}", "", L["threshold"].format(t=report.threshold, n=report.students),
-           ""]
+    out = [f"## {L['title']}", "", L["threshold"].format(t=report.threshold, n=report.students), ""]
     flagged = report.flagged
     if flagged:
-        out += [f"| {L['exercise']} | {L['a']} | {L['b']} | {L['percent']} |",
-                "|---|---|---|---:|"]
+        out += [f"| {L['exercise']} | {L['a']} | {L['b']} | {L['percent']} |", "|---|---|---|---:|"]
         out += [f"| {p.exercise} | {_md(p.a)} | {_md(p.b)} | {p.percent} % |" for p in flagged]
     else:
         out.append(f"*{L['none']}*")
@@ -445,32 +515,43 @@ CSS = """
 
 def html_section(report: Report, lang: str) -> str:
     from html import escape
+
     L = labels(lang)
-    h = [f'<h2 id="similarity">{escape(L["title"])}</h2>',
-         f'<p class="muted">{escape(L["threshold"].format(t=report.threshold, n=report.students))}</p>']
+    h = [
+        f'<h2 id="similarity">{escape(L["title"])}</h2>',
+        '<p class="muted">'
+        + escape(L["threshold"].format(t=report.threshold, n=report.students))
+        + "</p>",
+    ]
     flagged = report.flagged
     if not flagged:
         h.append(f'<p class="muted" id="similar-pairs">{escape(L["none"])}</p>')
     else:
         h.append('<div id="similar-pairs">')
         for p in flagged:
-            h.append(f'<details class="simpair" data-exercise="{escape(p.exercise)}" '
-                     f'data-a="{escape(p.a)}" data-b="{escape(p.b)}" data-percent="{p.percent}">'
-                     f'<summary><b>{escape(p.exercise)}</b> · {escape(p.a)} — {escape(p.b)}: '
-                     f'<b>{p.percent} %</b></summary>')
+            h.append(
+                f'<details class="simpair" data-exercise="{escape(p.exercise)}" '
+                f'data-a="{escape(p.a)}" data-b="{escape(p.b)}" data-percent="{p.percent}">'
+                f"<summary><b>{escape(p.exercise)}</b> · {escape(p.a)} — {escape(p.b)}: "
+                f"<b>{p.percent} %</b></summary>"
+            )
             for m in p.matches:
-                h.append('<div class="sbs">'
-                         f'<div><h4>{escape(p.a)} · {escape(L["lines"])} {m.a_lines[0]}–{m.a_lines[1]}'
-                         f'</h4><pre>{escape(m.a_text)}</pre></div>'
-                         f'<div><h4>{escape(p.b)} · {escape(L["lines"])} {m.b_lines[0]}–{m.b_lines[1]}'
-                         f' · {m.tokens} {escape(L["tokens"])}</h4><pre>{escape(m.b_text)}</pre></div>'
-                         '</div>')
+                h.append(
+                    '<div class="sbs">'
+                    f'<div><h4>{escape(p.a)} · {escape(L["lines"])} {m.a_lines[0]}–{m.a_lines[1]}'
+                    f"</h4><pre>{escape(m.a_text)}</pre></div>"
+                    f'<div><h4>{escape(p.b)} · {escape(L["lines"])} {m.b_lines[0]}–{m.b_lines[1]}'
+                    f' · {m.tokens} {escape(L["tokens"])}</h4><pre>{escape(m.b_text)}</pre></div>'
+                    "</div>"
+                )
             h.append("</details>")
         h.append("</div>")
     if report.problems:
-        h.append(f'<h3>{escape(L["unread"])}</h3><table id="similarity-unread"><tr>'
-                 f'<th>{escape(L["student"])}</th><th>{escape(L["reason"])}</th></tr>')
-        h += [f'<tr><td>{escape(n)}</td><td>{escape(why)}</td></tr>' for n, why in report.problems]
+        h.append(
+            f'<h3>{escape(L["unread"])}</h3><table id="similarity-unread"><tr>'
+            f'<th>{escape(L["student"])}</th><th>{escape(L["reason"])}</th></tr>'
+        )
+        h += [f"<tr><td>{escape(n)}</td><td>{escape(why)}</td></tr>" for n, why in report.problems]
         h.append("</table>")
     return "\n".join(h)
 
@@ -480,13 +561,19 @@ def class_files(out: Path, names, exercises: list[Exercise], lang: str):
     report.html (css, html) section, similarity.csv). Never raises: without sim_c++ the
     sections say so."""
     from html import escape
+
     try:
         report = analyse(load_sources(out, names), exercises, lang)
     except (SimMissing, RuntimeError, OSError) as e:
         L = labels(lang)
         why = str(e)
-        return (f"## {L['title']}\n\n*{_md(why)}*\n",
-                ("", f'<h2 id="similarity">{escape(L["title"])}</h2>'
-                     f'<p class="muted" id="similar-pairs">{escape(why)}</p>'),
-                to_csv(Report(THRESHOLD, 0, [], [], [])))
+        return (
+            f"## {L['title']}\n\n*{_md(why)}*\n",
+            (
+                "",
+                f'<h2 id="similarity">{escape(L["title"])}</h2>'
+                f'<p class="muted" id="similar-pairs">{escape(why)}</p>',
+            ),
+            to_csv(Report(THRESHOLD, 0, [], [], [])),
+        )
     return summary_md(report, lang), (CSS, html_section(report, lang)), to_csv(report)

@@ -18,7 +18,7 @@ from .. import paths
 from ..manifest import Exercise
 
 VISIBLE, HIDDEN = "visible", "hidden"
-UNIT = "unit."                       # a unit suite's check id is UNIT + the suite
+UNIT = "unit."  # a unit suite's check id is UNIT + the suite
 _SUITE = re.compile(r"^\s*TEST(?:_F|_P)?\(\s*(\w+)\s*,", re.M)
 _CHECK = re.compile(r"^def test_(\w+)\(", re.M)
 

@@ -28,9 +28,19 @@ RULES = ("test_framework", "replaces_library", "raw_syscall", "other_process")
 # Calls no solution of the lab makes, whose only use here would be to reach past the code's
 # own process: trace or patch another process, change what memory may be written, look up
 # a library function to wrap it.
-OTHER_PROCESS_CALLS = {"ptrace", "process_vm_writev", "process_vm_readv", "mprotect",
-                       "pkey_mprotect", "dlsym", "dlvsym", "dlopen", "dlmopen", "syscall",
-                       "personality"}
+OTHER_PROCESS_CALLS = {
+    "ptrace",
+    "process_vm_writev",
+    "process_vm_readv",
+    "mprotect",
+    "pkey_mprotect",
+    "dlsym",
+    "dlvsym",
+    "dlopen",
+    "dlmopen",
+    "syscall",
+    "personality",
+}
 # Namespaces of the test framework and of the lab's test support: a student file has no
 # business with them.
 # In a mangled name a namespace is "N" (then K/V for a const or volatile member) and its
@@ -41,15 +51,15 @@ RESERVED = re.compile(r"^_ZN?K?(St|NSt|N9__gnu_cxx|N10__cxxabiv1|N7testing|N6ipc
 SYSCALL_INSN = re.compile(r"\s(syscall|sysenter|int\s+\$0x80)\b")
 PROC_PATH = re.compile(r"/proc/\S*/(mem|fd|task)\b|/proc/\S*/(mem|fd)$")
 
-SCAN_BYTES = 400_000    # of the scan's output per build: enough for any honest file
+SCAN_BYTES = 400_000  # of the scan's output per build: enough for any honest file
 
 
 @dataclass
 class Finding:
-    rule: str        # one of RULES
-    file: str        # the student's file, as in the manifest
-    line: int        # 1-based line in that file where it is, 0 when it cannot be told
-    what: str        # the name or text found (a symbol, an instruction, a path)
+    rule: str  # one of RULES
+    file: str  # the student's file, as in the manifest
+    line: int  # 1-based line in that file where it is, 0 when it cannot be told
+    what: str  # the name or text found (a symbol, an instruction, a path)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -63,13 +73,14 @@ def scan_script() -> str:
     return (
         f"set -- $(find CMakeFiles -path '{names.ANY_STUDENT_OBJECTS}/*' -name '*.o' | sort); "
         "[ $# -gt 0 ] || exit 0; "
-        "echo '@@objs'; for o in \"$@\"; do echo \"$o\"; done; "
+        'echo \'@@objs\'; for o in "$@"; do echo "$o"; done; '
         "echo '@@nm'; nm -P -A \"$@\" 2>/dev/null | awk -F': ' '++c[$1] <= 4000'; "
         "echo '@@asm'; objdump -d --no-show-raw-insn \"$@\" 2>/dev/null "
         "| grep -E ':[[:space:]]+file format |[[:space:]](syscall|sysenter|int +\\$0x80)\\b' "
         "| awk '/:[ \\t]+file format /{f=$1; print; next} ++c[f] <= 20'; "
         "echo '@@str'; strings -a -f \"$@\" 2>/dev/null | grep -F /proc/ "
-        "| awk -F': ' '++c[$1] <= 20'")
+        "| awk -F': ' '++c[$1] <= 20'"
+    )
 
 
 def _regroup(output: str) -> str:
@@ -109,9 +120,16 @@ def library_names() -> frozenset[str]:
     defines one of them with C linkage replaces it for the whole program."""
     names: set[str] = set()
     libdir = Path("/usr/lib/x86_64-linux-gnu")
-    shared = [p for p in ("/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libm.so.6",
-                          "/lib/x86_64-linux-gnu/libgcc_s.so.1",
-                          str(libdir / "libstdc++.so.6")) if Path(p).exists()]
+    shared = [
+        p
+        for p in (
+            "/lib/x86_64-linux-gnu/libc.so.6",
+            "/lib/x86_64-linux-gnu/libm.so.6",
+            "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+            str(libdir / "libstdc++.so.6"),
+        )
+        if Path(p).exists()
+    ]
     static = [str(p) for p in libdir.glob("libgtest*.a")]
     for args in (["nm", "-D", "--defined-only", *shared], ["nm", "--defined-only", *static]):
         if len(args) <= 3:
@@ -127,8 +145,9 @@ def library_names() -> frozenset[str]:
     return frozenset(names)
 
 
-def parse(output: str, exercise_of: dict[str, tuple[str, str]],
-          allowed: dict[str, set[str]]) -> dict[str, list[Finding]]:
+def parse(
+    output: str, exercise_of: dict[str, tuple[str, str]], allowed: dict[str, set[str]]
+) -> dict[str, list[Finding]]:
     """Findings per exercise id. `exercise_of` maps an object's path (as the scan prints it)
     to (exercise id, the student file it was compiled from); `allowed` the rules or names a
     manifest lifts for its exercise."""
@@ -159,7 +178,8 @@ def parse(output: str, exercise_of: dict[str, tuple[str, str]],
             elif kind == "U" and name in OTHER_PROCESS_CALLS:
                 hits.append(Finding("other_process", file, 0, name))
             elif kind in "TDBRGSC" and (
-                    (not name.startswith("_Z") and name in libs) or RESERVED.match(name)):
+                (not name.startswith("_Z") and name in libs) or RESERVED.match(name)
+            ):
                 # Strong definitions only: templates and inline functions the file
                 # instantiates are weak (W, V) and replace nothing.
                 hits.append(Finding("replaces_library", file, 0, name))
@@ -191,8 +211,13 @@ def _demangle(findings: list[Finding]) -> None:
     if not mangled:
         return
     try:
-        plain = subprocess.run(["c++filt"], input="\n".join(f.what for f in mangled),
-                               capture_output=True, text=True, timeout=10).stdout.splitlines()
+        plain = subprocess.run(
+            ["c++filt"],
+            input="\n".join(f.what for f in mangled),
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.splitlines()
     except (OSError, subprocess.TimeoutExpired):
         return
     if len(plain) == len(mangled):
@@ -215,7 +240,11 @@ def locate_lines(findings: list[Finding], sources: dict[str, str]) -> list[Findi
         leaf = re.escape(_demangled_leaf(f.what))
         if f.rule == "test_framework":
             # Where it is used (qualified), before where it is declared.
-            patterns = [rf"::{leaf}\b", rf"\b{leaf}\b", r"\btesting\b|gtest|\bipclab::(remote|testing)\b"]
+            patterns = [
+                rf"::{leaf}\b",
+                rf"\b{leaf}\b",
+                r"\btesting\b|gtest|\bipclab::(remote|testing)\b",
+            ]
         elif f.rule == "raw_syscall":
             patterns = [r"\b(asm|__asm__|__asm)\b|\bsyscall\b"]
         elif f.rule == "other_process" and f.what.startswith("/proc/"):
@@ -226,8 +255,14 @@ def locate_lines(findings: list[Finding], sources: dict[str, str]) -> list[Findi
         lines = text.splitlines()
         for pattern in patterns:
             # An #include names a call too: the line that uses it says more.
-            hit = next((i for i, line in enumerate(lines, 1)
-                        if re.search(pattern, line) and not line.lstrip().startswith("#")), 0)
+            hit = next(
+                (
+                    i
+                    for i, line in enumerate(lines, 1)
+                    if re.search(pattern, line) and not line.lstrip().startswith("#")
+                ),
+                0,
+            )
             if hit:
                 f.line = hit
                 break

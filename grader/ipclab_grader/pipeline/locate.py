@@ -18,15 +18,24 @@ def locate(path: str | os.PathLike, exercises: list[Exercise]) -> Path:
     Accepts a copy of exercises/ or a repository (or any folder) that contains one."""
     p = Path(path)
     if not p.exists():
-        raise SubmissionError(f"{p}: no such file or directory; give the folder you submitted "
-                              "(a copy of exercises/ or a repository that contains one)")
+        raise SubmissionError(
+            f"{p}: no such file or directory; give the folder you submitted "
+            "(a copy of exercises/ or a repository that contains one)"
+        )
     if not p.is_dir():
-        raise SubmissionError(f"{p}: not a folder; give the folder you submitted "
-                              "(a copy of exercises/ or a repository that contains one)")
+        raise SubmissionError(
+            f"{p}: not a folder; give the folder you submitted "
+            "(a copy of exercises/ or a repository that contains one)"
+        )
     ids = {e.id for e in exercises}
     for candidate in (p, p / "exercises"):
-        if candidate.is_dir() and not candidate.is_symlink() and \
-                any((candidate / i).is_dir() for i in ids):
+        if (
+            candidate.is_dir()
+            and not candidate.is_symlink()
+            and any((candidate / i).is_dir() for i in ids)
+        ):
             return candidate.resolve()
-    raise SubmissionError(f"{p}: no exercise folders found (expected folders such as "
-                          f"{sorted(ids)[0]}/ in it, or an exercises/ folder that has them)")
+    raise SubmissionError(
+        f"{p}: no exercise folders found (expected folders such as "
+        f"{sorted(ids)[0]}/ in it, or an exercises/ folder that has them)"
+    )

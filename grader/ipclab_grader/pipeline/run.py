@@ -26,20 +26,20 @@ from ..manifest import Exercise
 from .builder.names import hidden_program, unit_program, worker_name
 from .discover import hidden_suites
 
-OUTPUT_GRACE = 0.5       # seconds for a finished test program's pipes to close
-CHECKS_TIMEOUT = 60      # per check (pytest-timeout), a backstop behind each wait's deadline
-TAIL_CHARS = 4000        # of a crashed test program's output; cut to size once rendered
+OUTPUT_GRACE = 0.5  # seconds for a finished test program's pipes to close
+CHECKS_TIMEOUT = 60  # per check (pytest-timeout), a backstop behind each wait's deadline
+TAIL_CHARS = 4000  # of a crashed test program's output; cut to size once rendered
 
 
 @dataclass
 class RawResult:
     id: str
-    status: str            # passed | failed | error | timeout
+    status: str  # passed | failed | error | timeout
     feedback: str
-    visibility: str        # visible | hidden
+    visibility: str  # visible | hidden
     title: str | None = None
     seconds: float = 0.0
-    msg: str | None = None     # message id for feedback rendered later in the student's language
+    msg: str | None = None  # message id for feedback rendered later in the student's language
     params: dict = field(default_factory=dict)
 
 
@@ -82,8 +82,10 @@ class _Box:
 
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session([(self.built_dir / "tests", "/lab/tests")],
-                                    output_cap=min(self.ex.limits["output"], 256 << 10))
+            self._session = Session(
+                [(self.built_dir / "tests", "/lab/tests")],
+                output_cap=min(self.ex.limits["output"], 256 << 10),
+            )
         return self._session
 
     def close(self) -> None:
@@ -95,9 +97,16 @@ class _Box:
 def _spawn(session: Session, argv: list[str], limits: dict, worker: str) -> Process:
     # IPCLAB_UNSANDBOXED_TESTS: where no sandbox can be built the session removes what the
     # tests create itself (docs/sandbox.en.md), so the test programs may start outside one.
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/work", "TMPDIR": "/tmp",
-           "GTEST_COLOR": "no", "IPCLAB_REPORT_ONLY": "1", "IPCLAB_WORKER": worker,
-           "IPCLAB_UNSANDBOXED_TESTS": "0" if sandbox.current_mode() == sandbox.SANDBOXED else "1"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": "/work",
+        "TMPDIR": "/tmp",
+        "GTEST_COLOR": "no",
+        "IPCLAB_REPORT_ONLY": "1",
+        "IPCLAB_WORKER": worker,
+        "IPCLAB_UNSANDBOXED_TESTS": "0" if sandbox.current_mode() == sandbox.SANDBOXED else "1",
+    }
     # Nothing an earlier program of this sandbox left running (a daemon of the student's
     # code) may be alive when the test program starts, before it has sealed itself.
     session.call("reset")
@@ -110,8 +119,9 @@ def _spawn(session: Session, argv: list[str], limits: dict, worker: str) -> Proc
     return p
 
 
-def _run_suites(box: _Box, exe_name: str, hidden: set[str], ex: Exercise,
-                include_hidden: bool) -> list[RawResult]:
+def _run_suites(
+    box: _Box, exe_name: str, hidden: set[str], ex: Exercise, include_hidden: bool
+) -> list[RawResult]:
     exe = f"/lab/tests/{exe_name}"
     worker = f"/lab/tests/{worker_name(ex)}"
     limits = bounds.rlimits(ex.limits)
@@ -120,8 +130,10 @@ def _run_suites(box: _Box, exe_name: str, hidden: set[str], ex: Exercise,
     try:
         session = box.session()
         lister = _spawn(session, [exe, "--gtest_list_tests"], limits, worker)
-        session.wait_until(lambda: lister.status is not None and lister.out.fd is None
-                           and lister.err.fd is None, time.monotonic() + wall)
+        session.wait_until(
+            lambda: lister.status is not None and lister.out.fd is None and lister.err.fd is None,
+            time.monotonic() + wall,
+        )
         suites = _suites(lister.stdout) if lister.status == 0 else {}
         listing_error = f"({lister.status}): {lister.stderr[-500:]}"
         clean = lister.status is not None and lister.out.fd is None and lister.err.fd is None
@@ -130,85 +142,152 @@ def _run_suites(box: _Box, exe_name: str, hidden: set[str], ex: Exercise,
     if not clean:
         box.close()
     if not suites:
-        return [RawResult(f"unit.{exe_name}", "error",
-                          f"the unit test program could not list its tests {listing_error}",
-                          "hidden" if hidden else "visible")]
+        return [
+            RawResult(
+                f"unit.{exe_name}",
+                "error",
+                f"the unit test program could not list its tests {listing_error}",
+                "hidden" if hidden else "visible",
+            )
+        ]
     out: list[RawResult] = []
     for suite in suites:
         visibility = "hidden" if suite in hidden else "visible"
         if visibility == "hidden" and not include_hidden:
             continue
-        result, clean = _run_suite(box.session(), exe, worker, suite, suites[suite], visibility,
-                                   limits, wall)
+        result, clean = _run_suite(
+            box.session(), exe, worker, suite, suites[suite], visibility, limits, wall
+        )
         out.append(result)
         if not clean:
             box.close()
     return out
 
 
-def _run_suite(session: Session, exe: str, worker: str, suite: str, tests: set[str],
-               visibility: str, limits: dict, wall: int) -> tuple[RawResult, bool]:
+def _run_suite(
+    session: Session,
+    exe: str,
+    worker: str,
+    suite: str,
+    tests: set[str],
+    visibility: str,
+    limits: dict,
+    wall: int,
+) -> tuple[RawResult, bool]:
     """One group's result, and whether the sandbox is still clean for the next group (not
     when the group hung, killed the agent, or left a process of its own running)."""
     t0 = time.monotonic()
     try:
-        p = _spawn(session, [exe, f"--gtest_filter={suite}.*", "--gtest_output=json:/dev/stdout"],
-                   limits, worker)
+        p = _spawn(
+            session,
+            [exe, f"--gtest_filter={suite}.*", "--gtest_output=json:/dev/stdout"],
+            limits,
+            worker,
+        )
         session.wait_until(lambda: p.status is not None, time.monotonic() + wall)
         if session.over_process_limit(p):
             # A fork bomb: the sandbox stopped it (or, without a cgroup, it filled the sandbox).
             session.call("kill", pid=p.pid, sig=9)
-            return RawResult(f"unit.{suite}", "failed", "", visibility,
-                             seconds=time.monotonic() - t0, msg="_unit_processes",
-                             params={"processes": limits.get("nproc")}), False
+            return (
+                RawResult(
+                    f"unit.{suite}",
+                    "failed",
+                    "",
+                    visibility,
+                    seconds=time.monotonic() - t0,
+                    msg="_unit_processes",
+                    params={"processes": limits.get("nproc")},
+                ),
+                False,
+            )
         if p.status is None:
             session.call("kill", pid=p.pid, sig=9)
-            return RawResult(f"unit.{suite}", "timeout", "", visibility,
-                             seconds=time.monotonic() - t0, msg="_unit_timeout",
-                             params={"seconds": wall}), False
+            return (
+                RawResult(
+                    f"unit.{suite}",
+                    "timeout",
+                    "",
+                    visibility,
+                    seconds=time.monotonic() - t0,
+                    msg="_unit_timeout",
+                    params={"seconds": wall},
+                ),
+                False,
+            )
         # Its output ends with it, unless a child it forked still holds the pipes: a moment
         # for the last bytes, then the sandbox is replaced (that child dies with it).
-        session.wait_until(lambda: p.out.fd is None and p.err.fd is None,
-                           time.monotonic() + OUTPUT_GRACE)
+        session.wait_until(
+            lambda: p.out.fd is None and p.err.fd is None, time.monotonic() + OUTPUT_GRACE
+        )
         lingering = p.out.fd is not None or p.err.fd is not None
-        return (_suite_result(suite, tests, p, visibility, time.monotonic() - t0),
-                not lingering)
+        return (_suite_result(suite, tests, p, visibility, time.monotonic() - t0), not lingering)
     except SessionError:
         # The code under test killed the sandbox's agent (its parent, or kill(-1)).
-        return RawResult(f"unit.{suite}", "failed", "", visibility,
-                         seconds=time.monotonic() - t0, msg="_unit_killed_agent"), False
+        return (
+            RawResult(
+                f"unit.{suite}",
+                "failed",
+                "",
+                visibility,
+                seconds=time.monotonic() - t0,
+                msg="_unit_killed_agent",
+            ),
+            False,
+        )
 
 
-def _suite_result(suite: str, tests: set[str], p: Process, visibility: str,
-                  seconds: float) -> RawResult:
-    failures, names = [], []     # failures: [test, GoogleTest's text with its messages]
+def _suite_result(
+    suite: str, tests: set[str], p: Process, visibility: str, seconds: float
+) -> RawResult:
+    failures, names = [], []  # failures: [test, GoogleTest's text with its messages]
     try:
         data = json.loads(p.stdout)
         for s in data.get("testsuites", []):
             for t in s.get("testsuite", []):
                 names.append(t["name"])
                 for f in t.get("failures", []):
-                    failures.append([t["name"], f.get("failure", "")[:unit_messages.TEST_CHARS]])
+                    failures.append([t["name"], f.get("failure", "")[: unit_messages.TEST_CHARS]])
     except (OSError, ValueError, KeyError, TypeError):
         data = None
     # Every test the program listed, and no other, reported: a second line of defence
     # behind the pipe only the test program holds.
-    if p.status == 0 and data is not None and not failures and set(names) == tests and \
-            len(names) == len(tests):
+    if (
+        p.status == 0
+        and data is not None
+        and not failures
+        and set(names) == tests
+        and len(names) == len(tests)
+    ):
         return RawResult(f"unit.{suite}", "passed", "", visibility, seconds=seconds)
     if data is None or p.status not in (0, 1):
         from ipclab_harness.lab import Lab
+
         how = Lab.describe_status(p.status)
         tail = (p.stderr[-TAIL_CHARS:] or p.stdout[-TAIL_CHARS:]).strip()
-        return RawResult(f"unit.{suite}", "failed", "", visibility, seconds=seconds,
-                         msg="_unit_crashed", params={"how": how, "details": tail})
+        return RawResult(
+            f"unit.{suite}",
+            "failed",
+            "",
+            visibility,
+            seconds=seconds,
+            msg="_unit_crashed",
+            params={"how": how, "details": tail},
+        )
     # Rendered later, in the student's language (unit_messages.py).
-    return RawResult(f"unit.{suite}", "failed", "", visibility, seconds=seconds,
-                     msg="_unit_failed", params={"failures": failures[:50]})
+    return RawResult(
+        f"unit.{suite}",
+        "failed",
+        "",
+        visibility,
+        seconds=seconds,
+        msg="_unit_failed",
+        params={"failures": failures[:50]},
+    )
 
 
-def run_process_checks(built: list[tuple[Exercise, Path]], lang: str,
-                          include_hidden: bool = True) -> dict[str, list[RawResult]]:
+def run_process_checks(
+    built: list[tuple[Exercise, Path]], lang: str, include_hidden: bool = True
+) -> dict[str, list[RawResult]]:
     """The process checks of several built exercises in one pytest run: starting pytest
     costs a third of a second, paid once for them all. Each check still gets its own
     sandbox, with its exercise's programs and limits."""
@@ -232,29 +311,69 @@ def run_process_checks(built: list[tuple[Exercise, Path]], lang: str,
         # (shown only when a run writes none), and the default ones parse the source of every
         # frame of every failed check: two fifths of the CPU of checking a submission that
         # fails them all (a skeleton, a forgery).
-        cmd = [paths.PYTHON, "-m", "pytest", "-p", "ipclab_harness.plugin", "-p", "pytest_timeout",
-               "-p", "no:cacheprovider", "--assert=plain", "--tb=native", "-q", "--no-header", "-rN", f"--rootdir={paths.ROOT}", f"--ipclab-lang={lang}",
-               f"--ipclab-results={results_file}", f"--ipclab-exercises={json.dumps(plan)}",
-               f"--timeout={CHECKS_TIMEOUT}", *targets]
+        cmd = [
+            paths.PYTHON,
+            "-m",
+            "pytest",
+            "-p",
+            "ipclab_harness.plugin",
+            "-p",
+            "pytest_timeout",
+            "-p",
+            "no:cacheprovider",
+            "--assert=plain",
+            "--tb=native",
+            "-q",
+            "--no-header",
+            "-rN",
+            f"--rootdir={paths.ROOT}",
+            f"--ipclab-lang={lang}",
+            f"--ipclab-results={results_file}",
+            f"--ipclab-exercises={json.dumps(plan)}",
+            f"--timeout={CHECKS_TIMEOUT}",
+            *targets,
+        ]
         # Only the plugins named above: another one installed on the machine (xdist costs a
         # tenth of a second to import) has no business in a grade.
-        env = {**os.environ, "PYTHONPATH": f"{paths.ROOT / 'harness'}:{paths.ROOT / 'grader'}",
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp,
-                           timeout=CHECKS_TIMEOUT * 40 * len(plan))
+        env = {
+            **os.environ,
+            "PYTHONPATH": f"{paths.ROOT / 'harness'}:{paths.ROOT / 'grader'}",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        }
+        r = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp,
+            timeout=CHECKS_TIMEOUT * 40 * len(plan),
+        )
         try:
             raw = json.loads(results_file.read_text())
         except (OSError, ValueError):
             for ex_id in plan:
-                out[ex_id] = [RawResult("checks", "error", "the process checks could not run:\n" +
-                                        (r.stdout + r.stderr)[-2000:], "visible")]
+                out[ex_id] = [
+                    RawResult(
+                        "checks",
+                        "error",
+                        "the process checks could not run:\n" + (r.stdout + r.stderr)[-2000:],
+                        "visible",
+                    )
+                ]
             return out
     hidden_root = str(paths.HIDDEN)
     for item in raw:
         # .../<exercise id>/checks/test_x.py, visible or hidden
         ex_id = Path(item["file"]).parent.parent.name
-        out.setdefault(ex_id, []).append(RawResult(
-            item["id"], item["status"], item["feedback"],
-            "hidden" if item["file"].startswith(hidden_root) else "visible",
-            title=item["title"], seconds=item["duration"]))
+        out.setdefault(ex_id, []).append(
+            RawResult(
+                item["id"],
+                item["status"],
+                item["feedback"],
+                "hidden" if item["file"].startswith(hidden_root) else "visible",
+                title=item["title"],
+                seconds=item["duration"],
+            )
+        )
     return out

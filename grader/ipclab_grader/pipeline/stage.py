@@ -18,8 +18,8 @@ MAX_FILE_BYTES = 1 << 20
 @dataclass
 class Staged:
     exercise: Exercise
-    files: dict[str, bytes] = field(default_factory=dict)   # name -> content
-    problem: str | None = None     # why it cannot be built (missing, refused)
+    files: dict[str, bytes] = field(default_factory=dict)  # name -> content
+    problem: str | None = None  # why it cannot be built (missing, refused)
     missing: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -34,7 +34,9 @@ def stage(submission: Path, exercises: list[Exercise], dest: Path) -> list[Stage
             src = src_dir / name
             if src_dir.is_symlink() or (src.exists() and not src.resolve().is_relative_to(root)):
                 # A folder linked to the grader's own solutions/ would hand them in as the work.
-                st.problem = f"{ex.id}/ is a symbolic link out of the submission; submit the folder itself"
+                st.problem = (
+                    f"{ex.id}/ is a symbolic link out of the submission; submit the folder itself"
+                )
                 break
             if src.is_symlink():
                 st.problem = f"{ex.id}/{name} is a symbolic link; submit the file itself"
@@ -54,8 +56,10 @@ def stage(submission: Path, exercises: list[Exercise], dest: Path) -> list[Stage
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as e:
-                st.notes.append(f"{ex.id}/{name} is not UTF-8 (byte {e.start}); "
-                                "save it as UTF-8 so comments read well")
+                st.notes.append(
+                    f"{ex.id}/{name} is not UTF-8 (byte {e.start}); "
+                    "save it as UTF-8 so comments read well"
+                )
             st.files[name] = data
         if st.problem is None:
             target = dest / ex.id

@@ -14,14 +14,16 @@ from ipclab_harness.check import Catalog
 
 MARK = "@@ipclab-msg "
 END = "@@"
-FAILURE_CHARS = 1500           # of all of a group's details, once rendered
-TEST_CHARS = 4000              # of one test's raw failure text, kept until it is rendered
+FAILURE_CHARS = 1500  # of all of a group's details, once rendered
+TEST_CHARS = 4000  # of one test's raw failure text, kept until it is rendered
 _LOCATION = re.compile(r"\A(?:(?P<path>/\S+?):(?P<line>\d+)|unknown file)\n")
 # GoogleTest's own sentences a student meets without any assertion: [unit] ids of the
 # harness's message files, with the fields they fill.
 GTEST_SENTENCES = [
-    (re.compile(r'C\+\+ exception with description "(?P<what>.*)" thrown in [^\n]*\.\Z', re.S),
-     "uncaught_exception"),
+    (
+        re.compile(r'C\+\+ exception with description "(?P<what>.*)" thrown in [^\n]*\.\Z', re.S),
+        "uncaught_exception",
+    ),
     (re.compile(r"Unknown C\+\+ exception thrown in [^\n]*\.\Z"), "uncaught_unknown"),
 ]
 _decoder = json.JSONDecoder()
@@ -38,11 +40,15 @@ def _scan(text: str):
             return
         try:
             obj, end = _decoder.raw_decode(text, start + len(MARK))
-            if not text.startswith(END, end) or not isinstance(obj, dict) \
-                    or not isinstance(obj.get("id"), str) or not isinstance(obj.get("args", {}), dict):
+            if (
+                not text.startswith(END, end)
+                or not isinstance(obj, dict)
+                or not isinstance(obj.get("id"), str)
+                or not isinstance(obj.get("args", {}), dict)
+            ):
                 raise ValueError("not a message")
         except ValueError:
-            yield "text", text[pos:start + len(MARK)]
+            yield "text", text[pos : start + len(MARK)]
             pos = start + len(MARK)
             continue
         yield "text", text[pos:start]
@@ -88,7 +94,7 @@ def _rendered(test: str, plain: str, found: list[dict], cat: Catalog, hidden: bo
     if m:
         if m.group("path") and not hidden:
             where = f"{m.group('path').rsplit('/', 1)[-1]}:{m.group('line')}\n"
-        plain = plain[m.end():]
+        plain = plain[m.end() :]
     for pattern, msg_id in GTEST_SENTENCES:
         known = pattern.match(plain.strip())
         if known:
@@ -102,7 +108,9 @@ def details(failures: list, cat: Catalog, hidden: bool) -> str:
     fixture already said why) only echo it in GoogleTest's English: they are left out."""
     parsed = [(test, *split(raw)) for test, raw in failures]
     explained = {test for test, _, found in parsed if found}
-    shown = [(test, plain, found) for test, plain, found in parsed if test not in explained or found]
+    shown = [
+        (test, plain, found) for test, plain, found in parsed if test not in explained or found
+    ]
     lines, used = [], 0
     for i, (test, plain, found) in enumerate(shown):
         line = _rendered(test, plain, found, cat, hidden)

@@ -40,13 +40,21 @@ def feedback(grade: Grade) -> dict:
         doc[stage] = results
     passed, total = platforms.counts(grade)
     doc["stages"].append(summary_stage)
-    doc[summary_stage] = {platforms.text(lang, "summary", score=grade.score, max=grade.max_score,
-                                         passed=passed, total=total): platforms.mode_line(grade)}
+    doc[summary_stage] = {
+        platforms.text(
+            lang, "summary", score=grade.score, max=grade.max_score, passed=passed, total=total
+        ): platforms.mode_line(grade)
+    }
     return doc
 
 
 def render(grade: Grade) -> str:
     """The whole output of `make`: report, formatted feedback line, autoresult line."""
-    return (report.text(grade) + "\n"
-            + json.dumps(feedback(grade), ensure_ascii=False, separators=(",", ":")) + "\n"
-            + json.dumps(scores(grade), separators=(",", ":")) + "\n")
+    return (
+        report.text(grade)
+        + "\n"
+        + json.dumps(feedback(grade), ensure_ascii=False, separators=(",", ":"))
+        + "\n"
+        + json.dumps(scores(grade), separators=(",", ":"))
+        + "\n"
+    )

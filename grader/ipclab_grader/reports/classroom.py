@@ -16,7 +16,7 @@ import json
 
 from ..pipeline.score import Grade
 
-LIMIT = 60 * 1024          # base64 of it: 80 KiB, well under the 128 KiB of one variable
+LIMIT = 60 * 1024  # base64 of it: 80 KiB, well under the 128 KiB of one variable
 MESSAGE_CAPS = (2000, 800, 300, 100, 0)
 
 
@@ -26,24 +26,38 @@ def _status(status: str) -> str:
 
 def _tests(grade: Grade, cap: int, name_cap: int) -> list[dict]:
     def cut(s: str, n: int) -> str:
-        return s if len(s) <= n else s[:max(0, n - 1)] + "…" if n else ""
+        return s if len(s) <= n else s[: max(0, n - 1)] + "…" if n else ""
 
     tests = []
     for ex in grade.exercises:
         if ex.status != "graded":
             reason = ex.checks[0].feedback if ex.checks else ""
-            tests.append({"name": cut(f"{ex.exercise.id}: {ex.title}", name_cap),
-                          "status": "error" if ex.status == "error" else "fail",
-                          "score": ex.score, "max_score": ex.max_score,
-                          "message": cut(reason, cap), "line_no": 0, "execution_time": "0s",
-                          "test_code": f"ipclab {ex.exercise.id} ({ex.status})"})
+            tests.append(
+                {
+                    "name": cut(f"{ex.exercise.id}: {ex.title}", name_cap),
+                    "status": "error" if ex.status == "error" else "fail",
+                    "score": ex.score,
+                    "max_score": ex.max_score,
+                    "message": cut(reason, cap),
+                    "line_no": 0,
+                    "execution_time": "0s",
+                    "test_code": f"ipclab {ex.exercise.id} ({ex.status})",
+                }
+            )
             continue
         for c in ex.checks:
-            tests.append({"name": cut(f"{ex.exercise.id}: {c.title}", name_cap),
-                          "status": _status(c.status),
-                          "score": c.score, "max_score": c.max_score,
-                          "message": cut(c.feedback, cap), "line_no": 0, "execution_time": "0s",
-                          "test_code": cut(f"ipclab {ex.exercise.id} {c.name}", name_cap)})
+            tests.append(
+                {
+                    "name": cut(f"{ex.exercise.id}: {c.title}", name_cap),
+                    "status": _status(c.status),
+                    "score": c.score,
+                    "max_score": c.max_score,
+                    "message": cut(c.feedback, cap),
+                    "line_no": 0,
+                    "execution_time": "0s",
+                    "test_code": cut(f"ipclab {ex.exercise.id} {c.name}", name_cap),
+                }
+            )
     return tests
 
 
@@ -65,10 +79,18 @@ def document(grade: Grade) -> dict:
     tests = doc["tests"]
     kept = [t for t in tests if t["score"] > 0]
     rest = [t for t in tests if t["score"] == 0]
-    doc["tests"] = kept + [{"name": f"{len(rest)} checks not passed", "status": "fail",
-                            "score": 0, "max_score": sum(t["max_score"] for t in rest),
-                            "message": "", "line_no": 0, "execution_time": "0s",
-                            "test_code": ""}]
+    doc["tests"] = kept + [
+        {
+            "name": f"{len(rest)} checks not passed",
+            "status": "fail",
+            "score": 0,
+            "max_score": sum(t["max_score"] for t in rest),
+            "message": "",
+            "line_no": 0,
+            "execution_time": "0s",
+            "test_code": "",
+        }
+    ]
     return doc
 
 

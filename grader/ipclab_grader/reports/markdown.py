@@ -23,13 +23,22 @@ def render(grade: Grade) -> str:
 
     passed = sum(c.status == "passed" for e in grade.exercises for c in e.checks)
     total = sum(len(e.checks) for e in grade.exercises)
-    out = [f"## ipclab: {grade.score}/{grade.max_score} {u('points')}", "",
-           f"{u('summary', passed=passed, total=total)} · {u('graded_in')} `{grade.mode}`", ""]
+    out = [
+        f"## ipclab: {grade.score}/{grade.max_score} {u('points')}",
+        "",
+        f"{u('summary', passed=passed, total=total)} · {u('graded_in')} `{grade.mode}`",
+        "",
+    ]
     for ex in grade.exercises:
-        state = {"not_submitted": u("not_submitted"), "build_failed": u("build_failed"),
-                 "refused": u("refused")}.get(ex.status)
-        out.append(f"### {ex.exercise.id} · {_cell(ex.title)} — {ex.score}/{ex.max_score}"
-                   + (f" ({state})" if state else ""))
+        state = {
+            "not_submitted": u("not_submitted"),
+            "build_failed": u("build_failed"),
+            "refused": u("refused"),
+        }.get(ex.status)
+        out.append(
+            f"### {ex.exercise.id} · {_cell(ex.title)} — {ex.score}/{ex.max_score}"
+            + (f" ({state})" if state else "")
+        )
         out.append("")
         for note in ex.notes:
             out.append(f"> {_cell(note)}")
@@ -42,13 +51,23 @@ def render(grade: Grade) -> str:
         out += ["| | check | points |", "|---|---|---:|"]
         for c in ex.checks:
             tag = f" *({u('hidden')})*" if c.visibility == "hidden" else ""
-            out.append(f"| {_ICON.get(c.status, '•')} | {_cell(c.title)}{tag} | "
-                       f"{c.score}/{c.max_score} |")
+            out.append(
+                f"| {_ICON.get(c.status, '•')} | {_cell(c.title)}{tag} | "
+                f"{c.score}/{c.max_score} |"
+            )
         out.append("")
         for c in ex.checks:
             if c.status != "passed" and c.feedback:
-                out += [f"<details><summary>{_ICON.get(c.status, '•')} {_html(c.title)}</summary>",
-                        "", "```text", c.feedback.replace("```", "'''"), "```", "", "</details>", ""]
+                out += [
+                    f"<details><summary>{_ICON.get(c.status, '•')} {_html(c.title)}</summary>",
+                    "",
+                    "```text",
+                    c.feedback.replace("```", "'''"),
+                    "```",
+                    "",
+                    "</details>",
+                    "",
+                ]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -18,7 +18,7 @@ from .. import i18n, paths
 from ..manifest import Exercise
 from ..pipeline.score import Grade, grade_exercise
 
-NOT_GRADED = "none"      # a Grade's mode when nothing ran
+NOT_GRADED = "none"  # a Grade's mode when nothing ran
 
 
 def text(lang: str, key: str, **params) -> str:
@@ -40,8 +40,10 @@ def counts(grade: Grade) -> tuple[int, int]:
 
 
 def mode_line(grade: Grade) -> str:
-    return text(grade.lang, {"bwrap": "mode_bwrap", "unsandboxed": "mode_unsandboxed"}.get(
-        grade.mode, "mode_none"))
+    return text(
+        grade.lang,
+        {"bwrap": "mode_bwrap", "unsandboxed": "mode_unsandboxed"}.get(grade.mode, "mode_none"),
+    )
 
 
 def state(grade: Grade, status: str) -> str:
@@ -61,8 +63,13 @@ def ipc_namespace_private() -> bool | None:
         return None
 
 
-def ungraded(exercises: list[Exercise], lang: str, reason: str, submission: str = "",
-             visible_only: bool = False) -> Grade:
+def ungraded(
+    exercises: list[Exercise],
+    lang: str,
+    reason: str,
+    submission: str = "",
+    visible_only: bool = False,
+) -> Grade:
     """A grade where nothing ran: every check of `exercises` at 0 of its points, with the
     reason, so a platform records a zero that says why instead of nothing."""
     why = text(lang, "not_graded", reason=reason.rstrip(". "))
@@ -86,49 +93,77 @@ def arrange_flat(files: dict[str, Path], exercises: list[Exercise], dest: Path) 
             if name in files and files[name].is_file():
                 d.joinpath(name).write_bytes(files[name].read_bytes())
     for d in [dest, root, *root.iterdir()]:
-        d.chmod(0o755)   # the sandbox's user (nobody) reads the staged copy
+        d.chmod(0o755)  # the sandbox's user (nobody) reads the staged copy
     for f in root.rglob("*"):
         if f.is_file():
             f.chmod(0o644)
     return dest
 
 
-def run_grade(submission: Path, exercises: list[Exercise], lang: str, timeout: int,
-              allow_unsandboxed: bool, env: dict | None = None) -> tuple[Grade, int]:
+def run_grade(
+    submission: Path,
+    exercises: list[Exercise],
+    lang: str,
+    timeout: int,
+    allow_unsandboxed: bool,
+    env: dict | None = None,
+) -> tuple[Grade, int]:
     """Grades `submission` with `./ipclab grade` in a process of its own and reads its JSON
     result back: (the grade, grade's exit status). Whatever happens — a submission that cannot
     be graded (2), no sandbox (3), a grade past `timeout` seconds, a grader that crashed —
     the grade comes back, a zero with the reason where nothing could be graded."""
     from . import result_file
     from ..manifest import load_all
+
     fd, out = tempfile.mkstemp(prefix="ipclab-result-", suffix=".json")
     os.close(fd)
-    cmd = [str(paths.ROOT / "ipclab"), "grade", str(submission), "--format", "json",
-           "--zero-on-failure", "--lang", lang, "-o", out]
+    cmd = [
+        str(paths.ROOT / "ipclab"),
+        "grade",
+        str(submission),
+        "--format",
+        "json",
+        "--zero-on-failure",
+        "--lang",
+        lang,
+        "-o",
+        out,
+    ]
     for ex in exercises:
         cmd += ["--exercise", ex.id]
     if allow_unsandboxed:
         cmd.append("--allow-unsandboxed")
     try:
         try:
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                               stdin=subprocess.DEVNULL, env=env)
+            r = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
         except subprocess.TimeoutExpired:
-            return ungraded(exercises, lang, text(lang, "timeout", seconds=timeout),
-                            str(submission)), 124
+            return (
+                ungraded(exercises, lang, text(lang, "timeout", seconds=timeout), str(submission)),
+                124,
+            )
         last = (r.stderr.strip().splitlines() or [""])[-1].removeprefix("ipclab: ")
         try:
             grade = result_file.load(out, load_all())
         except result_file.ResultError:
-            return ungraded(exercises, lang, last or f"exit status {r.returncode}",
-                            str(submission)), r.returncode or 1
+            return (
+                ungraded(exercises, lang, last or f"exit status {r.returncode}", str(submission)),
+                r.returncode or 1,
+            )
         return grade, r.returncode
     finally:
         Path(out).unlink(missing_ok=True)
 
 
-def grade_flat(folder: Path, ex: Exercise, lang: str, timeout: int, allow_unsandboxed: bool,
-               prefix: str) -> Grade:
+def grade_flat(
+    folder: Path, ex: Exercise, lang: str, timeout: int, allow_unsandboxed: bool, prefix: str
+) -> Grade:
     """The grade of one exercise's files lying flat in `folder`, as VPL and PrairieLearn leave
     a submission; a zero that names the files when none is there. `prefix` names the scratch
     copy (in /tmp) after the platform, for whoever finds one left behind."""
@@ -137,8 +172,9 @@ def grade_flat(folder: Path, ex: Exercise, lang: str, timeout: int, allow_unsand
         return ungraded([ex], lang, text(lang, "no_files", files=", ".join(ex.files)))
     scratch = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        grade, _ = run_grade(arrange_flat(files, [ex], scratch), [ex], lang, timeout,
-                             allow_unsandboxed)
+        grade, _ = run_grade(
+            arrange_flat(files, [ex], scratch), [ex], lang, timeout, allow_unsandboxed
+        )
         return grade
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -21,23 +21,31 @@ def document(grade: Grade) -> dict:
         for c in ex.checks:
             tag = f" [{hidden}]" if c.visibility == "hidden" else ""
             first = c.feedback.strip().splitlines()[0] if c.feedback.strip() else ""
-            tests.append({"name": f"{c.title}{tag}",
-                          "description": f"{ex.exercise.id} · {ex.title}",
-                          "points": c.score, "max_points": c.max_score,
-                          "message": first[:500],
-                          "output": c.feedback[:MAX_OUTPUT]})
-    summary = platforms.text(lang, "summary", score=grade.score, max=grade.max_score,
-                             passed=passed, total=total)
+            tests.append(
+                {
+                    "name": f"{c.title}{tag}",
+                    "description": f"{ex.exercise.id} · {ex.title}",
+                    "points": c.score,
+                    "max_points": c.max_score,
+                    "message": first[:500],
+                    "output": c.feedback[:MAX_OUTPUT],
+                }
+            )
+    summary = platforms.text(
+        lang, "summary", score=grade.score, max=grade.max_score, passed=passed, total=total
+    )
     gradable = grade.mode != platforms.NOT_GRADED
     message = f"{summary}. {platforms.mode_line(grade)}"
     if not gradable:
         first = next((c.feedback for e in grade.exercises for c in e.checks), "")
         message = first or message
-    return {"gradable": gradable,
-            "score": round(grade.score / grade.max_score, 6) if grade.max_score else 0.0,
-            "message": message,
-            "output": report.text(grade)[:MAX_OUTPUT * 4],
-            "tests": tests}
+    return {
+        "gradable": gradable,
+        "score": round(grade.score / grade.max_score, 6) if grade.max_score else 0.0,
+        "message": message,
+        "output": report.text(grade)[: MAX_OUTPUT * 4],
+        "tests": tests,
+    }
 
 
 def render(grade: Grade) -> str:

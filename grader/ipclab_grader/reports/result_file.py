@@ -19,11 +19,13 @@ def load(path: str | Path, exercises: list[Exercise]) -> Grade:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except OSError as e:
-        raise ResultError(f"{p}: {e.strerror}; give a file written by "
-                          "`./ipclab grade --format json`") from None
+        raise ResultError(
+            f"{p}: {e.strerror}; give a file written by " "`./ipclab grade --format json`"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ResultError(f"{p}: not JSON ({e}); give a file written by "
-                          "`./ipclab grade --format json`") from None
+        raise ResultError(
+            f"{p}: not JSON ({e}); give a file written by " "`./ipclab grade --format json`"
+        ) from None
     return from_json(data, exercises, str(p))
 
 
@@ -33,22 +35,45 @@ READABLE = (SCHEMA, "ipclab-result/1")
 
 def from_json(data: dict, exercises: list[Exercise], where: str = "result") -> Grade:
     if not isinstance(data, dict) or data.get("schema") not in READABLE:
-        raise ResultError(f"{where}: not an {SCHEMA} document; give a file written by "
-                          "`./ipclab grade --format json`")
+        raise ResultError(
+            f"{where}: not an {SCHEMA} document; give a file written by "
+            "`./ipclab grade --format json`"
+        )
     known = {e.id: e for e in exercises}
     graded = []
     try:
         for ex in data["exercises"]:
             if ex["id"] not in known:
-                raise ResultError(f"{where}: exercise {ex['id']} is not in this lab; render it "
-                                  "with the ipclab that graded it")
-            checks = [GradedCheck(c["name"], c["title"], int(c["score"]), int(c["max_score"]),
-                                  c["status"], c.get("feedback", ""), c.get("visibility", "visible"))
-                      for c in ex["checks"]]
-            graded.append(GradedExercise(known[ex["id"]], ex["title"], ex["status"], checks,
-                                         ex.get("build_errors", ""), list(ex.get("notes", [])),
-                                         [dict(f) for f in ex.get("integrity", [])]))
+                raise ResultError(
+                    f"{where}: exercise {ex['id']} is not in this lab; render it "
+                    "with the ipclab that graded it"
+                )
+            checks = [
+                GradedCheck(
+                    c["name"],
+                    c["title"],
+                    int(c["score"]),
+                    int(c["max_score"]),
+                    c["status"],
+                    c.get("feedback", ""),
+                    c.get("visibility", "visible"),
+                )
+                for c in ex["checks"]
+            ]
+            graded.append(
+                GradedExercise(
+                    known[ex["id"]],
+                    ex["title"],
+                    ex["status"],
+                    checks,
+                    ex.get("build_errors", ""),
+                    list(ex.get("notes", [])),
+                    [dict(f) for f in ex.get("integrity", [])],
+                )
+            )
         return Grade(data["submission"], data["lang"], data["mode"], graded)
     except (KeyError, TypeError, ValueError) as e:
-        raise ResultError(f"{where}: incomplete {SCHEMA} document (missing or bad {e}); "
-                          "grade the submission again") from None
+        raise ResultError(
+            f"{where}: incomplete {SCHEMA} document (missing or bad {e}); "
+            "grade the submission again"
+        ) from None

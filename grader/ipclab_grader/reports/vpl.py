@@ -14,7 +14,7 @@ import re
 from . import platforms
 from ..pipeline.score import Grade
 
-MAX_LINES = 40          # of one check's feedback; VPL shows everything, students read little
+MAX_LINES = 40  # of one check's feedback; VPL shows everything, students read little
 MAX_LINE = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -40,10 +40,10 @@ def _one_line(s: str) -> str:
 
 
 def _pre(text: str) -> list[str]:
-    lines = [_CONTROL.sub("", l.replace("\t", "    "))[:MAX_LINE] for l in text.splitlines()]
+    lines = [_CONTROL.sub("", line.replace("\t", "    "))[:MAX_LINE] for line in text.splitlines()]
     if len(lines) > MAX_LINES:
         lines = lines[:MAX_LINES] + [f"[… {len(lines) - MAX_LINES}]"]
-    return [">" + l for l in lines]
+    return [">" + line for line in lines]
 
 
 def _text(s: str) -> str:
@@ -58,17 +58,24 @@ def grade_value(grade: Grade, lo: float, hi: float) -> float:
     return lo + (hi - lo) * grade.score / grade.max_score
 
 
-def render(grade: Grade, lo: float | None = None, hi: float | None = None,
-           ipc_private: bool | None = None) -> str:
+def render(
+    grade: Grade, lo: float | None = None, hi: float | None = None, ipc_private: bool | None = None
+) -> str:
     if lo is None or hi is None:
         lo, hi = scale()
     lang = grade.lang
     per_point = (hi - lo) / grade.max_score if grade.max_score else 0.0
     passed, total = platforms.counts(grade)
-    out = ["<|--",
-           "-" + _one_line(platforms.text(lang, "summary", score=grade.score,
-                                          max=grade.max_score, passed=passed, total=total)),
-           _text(platforms.mode_line(grade))]
+    out = [
+        "<|--",
+        "-"
+        + _one_line(
+            platforms.text(
+                lang, "summary", score=grade.score, max=grade.max_score, passed=passed, total=total
+            )
+        ),
+        _text(platforms.mode_line(grade)),
+    ]
     if ipc_private is not None and grade.mode == "unsandboxed":
         out.append(_text(platforms.text(lang, "ipc_private" if ipc_private else "ipc_shared")))
     for ex in grade.exercises:
@@ -89,8 +96,13 @@ def render(grade: Grade, lo: float | None = None, hi: float | None = None,
             title = f"{ex.exercise.id}: {c.title}{tag}"
             out.append(f"-{_one_line(title)} (-{_number((c.max_score - c.score) * per_point)})")
             out += _pre(c.feedback)
-    ok = [(ex, c) for ex in grade.exercises if ex.status == "graded"
-          for c in ex.checks if c.status == "passed"]
+    ok = [
+        (ex, c)
+        for ex in grade.exercises
+        if ex.status == "graded"
+        for c in ex.checks
+        if c.status == "passed"
+    ]
     if ok:
         out.append("-" + platforms.text(lang, "passed_checks"))
         for ex, c in ok:

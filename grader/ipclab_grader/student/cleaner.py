@@ -18,16 +18,18 @@ from pathlib import Path
 
 from .. import paths
 
-KINDS = {"shm": ("/proc/sysvipc/shm", "shmid", "-m"),
-         "sem": ("/proc/sysvipc/sem", "semid", "-s"),
-         "msg": ("/proc/sysvipc/msg", "msqid", "-q")}
+KINDS = {
+    "shm": ("/proc/sysvipc/shm", "shmid", "-m"),
+    "sem": ("/proc/sysvipc/sem", "semid", "-s"),
+    "msg": ("/proc/sysvipc/msg", "msqid", "-q"),
+}
 FTOK_FAILED = 0xFFFFFFFF
 
 
 @dataclass(frozen=True)
 class IpcObject:
-    kind: str      # shm | sem | msg
-    key: int       # as ipcs shows it: unsigned 32 bits
+    kind: str  # shm | sem | msg
+    key: int  # as ipcs shows it: unsigned 32 bits
     id: int
     uid: int
     cuid: int
@@ -49,8 +51,16 @@ def objects(proc: str = "/proc/sysvipc") -> list[IpcObject]:
             row = dict(zip(head, line.split()))
             if not row:
                 continue
-            out.append(IpcObject(kind, int(row["key"]) & 0xFFFFFFFF, int(row[id_col]),
-                                 int(row["uid"]), int(row["cuid"]), int(row["perms"], 8)))
+            out.append(
+                IpcObject(
+                    kind,
+                    int(row["key"]) & 0xFFFFFFFF,
+                    int(row[id_col]),
+                    int(row["uid"]),
+                    int(row["cuid"]),
+                    int(row["perms"], 8),
+                )
+            )
     return out
 
 

@@ -16,6 +16,7 @@ HINTS = "hints.json"
 
 class Stop(Exception):
     """A bad input or a state the student must fix: one line, then exit `code`."""
+
     def __init__(self, line: str, code: int = 2) -> None:
         super().__init__(line)
         self.code = code
@@ -38,8 +39,9 @@ def find(m: Messages, all_ex: list[Exercise], wanted: str) -> Exercise:
     the exercises there are, in the student's language."""
     ex = manifest.find(all_ex, wanted)
     if ex is None:
-        raise Stop(m("common.unknown_exercise", wanted=wanted,
-                     known=", ".join(e.id for e in all_ex)))
+        raise Stop(
+            m("common.unknown_exercise", wanted=wanted, known=", ".join(e.id for e in all_ex))
+        )
     return ex
 
 
@@ -77,21 +79,40 @@ def next_step(m: Messages, ex: Exercise, grade, all_ex: list[Exercise]) -> list[
         nxt = progress.first_not_passing(all_ex, after=ex)
         if nxt is None:
             return [m("check.all_done", total=len(all_ex))]
-        return [m("check.passed_next", id=ex.id, next=nxt.id, title=nxt.title_in(m.lang),
-                  cmd=command("check", nxt.id))]
+        return [
+            m(
+                "check.passed_next",
+                id=ex.id,
+                next=nxt.id,
+                title=nxt.title_in(m.lang),
+                cmd=command("check", nxt.id),
+            )
+        ]
     lines = []
     if grade.exercises[0].status == "build_failed":
         lines.append(m("check.fix_build", files=files_of(ex)))
     else:
-        lines.append(m("check.try_again", files=files_of(ex), cmd=command("check", ex.id),
-                       watch=command("watch")))
+        lines.append(
+            m(
+                "check.try_again",
+                files=files_of(ex),
+                cmd=command("check", ex.id),
+                watch=command("watch"),
+            )
+        )
     seen = hints_seen(ex)
     if seen < len(ex.hints):
-        lines.append(m("check.read_hint", cmd=command("hint", ex.id), n=seen + 1,
-                       total=len(ex.hints)))
+        lines.append(
+            m("check.read_hint", cmd=command("hint", ex.id), n=seen + 1, total=len(ex.hints))
+        )
     else:
-        lines.append(m("check.reread_statement", readme=rel(ex.dir / m("common.readme")),
-                       man=", ".join(ex.man)))
+        lines.append(
+            m(
+                "check.reread_statement",
+                readme=rel(ex.dir / m("common.readme")),
+                man=", ".join(ex.man),
+            )
+        )
     return lines
 
 
@@ -101,6 +122,7 @@ def show_check(m: Messages, ex: Exercise, all_ex: list[Exercise]) -> bool:
     from ipclab_harness.sandbox import SandboxUnavailable
     from ..reports import report
     from ..pipeline.locate import SubmissionError
+
     print(m("check.running", id=ex.id, title=ex.title_in(m.lang), files=files_of(ex)), flush=True)
     try:
         grade, from_cache = progress.check(ex, m.lang)

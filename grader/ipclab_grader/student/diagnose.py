@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import paths
 
 MIN_GCC = 10
-MIN_CMAKE = (3, 20)          # CMakeLists.txt's cmake_minimum_required
+MIN_CMAKE = (3, 20)  # CMakeLists.txt's cmake_minimum_required
 PY_MODULES = ("pytest", "sysv_ipc", "pytest_timeout", "rich")
 
 # A tool or module -> its package, per package manager.
@@ -45,26 +45,35 @@ profile bwrap /usr/bin/bwrap flags=(unconfined) {
 
   include if exists <local/bwrap>
 }"""
-FIX_APPARMOR = ("sudo tee /etc/apparmor.d/bwrap >/dev/null <<'EOF'\n" + APPARMOR_PROFILE +
-                "\nEOF\nsudo apparmor_parser -r /etc/apparmor.d/bwrap")
-FIX_APPARMOR_SYSCTL = ("sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0\n"
-                       "echo kernel.apparmor_restrict_unprivileged_userns=0 | "
-                       "sudo tee /etc/sysctl.d/60-ipclab-userns.conf")
-FIX_USERNS_CLONE = ("sudo sysctl -w kernel.unprivileged_userns_clone=1\n"
-                    "echo kernel.unprivileged_userns_clone=1 | sudo tee /etc/sysctl.d/60-ipclab-userns.conf")
-FIX_MAX_USERNS = ("sudo sysctl -w user.max_user_namespaces=15000\n"
-                  "echo user.max_user_namespaces=15000 | sudo tee /etc/sysctl.d/60-ipclab-userns.conf")
+FIX_APPARMOR = (
+    "sudo tee /etc/apparmor.d/bwrap >/dev/null <<'EOF'\n"
+    + APPARMOR_PROFILE
+    + "\nEOF\nsudo apparmor_parser -r /etc/apparmor.d/bwrap"
+)
+FIX_APPARMOR_SYSCTL = (
+    "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0\n"
+    "echo kernel.apparmor_restrict_unprivileged_userns=0 | "
+    "sudo tee /etc/sysctl.d/60-ipclab-userns.conf"
+)
+FIX_USERNS_CLONE = (
+    "sudo sysctl -w kernel.unprivileged_userns_clone=1\n"
+    "echo kernel.unprivileged_userns_clone=1 | sudo tee /etc/sysctl.d/60-ipclab-userns.conf"
+)
+FIX_MAX_USERNS = (
+    "sudo sysctl -w user.max_user_namespaces=15000\n"
+    "echo user.max_user_namespaces=15000 | sudo tee /etc/sysctl.d/60-ipclab-userns.conf"
+)
 
 
 @dataclass
 class Finding:
-    name: str                     # doctor.check_<name> is its title
+    name: str  # doctor.check_<name> is its title
     ok: bool
-    detail: str = ""              # what was found (a version, a reason): not translated
-    detail_key: str = ""          # or a message key for it
-    packages: list[str] = field(default_factory=list)   # keys of PACKAGES that fix it
-    fix_key: str = ""             # a message key explaining a change that fixes it
-    fix_cmd: str = ""             # the commands of that change
+    detail: str = ""  # what was found (a version, a reason): not translated
+    detail_key: str = ""  # or a message key for it
+    packages: list[str] = field(default_factory=list)  # keys of PACKAGES that fix it
+    fix_key: str = ""  # a message key explaining a change that fixes it
+    fix_cmd: str = ""  # the commands of that change
 
 
 def _run(argv, **kw) -> subprocess.CompletedProcess | None:
@@ -93,8 +102,10 @@ def compiler() -> Finding:
     major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
     if major < MIN_GCC:
         return Finding("compiler", False, detail=f"g++ {version}", packages=["g++"])
-    probe = _run([gxx, "-std=c++17", "-x", "c++", "-fsyntax-only", "-"],
-                 input="#include <optional>\nint main() { std::optional<int> x; return x ? 1 : 0; }\n")
+    probe = _run(
+        [gxx, "-std=c++17", "-x", "c++", "-fsyntax-only", "-"],
+        input="#include <optional>\nint main() { std::optional<int> x; return x ? 1 : 0; }\n",
+    )
     if not probe or probe.returncode != 0:
         return Finding("compiler", False, detail=f"g++ {version}", packages=["g++"])
     return Finding("compiler", True, detail=f"g++ {version}")
@@ -124,7 +135,9 @@ def gtest(cmake_ok: bool) -> Finding:
         return Finding("gtest", False, detail_key="doctor.needs_cmake", packages=["gtest"])
     with tempfile.TemporaryDirectory(prefix="ipclab-doctor-") as tmp:
         Path(tmp, "CMakeLists.txt").write_text(
-            "cmake_minimum_required(VERSION 3.16)\nproject(probe CXX)\nfind_package(GTest REQUIRED)\n")
+            "cmake_minimum_required(VERSION 3.16)\nproject(probe CXX)\n"
+            "find_package(GTest REQUIRED)\n"
+        )
         generator = ["-G", "Ninja"] if shutil.which("ninja") else []
         r = _run(["cmake", "-S", tmp, "-B", str(Path(tmp, "b")), *generator])
     if r and r.returncode == 0:
@@ -136,8 +149,10 @@ def python_modules() -> Finding:
     py = os.environ.get("IPCLAB_PYTHON", paths.PYTHON)
     if not os.access(py, os.X_OK):
         return Finding("python", False, detail=py, packages=["python3", *PY_MODULES])
-    script = ("import importlib.util as u\n"
-              f"print(' '.join(m for m in {PY_MODULES!r} if u.find_spec(m) is None))")
+    script = (
+        "import importlib.util as u\n"
+        f"print(' '.join(m for m in {PY_MODULES!r} if u.find_spec(m) is None))"
+    )
     r = _run([py, "-c", script])
     if r is None or r.returncode != 0:
         return Finding("python", False, detail=py, packages=["python3", *PY_MODULES])
@@ -178,20 +193,39 @@ def _bwrap_profile() -> Path | None:
 def user_namespaces() -> list[Finding]:
     out = []
     if _sysctl("kernel.unprivileged_userns_clone") == "0":
-        out.append(Finding("userns_clone", False, detail="kernel.unprivileged_userns_clone = 0",
-                           fix_key="doctor.fix_userns_clone", fix_cmd=FIX_USERNS_CLONE))
+        out.append(
+            Finding(
+                "userns_clone",
+                False,
+                detail="kernel.unprivileged_userns_clone = 0",
+                fix_key="doctor.fix_userns_clone",
+                fix_cmd=FIX_USERNS_CLONE,
+            )
+        )
     if _sysctl("user.max_user_namespaces") == "0":
-        out.append(Finding("max_userns", False, detail="user.max_user_namespaces = 0",
-                           fix_key="doctor.fix_max_userns", fix_cmd=FIX_MAX_USERNS))
+        out.append(
+            Finding(
+                "max_userns",
+                False,
+                detail="user.max_user_namespaces = 0",
+                fix_key="doctor.fix_max_userns",
+                fix_cmd=FIX_MAX_USERNS,
+            )
+        )
     if _sysctl("kernel.apparmor_restrict_unprivileged_userns") == "1":
         profile = _bwrap_profile()
         if profile:
             out.append(Finding("apparmor", True, detail=f"{profile}"))
         else:
-            out.append(Finding("apparmor", False,
-                               detail="kernel.apparmor_restrict_unprivileged_userns = 1",
-                               fix_key="doctor.fix_apparmor",
-                               fix_cmd=FIX_APPARMOR + "\n\n" + FIX_APPARMOR_SYSCTL))
+            out.append(
+                Finding(
+                    "apparmor",
+                    False,
+                    detail="kernel.apparmor_restrict_unprivileged_userns = 1",
+                    fix_key="doctor.fix_apparmor",
+                    fix_cmd=FIX_APPARMOR + "\n\n" + FIX_APPARMOR_SYSCTL,
+                )
+            )
     if not out:
         out.append(Finding("userns", True, detail_key="doctor.userns_allowed"))
     return out
@@ -199,14 +233,19 @@ def user_namespaces() -> list[Finding]:
 
 def sandbox() -> list[Finding]:
     from ipclab_harness import sandbox as sb
+
     if not shutil.which("bwrap"):
         return [Finding("bwrap", False, detail_key="doctor.not_found", packages=["bwrap"])]
     reason = sb.probe()
     if reason:
-        return [Finding("bwrap", True, detail=shutil.which("bwrap")),
-                Finding("sandbox", False, detail=reason, fix_key="doctor.fix_sandbox")]
-    return [Finding("bwrap", True, detail=shutil.which("bwrap")),
-            Finding("sandbox", True, detail_key="doctor.sandbox_works")]
+        return [
+            Finding("bwrap", True, detail=shutil.which("bwrap")),
+            Finding("sandbox", False, detail=reason, fix_key="doctor.fix_sandbox"),
+        ]
+    return [
+        Finding("bwrap", True, detail=shutil.which("bwrap")),
+        Finding("sandbox", True, detail_key="doctor.sandbox_works"),
+    ]
 
 
 def agent(compiler_ok: bool) -> Finding:
@@ -215,6 +254,7 @@ def agent(compiler_ok: bool) -> Finding:
     if not compiler_ok:
         return Finding("agent", False, detail_key="doctor.agent_needs_compiler")
     from ipclab_harness.agentbin import AgentBuildError, agent_binary
+
     try:
         return Finding("agent", True, detail=str(agent_binary()))
     except (AgentBuildError, OSError) as e:
@@ -224,8 +264,17 @@ def agent(compiler_ok: bool) -> Finding:
 def all_findings() -> list[Finding]:
     cm = cmake()
     cc = compiler()
-    return [cc, cm, ninja(), gtest(cm.ok), python_modules(), ipc_tools(),
-            *user_namespaces(), *sandbox(), agent(cc.ok)]
+    return [
+        cc,
+        cm,
+        ninja(),
+        gtest(cm.ok),
+        python_modules(),
+        ipc_tools(),
+        *user_namespaces(),
+        *sandbox(),
+        agent(cc.ok),
+    ]
 
 
 def install_command(findings: list[Finding], manager: str) -> str | None:

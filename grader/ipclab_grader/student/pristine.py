@@ -24,8 +24,9 @@ def _copy_path(ex: Exercise, name: str):
 
 def _from_git(ex: Exercise, name: str) -> bytes | None:
     try:
-        r = subprocess.run(["git", "-C", str(ex.dir), "show", f"HEAD:./{name}"],
-                           capture_output=True, timeout=10)
+        r = subprocess.run(
+            ["git", "-C", str(ex.dir), "show", f"HEAD:./{name}"], capture_output=True, timeout=10
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return r.stdout if r.returncode == 0 else None

@@ -63,18 +63,30 @@ def lab_fingerprint(ex: Exercise) -> str:
 def _fingerprint(ex: Exercise) -> str:
     h = hashlib.sha256()
     _hash_tree(h, ex.dir, skip=set(ex.files))
-    for tree in (paths.ROOT / "lab", paths.ROOT / "cmake", paths.ROOT / "harness" / "ipclab_harness",
-                 paths.ROOT / "harness" / "messages", paths.ROOT / "grader" / "ipclab_grader"):
+    for tree in (
+        paths.ROOT / "lab",
+        paths.ROOT / "cmake",
+        paths.ROOT / "harness" / "ipclab_harness",
+        paths.ROOT / "harness" / "messages",
+        paths.ROOT / "grader" / "ipclab_grader",
+    ):
         _hash_tree(h, tree)
-    h.update((paths.ROOT / "CMakeLists.txt").read_bytes() if (paths.ROOT / "CMakeLists.txt").exists()
-             else b"")
+    h.update(
+        (paths.ROOT / "CMakeLists.txt").read_bytes()
+        if (paths.ROOT / "CMakeLists.txt").exists()
+        else b""
+    )
     return h.hexdigest()
 
 
 def last(ex: Exercise) -> dict | None:
     """The cached last check of `ex` if it still describes the files as they are now."""
     entry = read_json(CACHE).get(ex.id)
-    if not entry or entry.get("hash") != student_hash(ex) or entry.get("lab") != lab_fingerprint(ex):
+    if (
+        not entry
+        or entry.get("hash") != student_hash(ex)
+        or entry.get("lab") != lab_fingerprint(ex)
+    ):
         return None
     return entry
 
@@ -100,7 +112,7 @@ def first_not_passing(exercises: list[Exercise], after: Exercise | None = None) 
     order = exercises
     if after is not None:
         i = [e.id for e in exercises].index(after.id)
-        order = exercises[i + 1:] + exercises[:i]
+        order = exercises[i + 1 :] + exercises[:i]
     return next((e for e in order if st[e.id] != PASSES), None)
 
 
@@ -109,6 +121,7 @@ def _grade(ex: Exercise, lang: str):
     back to the unsandboxed mode where no sandbox can be built (the report says so)."""
     from ..pipeline.builder import template
     from ..pipeline.grade import grade
+
     # The build's template is made of the skeleton, not of the student's file
     # (pipeline/builder/template.py): recorded before the first check even when no other
     # command has run yet.
@@ -135,24 +148,37 @@ def check(ex: Exercise, lang: str):
     # Saved under the hash read before grading: a save during the run makes the entry stale.
     data = read_json(CACHE)
     old = data.get(ex.id, {})
-    results = old.get("results", {}) if old.get("hash") == before and \
-        old.get("lab") == lab_fingerprint(ex) else {}
+    results = (
+        old.get("results", {})
+        if old.get("hash") == before and old.get("lab") == lab_fingerprint(ex)
+        else {}
+    )
     results[lang] = {"mode": result.mode, "exercise": result.exercises[0].to_json()}
-    data[ex.id] = {"hash": before, "lab": lab_fingerprint(ex), "passed": passed(result),
-                   "score": result.score, "max_score": result.max_score, "results": results}
+    data[ex.id] = {
+        "hash": before,
+        "lab": lab_fingerprint(ex),
+        "passed": passed(result),
+        "score": result.score,
+        "max_score": result.max_score,
+        "results": results,
+    }
     write_json(CACHE, data)
     return result, False
 
 
 def passed(grade) -> bool:
-    return all(e.status == "graded" and all(c.status == "passed" for c in e.checks)
-               for e in grade.exercises)
+    return all(
+        e.status == "graded" and all(c.status == "passed" for c in e.checks)
+        for e in grade.exercises
+    )
 
 
 def _from_json(ex: Exercise, lang: str, saved: dict):
     from ..pipeline.score import Grade, GradedCheck, GradedExercise
+
     e = saved["exercise"]
     checks = [GradedCheck(**c) for c in e["checks"]]
-    ge = GradedExercise(ex, e["title"], e["status"], checks, e.get("build_errors", ""),
-                        list(e.get("notes", [])))
+    ge = GradedExercise(
+        ex, e["title"], e["status"], checks, e.get("build_errors", ""), list(e.get("notes", []))
+    )
     return Grade(str(paths.EXERCISES), lang, saved["mode"], [ge])

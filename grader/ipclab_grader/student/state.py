@@ -19,7 +19,7 @@ def read_json(name: str) -> dict:
     try:
         data = json.loads((state_dir() / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}   # missing or damaged: start afresh rather than stop the student
+        return {}  # missing or damaged: start afresh rather than stop the student
     return data if isinstance(data, dict) else {}
 
 

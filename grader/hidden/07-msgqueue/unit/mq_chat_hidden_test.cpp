@@ -25,7 +25,8 @@ namespace {
 // ipclab::remote::WorkerEnded when the worker died): says the call is over, then joins it.
 class JoinWhenOver {
 public:
-    JoinWhenOver(std::thread& helper, std::atomic<bool>& returned) : helper_(helper), returned_(returned) {}
+    JoinWhenOver(std::thread& helper, std::atomic<bool>& returned)
+        : helper_(helper), returned_(returned) {}
     ~JoinWhenOver() { now(); }
     void now() {
         returned_ = true;
@@ -90,7 +91,8 @@ TEST_F(MqHidden, LongestTextGoesThrough) {
     auto m = receive_raw(id, 31337);
     ASSERT_TRUE(m) << msg("no_reply_of_the_pid").with("pid", 31337);
     const std::string reply = mqtest::text_at(m->data, 0);
-    EXPECT_EQ(reply, std::string(kTextMax - 1, 'A')) << msg("longest_reply_text_cut").with("got", reply.size());
+    EXPECT_EQ(reply, std::string(kTextMax - 1, 'A'))
+        << msg("longest_reply_text_cut").with("got", reply.size());
 }
 
 // A signal while receive_reply waits (EINTR) is not an error: the call is repeated.
@@ -159,8 +161,7 @@ TEST_F(MqHidden, ServerRemovesItsQueueWhenSomethingThrows) {
             ready = true;
             throw std::runtime_error("stopped by the test");
         });
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     ASSERT_TRUE(ready) << msg("server_returned_before_ready");
     EXPECT_EQ(msgget(k, 0), -1) << msg("queue_left_after_exception");
 }

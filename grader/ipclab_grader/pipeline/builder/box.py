@@ -20,8 +20,8 @@ from ipclab_harness.cachedir import cache_base
 from ... import paths
 from ...manifest import Exercise
 
-BUILD_PROCESSES = 256      # processes of one build (compiler drivers, ninja, cmake)
-WALL_MARGIN = 60           # wall-clock seconds a build may take beyond its CPU limit
+BUILD_PROCESSES = 256  # processes of one build (compiler drivers, ninja, cmake)
+WALL_MARGIN = 60  # wall-clock seconds a build may take beyond its CPU limit
 DEFAULT_BUILD_LIMITS = bounds.resolve({})
 
 # What a build may read of the lab: its build files, the support library and the exercises'
@@ -46,6 +46,7 @@ class BuildContext:
                  hidden tests once the student's files are compiled (so no #include in a
                  student file can reach them); never for a command over student objects
     wall         the wall-clock seconds of the whole command (None: build_time + WALL_MARGIN)"""
+
     stage_dir: Path
     build_dir: Path
     use_sandbox: bool
@@ -82,9 +83,14 @@ def run(ctx: BuildContext, cmd: list[str]) -> subprocess.CompletedProcess:
     context's limits; past the wall clock everything it started is killed (returncode -9)."""
     box = _sandboxed(ctx, cmd) if ctx.use_sandbox else sandbox.Prepared(cmd)
     try:
-        p = subprocess.Popen(box.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, pass_fds=box.pass_fds,
-                             preexec_fn=_limit_compiler(ctx.limits))
+        p = subprocess.Popen(
+            box.argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            pass_fds=box.pass_fds,
+            preexec_fn=_limit_compiler(ctx.limits),
+        )
     except BaseException:
         box.close()
         box.finish(None)
@@ -95,19 +101,22 @@ def run(ctx: BuildContext, cmd: list[str]) -> subprocess.CompletedProcess:
         # Each compiler has build_time seconds of CPU (RLIMIT_CPU), so a runaway one dies and
         # ninja goes on with the rest; the wall clock is the backstop for one that sleeps.
         out, _ = p.communicate(timeout=ctx.wall or ctx.limits["build_time"] + WALL_MARGIN)
-        return subprocess.CompletedProcess(argv, p.returncode, out.decode(errors="replace")[-200000:])
+        return subprocess.CompletedProcess(
+            argv, p.returncode, out.decode(errors="replace")[-200000:]
+        )
     except subprocess.TimeoutExpired:
-        box.kill()   # the compilers run in the sandbox's PID namespace: they all die here
+        box.kill()  # the compilers run in the sandbox's PID namespace: they all die here
         os.killpg(p.pid, 9)
         out, _ = p.communicate()
         return subprocess.CompletedProcess(argv, -9, out.decode(errors="replace")[-200000:])
     finally:
-        box.finish(p)   # waits for the sandbox's init too, and removes its cgroup
+        box.finish(p)  # waits for the sandbox's init too, and removes its cgroup
 
 
 def _limit_compiler(limits: dict):
     """Bounds of every process of a build: a template bomb or an #include of /dev/zero
     runs into them instead of into the machine."""
+
     def apply():
         mem, secs = limits["build_memory"], limits["build_time"]
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
@@ -116,6 +125,7 @@ def _limit_compiler(limits: dict):
         resource.setrlimit(resource.RLIMIT_NPROC, (BUILD_PROCESSES, BUILD_PROCESSES))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         os.setsid()
+
     return apply
 
 
@@ -134,8 +144,13 @@ def _sandboxed(ctx: BuildContext, cmd: list[str]) -> sandbox.Prepared:
         rw.append((str(ccache), str(ccache)))
         # pch_defines, time_macros: what ccache needs to cache the precompiled header and
         # the files compiled with it.
-        env.update(CCACHE_DIR=str(ccache), CCACHE_NOHASHDIR="1", CCACHE_BASEDIR=str(Path(BOX_BUILD).parent),
-                   CCACHE_UMASK="022", CCACHE_SLOPPINESS="pch_defines,time_macros")
+        env.update(
+            CCACHE_DIR=str(ccache),
+            CCACHE_NOHASHDIR="1",
+            CCACHE_BASEDIR=str(Path(BOX_BUILD).parent),
+            CCACHE_UMASK="022",
+            CCACHE_SLOPPINESS="pch_defines,time_macros",
+        )
     uid = os.getuid() or sandbox.STUDENT_UID
     gid = os.getgid() or sandbox.STUDENT_GID
     if os.geteuid() == 0:
@@ -143,8 +158,15 @@ def _sandboxed(ctx: BuildContext, cmd: list[str]) -> sandbox.Prepared:
         for d in (ctx.build_dir, ccache):
             if d:
                 _chown_tree(d, sandbox.STUDENT_UID, sandbox.STUDENT_GID)
-    return sandbox.prepare(cmd, sandbox.Mounts(ro=ro, rw=rw), cwd=BOX_BUILD, uid=uid,
-                           gid=gid, env=env, processes=BUILD_PROCESSES)
+    return sandbox.prepare(
+        cmd,
+        sandbox.Mounts(ro=ro, rw=rw),
+        cwd=BOX_BUILD,
+        uid=uid,
+        gid=gid,
+        env=env,
+        processes=BUILD_PROCESSES,
+    )
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:

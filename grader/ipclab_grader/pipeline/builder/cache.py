@@ -44,8 +44,8 @@ def cache_root() -> Path:
 class Built:
     exercise: Exercise
     ok: bool
-    dir: Path | None          # holds bin/ and tests/
-    log: str                  # compiler output (first errors first)
+    dir: Path | None  # holds bin/ and tests/
+    log: str  # compiler output (first errors first)
     cached: bool
     seconds: float
     # What the student's objects reach for that no solution needs (integrity.py).
@@ -66,11 +66,19 @@ def lab_digest(ex: Exercise) -> str:
     if ex.id not in _lab_digest_cache:
         h = hashlib.sha256()
         # integrity.py: its findings are kept with the build.
-        lab_files = [*paths.ROOT.joinpath("lab").rglob("*.?pp"), paths.ROOT / "CMakeLists.txt",
-                     *paths.ROOT.joinpath("cmake").glob("*.cmake"),
-                     Path(integrity.__file__).resolve()]
-        own = [f for f in ex.dir.rglob("*") if f.is_file() and f.name not in ex.files
-               and f.suffix in (".cpp", ".hpp", ".h", ".toml")]
+        lab_files = [
+            *paths.ROOT.joinpath("lab").rglob("*.?pp"),
+            paths.ROOT / "CMakeLists.txt",
+            *paths.ROOT.joinpath("cmake").glob("*.cmake"),
+            Path(integrity.__file__).resolve(),
+        ]
+        own = [
+            f
+            for f in ex.dir.rglob("*")
+            if f.is_file()
+            and f.name not in ex.files
+            and f.suffix in (".cpp", ".hpp", ".h", ".toml")
+        ]
         hidden = list((paths.HIDDEN / ex.id / "unit").glob("*.cpp"))
         _hash_files(h, lab_files + own + hidden)
         h.update(_compiler_version().encode())
@@ -85,8 +93,9 @@ _cc_version: list[str] = []
 def _compiler_version() -> str:
     if not _cc_version:
         try:
-            _cc_version.append(subprocess.run(["c++", "--version"], capture_output=True,
-                                              text=True).stdout)
+            _cc_version.append(
+                subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout
+            )
         except OSError:
             _cc_version.append("unknown")
     return _cc_version[0]
@@ -109,14 +118,20 @@ def lookup(st: Staged, key: str) -> Built | None:
 
 def read(ex: Exercise, entry: Path, cached: bool, seconds: float) -> Built:
     ok = (entry / "ok").exists()
-    return Built(ex, ok, entry if ok else None, (entry / "log.txt").read_text(errors="replace"),
-                 cached, seconds, _findings(entry))
+    return Built(
+        ex,
+        ok,
+        entry if ok else None,
+        (entry / "log.txt").read_text(errors="replace"),
+        cached,
+        seconds,
+        _findings(entry),
+    )
 
 
 def _findings(entry: Path) -> list:
     try:
-        return [integrity.Finding(**f) for f in
-                json.loads((entry / "integrity.json").read_text())]
+        return [integrity.Finding(**f) for f in json.loads((entry / "integrity.json").read_text())]
     except (OSError, ValueError, TypeError):
         return []
 
@@ -138,7 +153,7 @@ def store(tmp: Path, key: str, log: str, findings: list, ok: bool, seconds: floa
     for p in [tmp, *tmp.rglob("*")]:
         p.chmod(0o755 if p.is_dir() or os.access(p, os.X_OK) else 0o644)
     final = cache_root() / key
-    publish(tmp, final)   # or another grade built the same files first: theirs is as good
+    publish(tmp, final)  # or another grade built the same files first: theirs is as good
     return final
 
 
@@ -149,5 +164,5 @@ def link_or_copy(src: str, dst: str, always: bool = False) -> None:
             os.link(src, dst)
             return
         except OSError:
-            pass   # another file system: a copy does as well
+            pass  # another file system: a copy does as well
     shutil.copy2(src, dst)

@@ -19,8 +19,9 @@ from .cache import Built
 from .template import configured
 
 
-def build_all(staged: list[Staged], work: Path, jobs: int = 2,
-              use_sandbox: bool = True) -> dict[str, Built]:
+def build_all(
+    staged: list[Staged], work: Path, jobs: int = 2, use_sandbox: bool = True
+) -> dict[str, Built]:
     """Builds every staged exercise that is not in the cache; returns one Built per exercise
     that could be staged."""
     results: dict[str, Built] = {}
@@ -44,9 +45,14 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
     problem, programs, needs = configured(ctx, [st.exercise for st in staged])
     if problem:
         for st, key in todo:
-            results[st.exercise.id] = Built(st.exercise, False, None,
-                                            "cmake configure failed:\n" + problem[-3000:],
-                                            False, time.monotonic() - t0)
+            results[st.exercise.id] = Built(
+                st.exercise,
+                False,
+                None,
+                "cmake configure failed:\n" + problem[-3000:],
+                False,
+                time.monotonic() - t0,
+            )
         return results
     t1 = time.monotonic()
     outcome = ninja.build_together(ctx, [st.exercise for st, _ in todo], jobs, needs)
@@ -60,14 +66,21 @@ def build_all(staged: list[Staged], work: Path, jobs: int = 2,
         tmp = cache.new_entry()
         if ok:
             _collect(st.exercise, ctx.build_dir, programs, needs is not None, tmp)
-        final = cache.store(tmp, key, log if ok else ninja.first_errors(log) + "\n\n" + log[-20000:],
-                            findings.get(st.exercise.id, []), ok, seconds)
+        final = cache.store(
+            tmp,
+            key,
+            log if ok else ninja.first_errors(log) + "\n\n" + log[-20000:],
+            findings.get(st.exercise.id, []),
+            ok,
+            seconds,
+        )
         results[st.exercise.id] = cache.read(st.exercise, final, cached=False, seconds=seconds)
     return _with_lines(results, staged)
 
 
-def _collect(ex: Exercise, build_dir: Path, programs: Path, from_template: bool,
-             entry: Path) -> None:
+def _collect(
+    ex: Exercise, build_dir: Path, programs: Path, from_template: bool, entry: Path
+) -> None:
     """An entry's bin/ and tests/: the student's files, as one shared object, beside the
     programs and the worker that load it; the programs, the worker and the test programs are
     the lab's, linked once per version of the lab (or here, unsandboxed) and shared with the
@@ -92,8 +105,9 @@ def _with_lines(results: dict[str, Built], staged: list[Staged]) -> dict[str, Bu
     for st in staged:
         b = results.get(st.exercise.id)
         if b is not None and b.integrity:
-            integrity.locate_lines(b.integrity, {n: st.files[n].decode("utf-8", errors="replace")
-                                                 for n in st.files})
+            integrity.locate_lines(
+                b.integrity, {n: st.files[n].decode("utf-8", errors="replace") for n in st.files}
+            )
     return results
 
 
@@ -106,7 +120,9 @@ def _scan(ctx: BuildContext, todo: list) -> dict:
                 exercise_of[str(obj.relative_to(ctx.build_dir))] = (st.exercise.id, name)
     if not exercise_of:
         return {}
-    r = box.run(ctx.but(limits=box.DEFAULT_BUILD_LIMITS, hidden=False),
-                ["sh", "-c", integrity.scan_script()])
+    r = box.run(
+        ctx.but(limits=box.DEFAULT_BUILD_LIMITS, hidden=False),
+        ["sh", "-c", integrity.scan_script()],
+    )
     allowed = {st.exercise.id: set(st.exercise.integrity_allow) for st, _ in todo}
     return integrity.parse(r.stdout, exercise_of, allowed)

@@ -14,14 +14,16 @@ from ...manifest import Exercise
 from . import names
 
 MARK = "@@ipclab-symbols\n"
-Symbols = dict[str, tuple[set[str], set[str]]]     # file -> (defined, undefined)
+Symbols = dict[str, tuple[set[str], set[str]]]  # file -> (defined, undefined)
 
 
 def script(files: list[str]) -> str:
     """Lists, after MARK, each file's dynamic symbols: "@@file F", then nm's lines."""
     quoted = " ".join(shlex.quote(f) for f in files)
-    return (f"printf '{MARK.strip()}\\n'; for f in {quoted}; do [ -f \"$f\" ] || continue; "
-            "echo \"@@file $f\"; nm -D -P \"$f\" 2>/dev/null | head -n 20000; done")
+    return (
+        f"printf '{MARK.strip()}\\n'; for f in {quoted}; do [ -f \"$f\" ] || continue; "
+        'echo "@@file $f"; nm -D -P "$f" 2>/dev/null | head -n 20000; done'
+    )
 
 
 def parse(text: str) -> Symbols:
@@ -71,8 +73,9 @@ def missing(ex: Exercise, needed: list[str], symbols: Symbols) -> list[str]:
 def undefined_block(ex: Exercise, missing: list[str]) -> str:
     """What the linker said when the programs linked the student's objects themselves."""
     try:
-        plain = subprocess.run(["c++filt"], input="\n".join(missing), capture_output=True,
-                               text=True, timeout=10).stdout.splitlines()
+        plain = subprocess.run(
+            ["c++filt"], input="\n".join(missing), capture_output=True, text=True, timeout=10
+        ).stdout.splitlines()
     except (OSError, subprocess.TimeoutExpired):
         plain = []
     if len(plain) != len(missing):

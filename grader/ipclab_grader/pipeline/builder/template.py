@@ -28,7 +28,7 @@ from . import box, names, symbols
 from .box import BOX_BUILD, BOX_STAGE, BuildContext
 from .cache import LINK_ABOVE, cache_root, lab_digest, link_or_copy
 
-TEMPLATE_WALL = 3600       # wall-clock seconds for the lab's own build, once per lab version
+TEMPLATE_WALL = 3600  # wall-clock seconds for the lab's own build, once per lab version
 
 # Set by the student commands (student/progress.py): in a student's lab the file in
 # exercises/ is the student's work, and a template keyed by it would be made again at every
@@ -42,28 +42,45 @@ def lab_test_programs(exercises: list[Exercise]) -> list[str]:
     hidden tests (it holds the visible ones too, and the grader leaves the hidden suites out
     of a student's check: run.py), else <id>-unit. Never both: <id>-unit would compile the
     visible tests a second time, a third of the lab's own build, for a program never run."""
-    return [names.hidden_program(ex) if has_hidden_tests(ex) else names.unit_program(ex)
-            for ex in exercises]
+    return [
+        names.hidden_program(ex) if has_hidden_tests(ex) else names.unit_program(ex)
+        for ex in exercises
+    ]
 
 
 def configure_command(build: str, stage: str, fragment: str) -> list[str]:
-    cmd = ["cmake", "-S", str(paths.ROOT), "-B", build, "-G", "Ninja",
-           f"-DIPCLAB_SOURCE={stage}", f"-DIPCLAB_MANIFEST_CMAKE={fragment}",
-           f"-DIPCLAB_HIDDEN_DIR={paths.HIDDEN}", "-DCMAKE_BUILD_TYPE=Debug",
-           # No debug information: nobody runs a debugger on a grade, and without it
-           # compiling and linking take a fifth less.
-           "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DIPCLAB_SHARED_STUDENT=ON"]
+    cmd = [
+        "cmake",
+        "-S",
+        str(paths.ROOT),
+        "-B",
+        build,
+        "-G",
+        "Ninja",
+        f"-DIPCLAB_SOURCE={stage}",
+        f"-DIPCLAB_MANIFEST_CMAKE={fragment}",
+        f"-DIPCLAB_HIDDEN_DIR={paths.HIDDEN}",
+        "-DCMAKE_BUILD_TYPE=Debug",
+        # No debug information: nobody runs a debugger on a grade, and without it
+        # compiling and linking take a fifth less.
+        "-DCMAKE_CXX_FLAGS_DEBUG=-g0",
+        "-DIPCLAB_SHARED_STUDENT=ON",
+    ]
     if box.ccache_dir():
         cmd.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
     if shutil.which("ld.gold"):
         # A grade links ~30 programs: gold does it in a third of the time of the default ld,
         # and without a build id (only a debugger's symbol files use it) a tenth faster still.
-        cmd += ["-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=gold -Wl,--build-id=none",
-                "-DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=gold -Wl,--build-id=none"]
+        cmd += [
+            "-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=gold -Wl,--build-id=none",
+            "-DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=gold -Wl,--build-id=none",
+        ]
     return cmd
 
 
-def configured(ctx: BuildContext, exercises: list[Exercise]) -> tuple[str, Path | None, dict | None]:
+def configured(
+    ctx: BuildContext, exercises: list[Exercise]
+) -> tuple[str, Path | None, dict | None]:
     """Makes ctx.build_dir a configured CMake build of `exercises`. Returns CMake's output
     when that fails ("" otherwise), the folder that holds the lab's unit-test programs and
     workers (and, from a template, bin/ with its programs), and from a template what each
@@ -75,8 +92,12 @@ def configured(ctx: BuildContext, exercises: list[Exercise]) -> tuple[str, Path 
         build_dir = ctx.build_dir
         build_dir.mkdir(parents=True, exist_ok=True)
         (build_dir / "ipclab_exercises.cmake").write_text(fragment)
-        r = box.run(lab, configure_command(str(build_dir), str(ctx.stage_dir),
-                                           str(build_dir / "ipclab_exercises.cmake")))
+        r = box.run(
+            lab,
+            configure_command(
+                str(build_dir), str(ctx.stage_dir), str(build_dir / "ipclab_exercises.cmake")
+            ),
+        )
         if r.returncode != 0:
             return r.stdout, build_dir / "tests", None
         # Unsandboxed there is no template: the lab's test programs are linked here.
@@ -87,10 +108,10 @@ def configured(ctx: BuildContext, exercises: list[Exercise]) -> tuple[str, Path 
         # The lab's sources (the hidden unit tests CMake globs included), compiler and recipe.
         h.update(lab_digest(ex).encode())
     for f in sorted(paths.ROOT.joinpath("exercises").glob("*/exercise.toml")):
-        h.update(f.read_bytes())             # CMake re-configures when a manifest changes
+        h.update(f.read_bytes())  # CMake re-configures when a manifest changes
     h.update(" ".join(configure_command(BOX_BUILD, BOX_STAGE, "")).encode())
     for ex in sorted(exercises, key=lambda e: e.id):
-        for name in ex.files:            # the programs are linked against the skeleton's
+        for name in ex.files:  # the programs are linked against the skeleton's
             h.update(_skeleton(ex, name))
     template = cache_root().parent / "configured" / h.hexdigest()[:32]
     if not (template / "ok").exists():
@@ -98,8 +119,9 @@ def configured(ctx: BuildContext, exercises: list[Exercise]) -> tuple[str, Path 
         # One grade makes it; the others of a batch wait for it rather than all compile it.
         with open(template.parent / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            problem = "" if (template / "ok").exists() else \
-                _make_template(template, exercises, fragment)
+            problem = (
+                "" if (template / "ok").exists() else _make_template(template, exercises, fragment)
+            )
         if problem:
             return problem, None, None
     shutil.copytree(template / "build", ctx.build_dir, symlinks=True, copy_function=link_or_copy)
@@ -137,34 +159,63 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
             p.chmod(0o755 if p.is_dir() else 0o644)
         # The lab's own build, with the hidden unit tests in sight.
         lab = BuildContext(stage, build, use_sandbox=True, hidden=True)
-        r = box.run(lab, configure_command(BOX_BUILD, BOX_STAGE, f"{BOX_BUILD}/ipclab_exercises.cmake"))
+        r = box.run(
+            lab, configure_command(BOX_BUILD, BOX_STAGE, f"{BOX_BUILD}/ipclab_exercises.cmake")
+        )
         if r.returncode != 0:
             return r.stdout
         listing = box.run(lab, ["ninja", "-C", BOX_BUILD, "-t", "targets", "all"])
         tests = lab_test_programs(exercises)
         # Not the student's objects, nor those of a unit-test program the grader never runs.
         left_out = tuple(f"{names.student_objects(ex)}/" for ex in exercises) + tuple(
-            f"CMakeFiles/{program}.dir/" for ex in exercises
-            for program in names.test_program_names(ex) if program not in tests)
-        lab_objects = [line.split(":")[0] for line in listing.stdout.splitlines()
-                       if re.match(r"\S+\.(o|gch):", line)
-                       and not any(d in line for d in left_out)]
+            f"CMakeFiles/{program}.dir/"
+            for ex in exercises
+            for program in names.test_program_names(ex)
+            if program not in tests
+        )
+        lab_objects = [
+            line.split(":")[0]
+            for line in listing.stdout.splitlines()
+            if re.match(r"\S+\.(o|gch):", line) and not any(d in line for d in left_out)
+        ]
         # The lab's own objects and test programs: when they do not compile, each build
         # says so, as before (its unit tests cannot run).
         mains = [b.name for ex in exercises for b in ex.binaries]
         workers = [names.worker_name(ex) for ex in exercises]
         # The lab's code, not a student's: no exercise's wall-clock allowance, which a loaded
         # machine's first class outran (the template was kept without its test programs).
-        r = box.run(lab.but(wall=TEMPLATE_WALL),
-                    ["ninja", "-C", BOX_BUILD, "-k", "0", "ipclab_support", "ipclab_remote_worker",
-                     *lab_objects, *tests, *mains, *workers])
+        r = box.run(
+            lab.but(wall=TEMPLATE_WALL),
+            [
+                "ninja",
+                "-C",
+                BOX_BUILD,
+                "-k",
+                "0",
+                "ipclab_support",
+                "ipclab_remote_worker",
+                *lab_objects,
+                *tests,
+                *mains,
+                *workers,
+            ],
+        )
         if r.returncode == -9:
             return f"the lab's own build took longer than {TEMPLATE_WALL} s:\n" + r.stdout[-3000:]
         # What each exercise's programs take from the student's shared object: what they
         # leave undefined that the skeleton's defines (read in the sandbox, as any object).
-        listing = box.run(lab.but(hidden=False), ["sh", "-c", symbols.script(
-            [symbols.library(ex) for ex in exercises]
-            + [f"bin/{m}" for m in mains] + [f"tests/{w}" for w in workers])])
+        listing = box.run(
+            lab.but(hidden=False),
+            [
+                "sh",
+                "-c",
+                symbols.script(
+                    [symbols.library(ex) for ex in exercises]
+                    + [f"bin/{m}" for m in mains]
+                    + [f"tests/{w}" for w in workers]
+                ),
+            ],
+        )
         needs = symbols.needs(exercises, symbols.parse(listing.stdout))
         # Moved (not written) within the scratch folder: the programs out of the build
         # directory submissions copy.
@@ -190,7 +241,7 @@ def _make_template(template: Path, exercises: list[Exercise], fragment: str) -> 
                 big.chmod(0o444)
         shutil.rmtree(stage)
         (scratch / "ok").touch()
-        publish(scratch, template)   # or another grade made it first: theirs is the same
+        publish(scratch, template)  # or another grade made it first: theirs is the same
         return ""
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
