@@ -14,6 +14,19 @@ from test_mq_chat import (
 )
 
 
+def request_of(lab, msqid, client):
+    """The client's request (type 1), taken from the queue the harness made. Waited for only
+    while the client runs: once it has exited, what it sent is in the queue already, so a
+    client that ended without sending one (a skeleton) fails now, not at the deadline."""
+    def sent():
+        ended = not client.running()       # first: a request sent before the end is seen below
+        return lab.receive_message(msqid, 1) or ("ended" if ended else None)
+    req = lab.wait_for(sent, "no_request", section="client")
+    if req == "ended":
+        fail("no_request", section="client")
+    return req
+
+
 def wait_reply(lab, msqid, pid, section):
     """Waits for the reply of type `pid` (the harness's receive takes only that type)."""
     return lab.wait_for(
@@ -37,7 +50,7 @@ def test_injected_request(lab):
     lab.file("other")
     msqid = lab.make_queue(lab.key("other", PROJ))
     client = ask(lab, "que tal", path="other")
-    req = lab.wait_for(lambda: lab.receive_message(msqid, 1), "no_request", section="client")
+    req = request_of(lab, msqid, client)
     data = req[1]
     if len(data) != REQUEST_SIZE:
         fail("request_size", section="sizes", want=REQUEST_SIZE, got=len(data))
@@ -61,7 +74,7 @@ def test_client_takes_its_own_reply(lab):
     lab.file("data")
     msqid = lab.make_queue(lab.key("data", PROJ))
     client = ask(lab, "propia")
-    lab.wait_for(lambda: lab.receive_message(msqid, 1), "no_request", section="client")
+    request_of(lab, msqid, client)
     lab.send_message(msqid, client.pid + 1000, b"AJENA".ljust(REPLY_SIZE, b"\0"))
     lab.send_message(msqid, client.pid, b"PROPIA".ljust(REPLY_SIZE, b"\0"))
     status = client.wait(section="client")
@@ -131,7 +144,7 @@ def test_reply_never_comes(lab):
     for text in ("quit", "hola"):
         msqid = lab.make_queue(lab.key("data", PROJ))
         client = ask(lab, text)
-        lab.wait_for(lambda: lab.receive_message(msqid, 1), "no_request", section="client")
+        request_of(lab, msqid, client)
         if not client.running():
             fail(
                 "client_gave_up",
