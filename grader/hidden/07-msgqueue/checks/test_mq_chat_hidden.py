@@ -18,9 +18,11 @@ def request_of(lab, msqid, client):
     """The client's request (type 1), taken from the queue the harness made. Waited for only
     while the client runs: once it has exited, what it sent is in the queue already, so a
     client that ended without sending one (a skeleton) fails now, not at the deadline."""
+
     def sent():
-        ended = not client.running()       # first: a request sent before the end is seen below
+        ended = not client.running()  # first: a request sent before the end is seen below
         return lab.receive_message(msqid, 1) or ("ended" if ended else None)
+
     req = lab.wait_for(sent, "no_request", section="client")
     if req == "ended":
         fail("no_request", section="client")
