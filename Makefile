@@ -3,14 +3,15 @@
 PYTHON := /usr/bin/python3
 CMAKE_FLAGS := -G Ninja -Wno-dev
 
-.PHONY: all setup setup-test build solutions demo test bench clean
+.PHONY: all setup setup-test build solutions demo test bench format clean
 
 all: build
 
 setup:
 	@scripts/install-deps.sh
 
-# What only the test suite needs besides (xmllint, node, chromium, python3-yaml).
+# What only the test suite needs besides (xmllint, node, chromium, python3-yaml, black, flake8,
+# clang-format).
 setup-test:
 	@scripts/install-deps.sh --test
 
@@ -41,6 +42,11 @@ test: setup-test
 
 bench: setup-test
 	$(PYTHON) scripts/bench.py
+
+# The code's layout: black and clang-format applied to what scripts/format.py lists (make test
+# checks it, with flake8).
+format: setup-test
+	$(PYTHON) scripts/format.py
 
 clean:
 	rm -rf build

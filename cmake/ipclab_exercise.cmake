@@ -100,6 +100,14 @@ function(_ipclab_unit_objects id dir)
   target_include_directories(${id}-unit-objects PRIVATE "${dir}")
   target_link_libraries(${id}-unit-objects PRIVATE ipclab_remote_test ipclab_support
                         ipclab_test_main GTest::gtest Threads::Threads)
+  _ipclab_test_pch(${id}-unit-objects)
+endfunction()
+
+# GoogleTest and the lab's test support, precompiled once for every test file
+# (CMakeLists.txt, lab/include/ipclab/test_pch.hpp).
+function(_ipclab_test_pch target)
+  target_precompile_headers(${target} REUSE_FROM ipclab_test_main)
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
 endfunction()
 
 # A test program: the visible tests' objects and the extra test sources given (absolute: the
@@ -110,6 +118,7 @@ function(_ipclab_unit_tests target dir)
   target_include_directories(${target} PRIVATE "${dir}")
   target_link_libraries(${target} PRIVATE ipclab_remote_test ipclab_support ipclab_test_main
                         GTest::gtest Threads::Threads)
+  _ipclab_test_pch(${target})
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
   add_dependencies(ex-${id} ${target})
   # Unit tests create IPC objects: they run in a private IPC (and PID) namespace, as an

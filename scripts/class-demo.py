@@ -82,7 +82,9 @@ def personalize(dest: Path, exercises, name: str) -> None:
             f = dest / ex.id / fname
             if f.is_file() and not f.is_symlink():
                 with f.open("a") as out:
-                    out.write(f"\n// {name}\n[[maybe_unused]] static const int ipclab_demo_{tag} = 1;\n")
+                    out.write(
+                        f"\n// {name}\n[[maybe_unused]] static const int ipclab_demo_{tag} = 1;\n"
+                    )
 
 
 def zip_dir(src: Path, archive: Path, prefix: str = "") -> None:
@@ -115,8 +117,14 @@ def fabricate(class_dir: Path, n: int, exercises, same_code: bool = False) -> di
         solution_tree(exercises, d)
         return own(d, name)
 
-    plan = (["correct"] * 14 + ["buggy"] * 10 + ["broken"] * 5 + ["skeleton"] * 3
-            + ["empty"] * 2 + ["hostile"] * 6)
+    plan = (
+        ["correct"] * 14
+        + ["buggy"] * 10
+        + ["broken"] * 5
+        + ["skeleton"] * 3
+        + ["empty"] * 2
+        + ["hostile"] * 6
+    )
     plan = (plan * (n // len(plan) + 1))[:n] if n > len(plan) else plan[:n]
     counters: dict[str, int] = {}
     for kind in plan:
@@ -160,32 +168,32 @@ def fabricate(class_dir: Path, n: int, exercises, same_code: bool = False) -> di
 def hostile(class_dir: Path, scratch: Path, i: int, exercises, own) -> str:
     """Submissions that try to break the grader or the gradebook."""
     which = (i - 1) % 6
-    if which == 0:      # climbs out of its folder
+    if which == 0:  # climbs out of its folder
         name = f"hostile-{i:02d}-traversal"
         with zipfile.ZipFile(class_dir / f"{name}.zip", "w") as z:
             z.writestr("../../escaped.txt", "gotcha\n")
             z.writestr("01-ftok/ftok_key.cpp", "int x;\n")
-    elif which == 1:    # a link to a file of the grader's machine
+    elif which == 1:  # a link to a file of the grader's machine
         name = f"hostile-{i:02d}-symlink"
         with tarfile.open(class_dir / f"{name}.tar.gz", "w:gz") as t:
             info = tarfile.TarInfo(f"{exercises[0].id}/{exercises[0].files[0]}")
             info.type, info.linkname = tarfile.SYMTYPE, "/etc/shadow"
             t.addfile(info)
-    elif which == 2:    # never returns
+    elif which == 2:  # never returns
         name = f"hostile-{i:02d}-loop"
         d = class_dir / name
         solution_tree(exercises, d)
         own(d, name)
         if exercises[0].id == "01-ftok":
             edit(d, exercises, "01-ftok", "key_t key = ftok", "for (;;) {}\n    key_t key = ftok")
-    elif which == 3:    # a name a spreadsheet would run as a formula
+    elif which == 3:  # a name a spreadsheet would run as a formula
         name = f"=SUM(1,1) hostile-{i:02d}"
         solution_tree(exercises, class_dir / name)
         own(class_dir / name, name)
-    elif which == 4:    # not an archive the grader reads
+    elif which == 4:  # not an archive the grader reads
         name = f"hostile-{i:02d}-rar"
         (class_dir / f"{name}.rar").write_bytes(b"Rar!\x1a\x07\x00" + os.urandom(64))
-    else:               # a file far too large, and a link instead of a file
+    else:  # a file far too large, and a link instead of a file
         name = f"hostile-{i:02d}-huge"
         d = class_dir / name
         solution_tree(exercises, d)
@@ -202,9 +210,23 @@ def hostile(class_dir: Path, scratch: Path, i: int, exercises, own) -> str:
 
 
 def batch(class_dir: Path, out: Path, jobs: int, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([str(ROOT / "ipclab"), "batch", str(class_dir), "-o", str(out),
-                             "-j", str(jobs), "--lang", "es"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            str(ROOT / "ipclab"),
+            "batch",
+            str(class_dir),
+            "-o",
+            str(out),
+            "-j",
+            str(jobs),
+            "--lang",
+            "es",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def graded(out: Path) -> dict:
@@ -220,10 +242,16 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", type=Path, help="build the class and results here and keep them")
     ap.add_argument("--warm", action="store_true", help="reuse the usual build cache")
-    ap.add_argument("--same-code", action="store_true",
-                    help="the correct submissions are identical copies (they then share builds)")
-    ap.add_argument("--cold-compiler", action="store_true",
-                    help="start with an empty compiler cache too (a machine's first class)")
+    ap.add_argument(
+        "--same-code",
+        action="store_true",
+        help="the correct submissions are identical copies (they then share builds)",
+    )
+    ap.add_argument(
+        "--cold-compiler",
+        action="store_true",
+        help="start with an empty compiler cache too (a machine's first class)",
+    )
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="ipclab-class-"))
     if base.exists() and args.keep:
@@ -241,9 +269,10 @@ def main() -> int:
             # from the machine's compiler cache, as for any class after the first.
             sys.path[:0] = [str(ROOT / "harness")]
             from ipclab_harness.cachedir import cache_base
+
             env["IPCLAB_CCACHE"] = str(cache_base() / "ccache")
-    print(f"class: {len(kinds)} submissions in {class_dir} "
-          f"({', '.join(f'{k} {list(kinds.values()).count(k)}' for k in sorted(set(kinds.values())))})")
+    counts = ", ".join(f"{k} {list(kinds.values()).count(k)}" for k in sorted(set(kinds.values())))
+    print(f"class: {len(kinds)} submissions in {class_dir} ({counts})")
 
     t0 = time.monotonic()
     p = batch(class_dir, out, args.jobs, env)
@@ -253,10 +282,15 @@ def main() -> int:
     p.send_signal(signal.SIGKILL)
     p.wait()
     before = graded(out)
-    stamps = {n: (out / "students" / n / "result.json").stat().st_mtime_ns
-              for n, r in before.items() if r["status"] == "graded"}
-    print(f"killed the batch (SIGKILL) after {len(before)} of {len(kinds)} results, "
-          f"{time.monotonic() - t0:.1f} s")
+    stamps = {
+        n: (out / "students" / n / "result.json").stat().st_mtime_ns
+        for n, r in before.items()
+        if r["status"] == "graded"
+    }
+    print(
+        f"killed the batch (SIGKILL) after {len(before)} of {len(kinds)} results, "
+        f"{time.monotonic() - t0:.1f} s"
+    )
 
     p = batch(class_dir, out, args.jobs, env)
     _, err = p.communicate()
@@ -265,9 +299,14 @@ def main() -> int:
         print(f"FAIL: the resumed batch exited {p.returncode}: {err.strip()[-500:]}")
         return 1
     state = graded(out)
-    regraded = [n for n, t in stamps.items()
-                if (out / "students" / n / "result.json").stat().st_mtime_ns != t]
-    rows = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8-sig"))))
+    regraded = [
+        n
+        for n, t in stamps.items()
+        if (out / "students" / n / "result.json").stat().st_mtime_ns != t
+    ]
+    rows = list(
+        csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8-sig")))
+    )
     expected = {n.removesuffix(".rar") if n.endswith(".rar") else n for n in kinds}
     problems = []
     if len(rows) != len(kinds):
@@ -279,21 +318,50 @@ def main() -> int:
     gradebook_before = (out / "gradebook.csv").read_bytes()
     summary_before = (out / "summary.md").read_bytes()
     t = time.monotonic()
-    again = subprocess.run([str(ROOT / "ipclab"), "batch", str(class_dir), "-o", str(out), "-j",
-                            str(args.jobs), "--lang", "es"], env=env, capture_output=True, text=True)
+    again = subprocess.run(
+        [
+            str(ROOT / "ipclab"),
+            "batch",
+            str(class_dir),
+            "-o",
+            str(out),
+            "-j",
+            str(args.jobs),
+            "--lang",
+            "es",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     rerun = time.monotonic() - t
-    if (out / "gradebook.csv").read_bytes() != gradebook_before or \
-            (out / "summary.md").read_bytes() != summary_before:
+    if again.returncode != 0:
+        problems.append(f"the re-run exited {again.returncode}: {again.stderr.strip()[-300:]}")
+    if (out / "gradebook.csv").read_bytes() != gradebook_before or (
+        out / "summary.md"
+    ).read_bytes() != summary_before:
         problems.append("a re-run with the same input changed gradebook.csv or summary.md")
     by_status: dict[str, int] = {}
     for r in rows:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
-    print(f"rows: {len(rows)} ({', '.join(f'{k} {v}' for k, v in sorted(by_status.items()))}); "
-          f"state has {len(state)} students; unknown names: {sorted(set(r['student'] for r in rows) - expected - {chr(39) + n for n in expected})}")
-    print(f"graded {len(kinds)} submissions in {wall:.1f} s with -j {args.jobs}, builds included"
-          f"{'' if args.warm else ' (empty build cache' + (', empty compiler cache)' if args.cold_compiler else ', the lab compiled before)')}"
-          f"{', correct ones identical' if args.same_code else ', every submission its own files'}, one crash and resume included: "
-          f"{60 * len(kinds) / wall:.1f} submissions a minute")
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
+    unknown = sorted(set(r["student"] for r in rows) - expected - {"'" + n for n in expected})
+    print(
+        f"rows: {len(rows)} ({statuses}); state has {len(state)} students; "
+        f"unknown names: {unknown}"
+    )
+    if args.warm:
+        caches = ""
+    elif args.cold_compiler:
+        caches = " (empty build cache, empty compiler cache)"
+    else:
+        caches = " (empty build cache, the lab compiled before)"
+    files = ", correct ones identical" if args.same_code else ", every submission its own files"
+    print(
+        f"graded {len(kinds)} submissions in {wall:.1f} s with -j {args.jobs}, builds included"
+        f"{caches}{files}, one crash and resume included: "
+        f"{60 * len(kinds) / wall:.1f} submissions a minute"
+    )
     print(f"a second run over the unchanged class: {rerun:.1f} s (nothing graded again)")
     print(f"results in {out} (gradebook.csv, summary.md, report.html, students/)")
     if cache:

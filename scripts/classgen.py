@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "grader"), str(ROOT / "harness")]
 
 # C++ keywords, alternative tokens and attribute names: never renamed.
-KEYWORDS = set("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char
+KEYWORDS = set(
+    """alignas alignof and and_eq asm auto bitand bitor bool break case catch char
 char8_t char16_t char32_t class compl concept const consteval constexpr constinit const_cast
 continue co_await co_return co_yield decltype default delete do double dynamic_cast else enum
 explicit export extern false float for friend goto if inline int long mutable namespace new
@@ -31,9 +32,30 @@ noexcept not not_eq nullptr operator or or_eq private protected public register
 reinterpret_cast requires return short signed sizeof static static_assert static_cast struct
 switch template this thread_local throw true try typedef typeid typename union unsigned using
 virtual void volatile wchar_t while xor xor_eq override final import module
-maybe_unused nodiscard noreturn fallthrough likely unlikely deprecated main""".split())
-WORDS = ["tmp", "val", "res", "obj", "item", "data", "aux", "cnt", "ptr", "buf", "num", "elem",
-         "info", "cur", "acc", "my", "the", "ret", "out", "work"]
+maybe_unused nodiscard noreturn fallthrough likely unlikely deprecated main""".split()
+)
+WORDS = [
+    "tmp",
+    "val",
+    "res",
+    "obj",
+    "item",
+    "data",
+    "aux",
+    "cnt",
+    "ptr",
+    "buf",
+    "num",
+    "elem",
+    "info",
+    "cur",
+    "acc",
+    "my",
+    "the",
+    "ret",
+    "out",
+    "work",
+]
 IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -62,7 +84,7 @@ def segments(code: str):
         if at_line_start and code[i:].lstrip(" \t").startswith("#"):
             j = code.find("\n", i)
             j = n if j < 0 else j
-            while code[j - 1:j] == "\\" and j < n:          # continued directive
+            while code[j - 1 : j] == "\\" and j < n:  # continued directive
                 k = code.find("\n", j + 1)
                 j = n if k < 0 else k
             flush(i)
@@ -75,7 +97,7 @@ def segments(code: str):
             while j < n and code[j] != c:
                 j += 2 if code[j] == "\\" else 1
             flush(i)
-            out.append(("str", code[i:j + 1]))
+            out.append(("str", code[i : j + 1]))
             i = start = j + 1
         elif code.startswith("//", i):
             j = code.find("\n", i)
@@ -101,13 +123,30 @@ _known_cache: dict[str, set[str]] = {}
 def known_names(ex, code: str) -> set[str]:
     """Every name the file can see from a header (the lab's precompiled header, the
     exercise's header, whatever it includes itself): renaming one would not build."""
-    includes = "\n".join(l for l in code.splitlines() if l.lstrip().startswith("#include"))
+    includes = "\n".join(line for line in code.splitlines() if line.lstrip().startswith("#include"))
     key = ex.id + "\0" + includes
     if key not in _known_cache:
         src = '#include "ipclab/student_pch.hpp"\n' + includes + "\n"
-        r = subprocess.run(["g++", "-std=c++17", "-E", "-P", "-x", "c++", "-D_GNU_SOURCE",
-                            "-I", str(ex.dir), "-I", str(ROOT / "lab" / "include"), "-"],
-                           input=src, capture_output=True, text=True, check=True)
+        r = subprocess.run(
+            [
+                "g++",
+                "-std=c++17",
+                "-E",
+                "-P",
+                "-x",
+                "c++",
+                "-D_GNU_SOURCE",
+                "-I",
+                str(ex.dir),
+                "-I",
+                str(ROOT / "lab" / "include"),
+                "-",
+            ],
+            input=src,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         names = set(IDENT.findall(r.stdout))
         # Macros vanish once preprocessed: the headers' own text names them.
         for h in [*ex.dir.glob("*.hpp"), *(ROOT / "lab" / "include").rglob("*.hpp")]:
@@ -134,9 +173,9 @@ def personalize(code: str, ex, student: str, seed: int) -> str:
 
     def rename(m, text):
         w = m.group(0)
-        after = text[m.end():m.end() + 1]
+        after = text[m.end() : m.end() + 1]
         if w in known or w.isupper() or w.startswith("__") or after in "\"'" and after:
-            return w                      # a header's name, a macro, a literal's prefix
+            return w  # a header's name, a macro, a literal's prefix
         if w not in names:
             names[w] = new_name(w)
         return names[w]
@@ -163,11 +202,13 @@ def personalize(code: str, ex, student: str, seed: int) -> str:
     return f"// {student}\n" + "\n".join(lines) + "\n"
 
 
-def make_class(dest: Path, n: int, exercises=None, seed: int = 15, prefix: str = "student"
-               ) -> list[str]:
+def make_class(
+    dest: Path, n: int, exercises=None, seed: int = 15, prefix: str = "student"
+) -> list[str]:
     """Writes n submissions dest/<prefix>NNN/<exercise id>/<file>; returns their names."""
     if exercises is None:
         from ipclab_grader.manifest import load_all
+
         exercises = load_all()
     rnd = random.Random(seed)
     sources = {ex.id: variants(ex) for ex in exercises}
@@ -180,7 +221,8 @@ def make_class(dest: Path, n: int, exercises=None, seed: int = 15, prefix: str =
             for f in ex.files:
                 code = (base / ex.id / f if base != ex.dir else ex.dir / f).read_text()
                 (dest / name / ex.id / f).write_text(
-                    personalize(code, ex, name, seed * 100003 + i * 31 + len(names)))
+                    personalize(code, ex, name, seed * 100003 + i * 31 + len(names))
+                )
         names.append(name)
     return names
 

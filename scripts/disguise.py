@@ -7,12 +7,14 @@ from __future__ import annotations
 import random
 import re
 
-KEEP = set("""alignas alignof and asm auto bool break case catch char class const constexpr
+KEEP = set(
+    """alignas alignof and asm auto bool break case catch char class const constexpr
 const_cast continue decltype default delete do double dynamic_cast else enum explicit extern
 false float for friend goto if inline int long mutable namespace new noexcept not nullptr
 operator or private protected public reinterpret_cast return short signed sizeof static
 static_assert static_cast struct switch template this throw true try typedef typename union
-unsigned using virtual void volatile while override final std ipclab errno""".split())
+unsigned using virtual void volatile while override final std ipclab errno""".split()
+)
 SYSTEM = ("shm", "sem", "msg", "ftok", "kill", "fork", "wait", "exit", "IPC", "memset", "memcpy")
 
 
@@ -24,7 +26,7 @@ def strip_comments(code: str) -> str:
             j = i + 1
             while j < n and code[j] != c:
                 j += 2 if code[j] == "\\" else 1
-            out.append(code[i:j + 1])
+            out.append(code[i : j + 1])
             i = j + 1
         elif code.startswith("//", i):
             while i < n and code[i] != "\n":
@@ -48,9 +50,16 @@ def disguise(code: str, seed: int = 0, keep=()) -> str:
 
     def rename(m):
         w = m.group(0)
-        before = m.string[max(0, m.start() - 2):m.start()]
-        if (w in KEEP or w in keep or w.isupper() or w.endswith("_t") or w.startswith(SYSTEM)
-                or before.endswith(("::", ".", "->")) or len(w) < 2):
+        before = m.string[max(0, m.start() - 2) : m.start()]
+        if (
+            w in KEEP
+            or w in keep
+            or w.isupper()
+            or w.endswith("_t")
+            or w.startswith(SYSTEM)
+            or before.endswith(("::", ".", "->"))
+            or len(w) < 2
+        ):
             return w
         if w not in names:
             names[w] = f"{rnd.choice(words)}{len(names)}"

@@ -48,8 +48,9 @@ fi
 
 # Only the test suite: the workflow's YAML (python3-yaml), JUnit checked against Jenkins'
 # schema (xmllint), GitHub Classroom's reporter run for real (nodejs), report.html rendered
-# headless (chromium), the micro-benchmarks (libbenchmark-dev).
-test_packages=(python3-yaml libxml2-utils nodejs libbenchmark-dev)
+# headless (chromium), the micro-benchmarks (libbenchmark-dev), the code's layout (black,
+# flake8, clang-format: scripts/format.py).
+test_packages=(python3-yaml libxml2-utils nodejs libbenchmark-dev black flake8 clang-format)
 if [[ "$distro" == debian ]]; then
   test_packages+=(chromium)
 fi

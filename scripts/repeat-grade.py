@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def scores(result: dict) -> dict:
-    return {e["id"]: {c["name"]: (c["score"], c["status"]) for c in e["checks"]}
-            for e in result["exercises"]}
+    return {
+        e["id"]: {c["name"]: (c["score"], c["status"]) for c in e["checks"]}
+        for e in result["exercises"]
+    }
 
 
 def main() -> int:
@@ -36,9 +38,22 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "r.json"
             t0 = time.monotonic()
-            r = subprocess.run([str(ROOT / "ipclab"), "grade", args.submission, "--format", "json",
-                                "--lang", "en", "-o", str(out), *extra],
-                               capture_output=True, text=True)
+            r = subprocess.run(
+                [
+                    str(ROOT / "ipclab"),
+                    "grade",
+                    args.submission,
+                    "--format",
+                    "json",
+                    "--lang",
+                    "en",
+                    "-o",
+                    str(out),
+                    *extra,
+                ],
+                capture_output=True,
+                text=True,
+            )
             if r.returncode != 0:
                 return i, None, time.monotonic() - t0, r.stderr.strip()
             result = json.loads(out.read_text())
@@ -59,17 +74,24 @@ def main() -> int:
             continue
         same = scores(result) == reference
         differ += not same
-        print(f"run {i + 1:2d}: {result['score']}/{result['max_score']} in {seconds:5.1f} s"
-              f"{'' if same else '  DIFFERENT: ' + json.dumps(diff(reference, scores(result)))}")
-    print(f"{args.runs} grades, {args.parallel} at a time: "
-          f"{'all identical' if not differ else f'{differ} differ from the first'}")
+        print(
+            f"run {i + 1:2d}: {result['score']}/{result['max_score']} in {seconds:5.1f} s"
+            f"{'' if same else '  DIFFERENT: ' + json.dumps(diff(reference, scores(result)))}"
+        )
+    print(
+        f"{args.runs} grades, {args.parallel} at a time: "
+        f"{'all identical' if not differ else f'{differ} differ from the first'}"
+    )
     return 1 if differ else 0
 
 
 def diff(a: dict, b: dict) -> dict:
-    return {f"{ex}/{name}": [a.get(ex, {}).get(name), b.get(ex, {}).get(name)]
-            for ex in set(a) | set(b) for name in set(a.get(ex, {})) | set(b.get(ex, {}))
-            if a.get(ex, {}).get(name) != b.get(ex, {}).get(name)}
+    return {
+        f"{ex}/{name}": [a.get(ex, {}).get(name), b.get(ex, {}).get(name)]
+        for ex in set(a) | set(b)
+        for name in set(a.get(ex, {})) | set(b.get(ex, {}))
+        if a.get(ex, {}).get(name) != b.get(ex, {}).get(name)
+    }
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def fabricate(class_dir: Path, n: int, seed: int = 1) -> None:
         name = f"student{i:03d}"
         d = class_dir / name if i % 20 and i % 40 != 1 else Path(tempfile.mkdtemp()) / name
         d.mkdir(parents=True)
-        if i == 7:          # an empty folder
+        if i == 7:  # an empty folder
             continue
         for ex in exercises:
             roll = rnd.random()
@@ -57,7 +57,9 @@ def fabricate(class_dir: Path, n: int, seed: int = 1) -> None:
                 continue
             text = disguise(rnd.choice(bases[ex.id]), seed=i)
             cut = rnd.uniform(1 / 6, 1 / 3)
-            lines = [l for l in text.splitlines() if rnd.random() > cut or l.strip() in "{}"]
+            lines = [
+                line for line in text.splitlines() if rnd.random() > cut or line.strip() in "{}"
+            ]
             (d / ex.id / ex.files[0]).write_text("\n".join(lines) + "\n")
         if d.parent != class_dir:
             if i % 20 == 0:
@@ -83,17 +85,33 @@ def main() -> int:
         fabricate(class_dir, args.n)
         out = tmp / "similarity.csv"
         t0, c0 = time.monotonic(), _cpu()
-        r = subprocess.run(["/usr/bin/python3", str(ROOT / "ipclab"), "similarity", str(class_dir),
-                            "--format", "csv", "-o", str(out), "--lang", "en"],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                "/usr/bin/python3",
+                str(ROOT / "ipclab"),
+                "similarity",
+                str(class_dir),
+                "--format",
+                "csv",
+                "-o",
+                str(out),
+                "--lang",
+                "en",
+            ],
+            capture_output=True,
+            text=True,
+        )
         wall, cpu = time.monotonic() - t0, _cpu() - c0
         if r.returncode != 0:
             print(r.stderr, file=sys.stderr)
             return 1
-        pairs = sum(1 for line in out.read_text(encoding="utf-8-sig").splitlines()[1:]
-                    if ",true," in line)
-        print(f"{args.n + 1} submissions: {pairs} similar pairs in {wall:.1f} s "
-              f"({cpu:.1f} s of CPU); {r.stderr.strip().splitlines()[-1]}")
+        pairs = sum(
+            1 for line in out.read_text(encoding="utf-8-sig").splitlines()[1:] if ",true," in line
+        )
+        print(
+            f"{args.n + 1} submissions: {pairs} similar pairs in {wall:.1f} s "
+            f"({cpu:.1f} s of CPU); {r.stderr.strip().splitlines()[-1]}"
+        )
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -101,6 +119,7 @@ def main() -> int:
 
 def _cpu() -> float:
     import os
+
     t = os.times()
     return t.children_user + t.children_system
 

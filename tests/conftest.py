@@ -32,9 +32,12 @@ def _ccache() -> tuple[list[str], dict]:
         return [], {}
     cache = Path(os.environ["IPCLAB_CACHE"]) / "ccache-dev"
     return ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"], {
-        "CCACHE_DIR": str(cache), "CCACHE_BASEDIR": str(ROOT), "CCACHE_NOHASHDIR": "1",
+        "CCACHE_DIR": str(cache),
+        "CCACHE_BASEDIR": str(ROOT),
+        "CCACHE_NOHASHDIR": "1",
         # What ccache needs to cache the precompiled header and the files compiled with it.
-        "CCACHE_SLOPPINESS": "pch_defines,time_macros"}
+        "CCACHE_SLOPPINESS": "pch_defines,time_macros",
+    }
 
 
 def cmake_build(name: str, source: str, clean: bool = False) -> tuple[Path, str]:
@@ -46,16 +49,33 @@ def cmake_build(name: str, source: str, clean: bool = False) -> tuple[Path, str]
     only = os.environ.get("IPCLAB_TEST_EXERCISES", "")
     flags, ccache_env = _ccache()
     env = {**os.environ, **ccache_env}
-    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), "-G", "Ninja", "-Wno-dev",
-                    f"-DIPCLAB_SOURCE={source}", f"-DIPCLAB_HIDDEN_DIR={ROOT / 'grader' / 'hidden'}",
-                    f"-DIPCLAB_EXERCISES={only}", *flags],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        [
+            "cmake",
+            "-S",
+            str(ROOT),
+            "-B",
+            str(build),
+            "-G",
+            "Ninja",
+            "-Wno-dev",
+            f"-DIPCLAB_SOURCE={source}",
+            f"-DIPCLAB_HIDDEN_DIR={ROOT / 'grader' / 'hidden'}",
+            f"-DIPCLAB_EXERCISES={only}",
+            *flags,
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     if clean:
-        subprocess.run(["cmake", "--build", str(build), "--", "-t", "clean"], capture_output=True,
-                       env=env)
+        subprocess.run(
+            ["cmake", "--build", str(build), "--", "-t", "clean"], capture_output=True, env=env
+        )
     # Keep going: the developer check wants every exercise that can build, built.
-    log = subprocess.run(["cmake", "--build", str(build), "--", "-k", "0"], capture_output=True,
-                         text=True, env=env)
+    log = subprocess.run(
+        ["cmake", "--build", str(build), "--", "-k", "0"], capture_output=True, text=True, env=env
+    )
     return build, log.stdout
 
 
@@ -81,8 +101,20 @@ def skeletons_build(skeletons_built):
 def solutions_graded() -> str:
     """`./ipclab grade solutions --format json --lang en`, the report's text: graded once for
     the test files that read it (test_grader, test_platforms), each parsing its own copy."""
-    r = subprocess.run([str(ROOT / "ipclab"), "grade", str(ROOT / "solutions"), "--format",
-                        "json", "--lang", "en"], capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [
+            str(ROOT / "ipclab"),
+            "grade",
+            str(ROOT / "solutions"),
+            "--format",
+            "json",
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -115,3 +147,16 @@ def sandbox_can_enter_tmp(request, tmp_path_factory):
         mode = d.stat().st_mode
         if not mode & 0o001:
             d.chmod(mode | 0o001)
+
+
+@pytest.fixture
+def open_tmp():
+    """A scratch folder the sandbox's user (nobody) may enter, as a student's clone would be
+    (pytest's own tmp folders are private)."""
+    import shutil
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(prefix="ipclab-test-", dir="/tmp"))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)

@@ -35,42 +35,60 @@ def klass(tmp_path_factory):
     good = (ROOT / "solutions" / EX / "ftok_key.cpp").read_text()
     solution(c / "ana")
     solution(c / "bea", good.replace("c_str(), proj_id)", "c_str(), proj_id + 1)", 1))  # buggy
-    solution(c / "carlos", "this is not C++\n")                                # does not compile
-    (c / "dani").mkdir()                                                       # empty
-    solution(c / "=SUM(1,1) eva")                                              # formula name
+    solution(c / "carlos", "this is not C++\n")  # does not compile
+    (c / "dani").mkdir()  # empty
+    solution(c / "=SUM(1,1) eva")  # formula name
     s = solution(base / "f" / "exercises")
     with tarfile.open(c / "fran.tar.gz", "w:gz") as t:
         t.add(s.parent, arcname="fran")
     with zipfile.ZipFile(c / "gema.zip", "w") as z:
         z.writestr("gema/01-ftok/ftok_key.cpp", good)
-    with zipfile.ZipFile(c / "hugo.zip", "w") as z:                            # hostile
+    with zipfile.ZipFile(c / "hugo.zip", "w") as z:  # hostile
         z.writestr("../../escaped.txt", "x")
-    (c / "ines.rar").write_bytes(b"Rar!")                                      # not an archive we read
+    (c / "ines.rar").write_bytes(b"Rar!")  # not an archive we read
     return c
 
 
 def batch(c, out, *extra):
-    return [IPCLAB, "batch", str(c), "-o", str(out), "-j", "2", "--exercise", EX, "--lang", "en",
-            *extra]
+    return [
+        IPCLAB,
+        "batch",
+        str(c),
+        "-o",
+        str(out),
+        "-j",
+        "2",
+        "--exercise",
+        EX,
+        "--lang",
+        "en",
+        *extra,
+    ]
 
 
 def rows(out):
-    return list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8-sig"))))
+    return list(
+        csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8-sig")))
+    )
 
 
 @pytest.fixture(scope="module")
 def resumed(klass, tmp_path_factory):
     """Kill -9 the batch once its first submission is done, then run it again to the end."""
     out = tmp_path_factory.mktemp("out")
-    p = subprocess.Popen(batch(klass, out), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                         text=True)
-    first = p.stderr.readline()            # non-tty progress: one line per finished submission
+    p = subprocess.Popen(
+        batch(klass, out), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    first = p.stderr.readline()  # non-tty progress: one line per finished submission
     p.kill()
     p.wait()
     p.stderr.close()
     state = json.loads((out / "state.json").read_text())["students"]
-    stamps = {n: (out / "students" / n / "result.json").stat().st_mtime_ns
-              for n, r in state.items() if r["status"] == "graded"}
+    stamps = {
+        n: (out / "students" / n / "result.json").stat().st_mtime_ns
+        for n, r in state.items()
+        if r["status"] == "graded"
+    }
     r = subprocess.run(batch(klass, out), capture_output=True, text=True, timeout=600)
     return out, first, state, stamps, r
 
@@ -98,8 +116,11 @@ def test_every_submission_has_a_row_with_the_right_score(resumed):
         assert got[name]["status"] == "graded" and got[name][EX] == got[name]["total"] == full, name
     assert 0 < int(got["bea"]["total"]) < int(full)
     assert got["carlos"]["status"] == "graded" and got["carlos"]["total"] == "0"
-    for name, needle in (("dani", "no exercise folders"), ("hugo", "outside its folder"),
-                         ("ines.rar", "not a folder nor a .zip")):
+    for name, needle in (
+        ("dani", "no exercise folders"),
+        ("hugo", "outside its folder"),
+        ("ines.rar", "not a folder nor a .zip"),
+    ):
         assert got[name]["status"] == "error" and needle in got[name]["error"], got[name]
         assert got[name][EX] == "" and got[name]["total"] == ""
     carlos = json.loads((out / "students" / "carlos" / "result.json").read_text())
@@ -132,19 +153,26 @@ def test_a_hang_is_an_error_row_and_the_batch_goes_on(tmp_path):
     good = (ROOT / "solutions" / EX / "ftok_key.cpp").read_text()
     solution(c / "loop", good.replace("key_t key = ftok", "for (;;) {}\n    key_t key = ftok", 1))
     solution(c / "ok")
-    r = subprocess.run(batch(c, tmp_path / "o", "--timeout", "4"), capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        batch(c, tmp_path / "o", "--timeout", "4"), capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr
     got = {x["student"]: x for x in rows(tmp_path / "o")}
     assert got["loop"]["status"] == "error" and "longer than 4 s" in got["loop"]["error"]
     assert got["ok"]["status"] == "graded" and got["ok"]["total"] == got["ok"]["max_score"]
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["/no/such/class", "-o", "/tmp/x"], "not a folder"),
-    ([str(ROOT / "exercises"), "-o", str(ROOT / "exercises" / "out")], "inside the class folder"),
-    ([str(ROOT / "exercises"), "-o", "/tmp/ipclab-batch-bad", "-j", "0"], "positive"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["/no/such/class", "-o", "/tmp/x"], "not a folder"),
+        (
+            [str(ROOT / "exercises"), "-o", str(ROOT / "exercises" / "out")],
+            "inside the class folder",
+        ),
+        ([str(ROOT / "exercises"), "-o", "/tmp/ipclab-batch-bad", "-j", "0"], "positive"),
+    ],
+)
 def test_bad_input_is_one_line(args, needle):
     r = subprocess.run([IPCLAB, "batch", *args], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and needle in r.stderr, r.stderr
@@ -152,7 +180,8 @@ def test_bad_input_is_one_line(args, needle):
 
 def test_archives_are_unpacked_safely(tmp_path):
     sys.path[:0] = [str(ROOT / "grader")]
-    from ipclab_grader import safe_extract
+    from ipclab_grader.course import safe_extract
+
     cases = {}
     with zipfile.ZipFile(tmp_path / "abs.zip", "w") as z:
         z.writestr("/etc/evil", "x")

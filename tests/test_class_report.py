@@ -17,27 +17,56 @@ sys.path[:0] = [str(ROOT / "grader")]
 
 def fake_result(ex, score_of):
     """An ipclab-result/2 document for exercise `ex` where check `name` scores score_of(name)."""
-    checks = [{"name": n, "title": f"check {n}", "score": score_of(n, p), "max_score": p,
-               "status": "passed" if score_of(n, p) == p else "failed",
-               "feedback": "" if score_of(n, p) == p else f"expected more from {n}\nsecond line",
-               "visibility": "visible"} for n, p in ex.points.items()]
+    checks = [
+        {
+            "name": n,
+            "title": f"check {n}",
+            "score": score_of(n, p),
+            "max_score": p,
+            "status": "passed" if score_of(n, p) == p else "failed",
+            "feedback": "" if score_of(n, p) == p else f"expected more from {n}\nsecond line",
+            "visibility": "visible",
+        }
+        for n, p in ex.points.items()
+    ]
     total = sum(c["score"] for c in checks)
-    return {"schema": "ipclab-result/2", "submission": "x", "lang": "en", "mode": "bwrap",
-            "score": total, "max_score": ex.max_score,
-            "exercises": [{"id": ex.id, "title": ex.title["en"], "status": "graded",
-                           "score": total, "max_score": ex.max_score, "build_errors": "",
-                           "notes": [], "checks": checks}]}
+    return {
+        "schema": "ipclab-result/2",
+        "submission": "x",
+        "lang": "en",
+        "mode": "bwrap",
+        "score": total,
+        "max_score": ex.max_score,
+        "exercises": [
+            {
+                "id": ex.id,
+                "title": ex.title["en"],
+                "status": "graded",
+                "score": total,
+                "max_score": ex.max_score,
+                "build_errors": "",
+                "notes": [],
+                "checks": checks,
+            }
+        ],
+    }
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory, exercises):
-    from ipclab_grader import classreport, gradebook
+    from ipclab_grader.course import classreport, gradebook
+
     ex = exercises[0]
     first = next(iter(ex.points))
     out = tmp_path_factory.mktemp("report")
     state = {}
-    plan = {"full-1": lambda n, p: p, "full-2": lambda n, p: p, "full-3": lambda n, p: p,
-            "zero": lambda n, p: 0, "one-miss": lambda n, p: 0 if n == first else p}
+    plan = {
+        "full-1": lambda n, p: p,
+        "full-2": lambda n, p: p,
+        "full-3": lambda n, p: p,
+        "zero": lambda n, p: 0,
+        "one-miss": lambda n, p: 0 if n == first else p,
+    }
     for name, fn in plan.items():
         (out / "students" / name).mkdir(parents=True)
         doc = fake_result(ex, fn)
@@ -56,10 +85,21 @@ def chromium_dom(path):
     if not exe:
         pytest.skip("chromium is not installed (scripts/install-deps.sh installs it)")
     try:
-        r = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu",
-                            "--disable-dev-shm-usage", "--virtual-time-budget=3000",
-                            "--dump-dom", path.as_uri()],
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [
+                exe,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--virtual-time-budget=3000",
+                "--dump-dom",
+                path.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except (OSError, subprocess.TimeoutExpired) as e:
         pytest.skip(f"chromium cannot start here: {e}")
     if r.returncode != 0 or "<html" not in r.stdout:
@@ -114,21 +154,26 @@ def test_the_page_is_self_contained(page):
 # languages, and an honest one is not.
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_tampering_is_flagged_in_every_class_file(tmp_path, exercises, lang):
-    from ipclab_grader import classreport, gradebook
+    from ipclab_grader.course import classreport, gradebook
+
     ex = exercises[0]
     honest = fake_result(ex, lambda n, p: p)
     caught = fake_result(ex, lambda n, p: 0)
     caught["integrity_flagged"] = True
-    caught["exercises"][0].update(status="refused", integrity=[
-        {"rule": "raw_syscall", "file": ex.files[0], "line": 12, "what": "syscall"}])
+    caught["exercises"][0].update(
+        status="refused",
+        integrity=[{"rule": "raw_syscall", "file": ex.files[0], "line": 12, "what": "syscall"}],
+    )
     state = {}
     for name, doc in (("honest", honest), ("forger", caught)):
         (tmp_path / "students" / name).mkdir(parents=True)
         (tmp_path / "students" / name / "result.json").write_text(json.dumps(doc))
         state[name] = {"status": "graded"}
     data = gradebook.collect(tmp_path, [ex], lang, state)
-    rows = {line.split(",")[0].lstrip("\ufeff"): line for line in
-            gradebook.gradebook_csv(data).splitlines()}
+    rows = {
+        line.split(",")[0].lstrip("\ufeff"): line
+        for line in gradebook.gradebook_csv(data).splitlines()
+    }
     assert rows["student"].endswith(",integrity")
     assert rows["forger"].endswith(f",{ex.id}:raw_syscall") and rows["honest"].endswith(",")
     summary = gradebook.summary_md(data)
@@ -137,19 +182,27 @@ def test_tampering_is_flagged_in_every_class_file(tmp_path, exercises, lang):
     assert "honest" not in section.split("## ")[0]
     html = classreport.render(data)
     assert 'id="integrity"' in html and "<td>forger</td>" in html.split('id="integrity"')[1]
-    assert '<tr class="flag"><td>forger ⚑</td>' in html and '<tr><td>honest</td>' in html
+    assert '<tr class="flag"><td>forger ⚑</td>' in html and "<tr><td>honest</td>" in html
 
 
 def test_the_class_files_words_are_in_message_files_with_the_same_keys():
     """grader/messages/class.{es,en}.toml, as every other word of the grader's outputs."""
     import tomllib
-    from ipclab_grader import gradebook, i18n
-    es, en = ({t: tomllib.loads((i18n.DIR / f"class.{lang}.toml").read_text(encoding="utf-8"))[t]
-               for t in ("summary", "similarity")} for lang in ("es", "en"))
+    from ipclab_grader import i18n
+    from ipclab_grader.course import gradebook
+
+    es, en = (
+        {
+            t: tomllib.loads((i18n.DIR / f"class.{lang}.toml").read_text(encoding="utf-8"))[t]
+            for t in ("summary", "similarity")
+        }
+        for lang in ("es", "en")
+    )
     for table in es:
         assert set(es[table]) == set(en[table]), table
         for k in es[table]:
-            assert set(re.findall(r"\{(\w+)\}", es[table][k])) == \
-                set(re.findall(r"\{(\w+)\}", en[table][k])), f"[{table}] {k}"
+            assert set(re.findall(r"\{(\w+)\}", es[table][k])) == set(
+                re.findall(r"\{(\w+)\}", en[table][k])
+            ), f"[{table}] {k}"
     assert gradebook.labels("en")["title"] == en["summary"]["title"]
-    assert gradebook.labels("fr") == gradebook.labels("en")       # a language without a file
+    assert gradebook.labels("fr") == gradebook.labels("en")  # a language without a file

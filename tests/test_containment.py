@@ -37,14 +37,20 @@ print(json.dumps({"status": r.returncode, "ps": ps.splitlines()}))
 def alone_in_a_pid_namespace(cmd, timeout, **kw):
     """Runs cmd as the only command of a new PID namespace; returns (status, other
     processes still there, output). Its output goes to stderr; the table comes on stdout."""
-    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", PID1,
-                        *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=timeout, **kw)
+    r = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", PID1, *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        **kw,
+    )
     last = r.stdout.strip().splitlines()[-1]
     out = json.loads(last)
     # Only the namespace's own init and the ps that listed them may be there.
-    left = [line for line in out["ps"] if not line.split(None, 2)[0] == "1"
-            and "ps -eo" not in line]
+    left = [
+        line for line in out["ps"] if not line.split(None, 2)[0] == "1" and "ps -eo" not in line
+    ]
     return out["status"], left, r.stdout + r.stderr
 
 
@@ -57,7 +63,7 @@ def submission(dest, hostile=None, broken_01=False):
     if hostile:
         with open(dest / "03-shmat" / "shm_rw.cpp", "a") as f:
             f.write("\n" + (WHOLE / f"{hostile}.cpp").read_text())
-    if broken_01:   # an honest student with a mistake: the skeleton of 01
+    if broken_01:  # an honest student with a mistake: the skeleton of 01
         shutil.copy(ROOT / "exercises" / "01-ftok" / "ftok_key.cpp", dest / "01-ftok")
     return dest
 
@@ -86,9 +92,23 @@ def alone(klass, tmp_path_factory):
     out = {}
     for name in ("alice", "bob"):
         path = tmp_path_factory.mktemp("alone") / f"{name}.json"
-        r = subprocess.run([IPCLAB, "grade", str(klass / name), "--format", "json", "--lang",
-                            "en", "-o", str(path), *ex_args()], capture_output=True, text=True,
-                           timeout=600)
+        r = subprocess.run(
+            [
+                IPCLAB,
+                "grade",
+                str(klass / name),
+                "--format",
+                "json",
+                "--lang",
+                "en",
+                "-o",
+                str(path),
+                *ex_args(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert r.returncode == 0, r.stderr
         out[name] = scores(json.loads(path.read_text()))
     return out
@@ -106,8 +126,9 @@ def batch(request, klass, tmp_path_factory):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         status, left, log = r.returncode, [], r.stdout + r.stderr
     assert status == 0, log[-3000:]
-    results = {d.name: json.loads((d / "result.json").read_text())
-               for d in (out / "students").iterdir()}
+    results = {
+        d.name: json.loads((d / "result.json").read_text()) for d in (out / "students").iterdir()
+    }
     return results, left
 
 
@@ -115,7 +136,7 @@ def test_honest_students_score_in_a_class_exactly_as_alone(batch, alone):
     results, _ = batch
     for name, want in alone.items():
         assert scores(results[name]) == want, name
-    assert all(s == m for s, m in alone["alice"].values())   # the reference: full marks
+    assert all(s == m for s, m in alone["alice"].values())  # the reference: full marks
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -146,8 +167,16 @@ def test_root_grades_from_private_folders(tmp_path):
     home.mkdir(mode=0o700)
     theirs.mkdir(mode=0o700)
     clone = home / "ipclab"
-    files = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "-co", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, files):
         src = ROOT / rel
         if src.is_file():
@@ -158,17 +187,40 @@ def test_root_grades_from_private_folders(tmp_path):
     env = {**os.environ, "IPCLAB_CACHE": str(home / "cache")}
     # The sandbox's agent first (compiled on first use, into the cold cache): a check's
     # pytest timeout must not be spent on it on a busy machine.
-    subprocess.run([sys.executable, "-c", "from ipclab_harness.agentbin import agent_binary; "
-                    "agent_binary()"], cwd=clone / "harness", env=env, check=True, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from ipclab_harness.agentbin import agent_binary; " "agent_binary()",
+        ],
+        cwd=clone / "harness",
+        env=env,
+        check=True,
+        timeout=600,
+    )
     for what in ("solutions", str(sub)):
         out = tmp_path / "result.json"
         status, left, log = alone_in_a_pid_namespace(
-            [str(clone / "ipclab"), "grade", what, "--exercise", "01-ftok", "--format", "json",
-             "-o", str(out)], timeout=600, env=env, cwd=clone)
+            [
+                str(clone / "ipclab"),
+                "grade",
+                what,
+                "--exercise",
+                "01-ftok",
+                "--format",
+                "json",
+                "-o",
+                str(out),
+            ],
+            timeout=600,
+            env=env,
+            cwd=clone,
+        )
         assert status == 0, log[-3000:]
         assert left == [], "left behind:\n" + "\n".join(left)
         e01 = json.loads(out.read_text())["exercises"][0]
         assert e01["score"] == e01["max_score"], json.dumps(e01)[:3000]
     assert home.stat().st_mode & 0o777 == 0o700 and theirs.stat().st_mode & 0o777 == 0o700
     from ipclab_harness import sandbox
+
     assert not os.path.isdir(sandbox.VIEWS) or os.listdir(sandbox.VIEWS) == []

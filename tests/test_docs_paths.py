@@ -25,32 +25,50 @@ from conftest import ROOT
 from ipclab_grader.manifest import load_all
 
 # Top-level folders a path may start with (what build or runs make is not among them).
-TOP = ("grader", "harness", "lab", "scripts", "docs", "exercises", "solutions", "tests", "cmake",
-       "packaging")
+TOP = (
+    "grader",
+    "harness",
+    "lab",
+    "scripts",
+    "docs",
+    "exercises",
+    "solutions",
+    "tests",
+    "cmake",
+    "packaging",
+)
 _PATH = re.compile(r"(?<![\w./~$-])((?:%s)/[\w.{},*/+-]*)" % "|".join(TOP))
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+")
 # A template, not a path: a placeholder in capitals (NN-name, ID, LANG, PID, NAME, X) or <id>.
-_TEMPLATE = re.compile(r"(^|/)(NN[\w-]*|[A-Z][A-Z_]*|[\w.-]*[A-Z]{2,}[\w.-]*)(/|$)|<|\.\.\.|…|\{\w+\}")
+_TEMPLATE = re.compile(
+    r"(^|/)(NN[\w-]*|[A-Z][A-Z_]*|[\w.-]*[A-Z]{2,}[\w.-]*)(/|$)|<|\.\.\.|…|\{\w+\}"
+)
 _BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
 # An exercise's folder: one whose number is above the last exercise's is a walkthrough's example.
 _EXERCISE = re.compile(r"^(?:exercises|solutions|grader/hidden)/(\d\d)-")
 LAST = max(e.number for e in load_all())
 # A file named without its folder: a source, a document, a manifest, a build file.
-_BARE = re.compile(r"(?<![\w./~$-])([\w{},*+-][\w.{},*+-]*(?:/[\w.{},*+-]+)*"
-                   r"\.(?:py|md|hpp|cpp|toml|sh|cmake))\b")
+_BARE = re.compile(
+    r"(?<![\w./~$-])([\w{},*+-][\w.{},*+-]*(?:/[\w.{},*+-]+)*"
+    r"\.(?:py|md|hpp|cpp|toml|sh|cmake))\b"
+)
 # Named without a folder and not in the repository, on purpose.
 NOT_OURS = {
-    "summary.md",                                    # what a batch writes (OUT_DIR/summary.md)
-    "s00000.cpp",                                    # the similarity step's work files
-    "vpl_environment.sh", "default_evaluate.sh",     # VPL's own files, on its server
+    "summary.md",  # what a batch writes (OUT_DIR/summary.md)
+    "s00000.cpp",  # the similarity step's work files
+    "vpl_environment.sh",
+    "default_evaluate.sh",  # VPL's own files, on its server
 }
 # Documents kept beside the repository (../shared/), not in it: named with that folder.
 OUTSIDE = {"lab-spec.md", "reference.md"}
 
 
 def documents() -> list[Path]:
-    docs = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md", ROOT / "harness" / "README.md",
-                                                    ROOT / "tests" / "hostile" / "README.md"]
+    docs = sorted((ROOT / "docs").glob("*.md")) + [
+        ROOT / "README.md",
+        ROOT / "harness" / "README.md",
+        ROOT / "tests" / "hostile" / "README.md",
+    ]
     return docs + sorted((ROOT / "exercises").glob("*/README*.md"))
 
 
@@ -58,7 +76,10 @@ def sources() -> list[Path]:
     found = []
     for top in ("grader", "harness", "lab", "scripts"):
         for p in sorted((ROOT / top).rglob("*")):
-            if p.suffix in (".py", ".cpp", ".hpp", ".sh") and "hidden" not in p.relative_to(ROOT).parts[:2]:
+            if (
+                p.suffix in (".py", ".cpp", ".hpp", ".sh")
+                and "hidden" not in p.relative_to(ROOT).parts[:2]
+            ):
                 found.append(p)
     return found
 
@@ -72,8 +93,12 @@ def python_prose(text: str) -> list[tuple[int, str]]:
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 out.append((body[0].lineno, body[0].value.value))
     return out
 
@@ -87,8 +112,11 @@ def cpp_prose(text: str) -> list[tuple[int, str]]:
 
 
 def shell_prose(text: str) -> list[tuple[int, str]]:
-    return [(n, line[line.index("#"):]) for n, line in enumerate(text.splitlines(), 1)
-            if "#" in line and not line.lstrip().startswith("#!")]
+    return [
+        (n, line[line.index("#") :])
+        for n, line in enumerate(text.splitlines(), 1)
+        if "#" in line and not line.lstrip().startswith("#!")
+    ]
 
 
 def prose(path: Path) -> list[tuple[int, str]]:
@@ -106,8 +134,11 @@ def expand(path: str) -> list[str]:
     m = _BRACES.search(path)
     if not m:
         return [path]
-    return [x for alt in m.group(1).split(",")
-            for x in expand(path[:m.start()] + alt + path[m.end():])]
+    return [
+        x
+        for alt in m.group(1).split(",")
+        for x in expand(path[: m.start()] + alt + path[m.end() :])
+    ]
 
 
 def named_paths(text: str) -> list[str]:
@@ -132,7 +163,7 @@ def named_files(text: str) -> list[str]:
         name = m.group(1)
         if name.split("/")[0] in TOP or _TEMPLATE.search(name) or name in NOT_OURS:
             continue
-        if name in OUTSIDE and text[max(0, m.start() - 10):m.start()] == "../shared/":
+        if name in OUTSIDE and text[max(0, m.start() - 10) : m.start()] == "../shared/":
             continue
         out += expand(name)
     return out
@@ -143,8 +174,11 @@ _FILES: list[str] = []
 
 def repository_files() -> list[str]:
     if not _FILES:
-        _FILES.extend(p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*")
-                      if p.is_file() and p.relative_to(ROOT).parts[0] not in ("build", ".git"))
+        _FILES.extend(
+            p.relative_to(ROOT).as_posix()
+            for p in ROOT.rglob("*")
+            if p.is_file() and p.relative_to(ROOT).parts[0] not in ("build", ".git")
+        )
     return _FILES
 
 
@@ -178,16 +212,30 @@ def test_every_path_named_exists(path):
 
 
 def test_the_reader_finds_paths_and_leaves_templates():
-    text = ("see grader/ipclab_grader/manifest.py, docs/authoring.{en,es}.md and "
-            "exercises/NN-name/exercise.toml; https://github.com/x/grader/y.py; /work/docs/z.md; "
-            "grader/hidden/ID/unit/; exercises/*/checks/test_*.py (`lab/include/ipclab/gone.hpp`); "
-            f"exercises/{LAST + 1}-next/next.cpp is an example.")
-    assert named_paths(text) == ["grader/ipclab_grader/manifest.py", "docs/authoring.en.md",
-                                 "docs/authoring.es.md", "exercises/*/checks/test_*.py",
-                                 "lab/include/ipclab/gone.hpp"]
+    text = (
+        "see grader/ipclab_grader/manifest.py, docs/authoring.{en,es}.md and "
+        "exercises/NN-name/exercise.toml; https://github.com/x/grader/y.py; /work/docs/z.md; "
+        "grader/hidden/ID/unit/; exercises/*/checks/test_*.py (`lab/include/ipclab/gone.hpp`); "
+        f"exercises/{LAST + 1}-next/next.cpp is an example."
+    )
+    assert named_paths(text) == [
+        "grader/ipclab_grader/manifest.py",
+        "docs/authoring.en.md",
+        "docs/authoring.es.md",
+        "exercises/*/checks/test_*.py",
+        "lab/include/ipclab/gone.hpp",
+    ]
     assert not exists("lab/include/ipclab/gone.hpp") and exists("exercises/*/checks/test_*.py")
-    text = ("score.py turns them into checks (test/remote.cpp, messages.{es,en}.toml); "
-            "the contract is ../shared/lab-spec.md, not lab-spec.md; check.py is gone")
-    assert named_files(text) == ["score.py", "test/remote.cpp", "messages.es.toml",
-                                 "messages.en.toml", "lab-spec.md", "check.py"]
+    text = (
+        "score.py turns them into checks (test/remote.cpp, messages.{es,en}.toml); "
+        "the contract is ../shared/lab-spec.md, not lab-spec.md; check.py is gone"
+    )
+    assert named_files(text) == [
+        "score.py",
+        "test/remote.cpp",
+        "messages.es.toml",
+        "messages.en.toml",
+        "lab-spec.md",
+        "check.py",
+    ]
     assert some_file_is("test/remote.cpp") and not some_file_is("lab-spec.md")

@@ -24,10 +24,13 @@ from ipclab_grader.manifest import load_all
 
 FORGE = ROOT / "tests" / "hostile" / "forge"
 PRELUDE = FORGE / "_forge.inc"
-CASES = sorted(p.stem for p in FORGE.glob("*.cpp")
-               if not os.environ.get("IPCLAB_FORGE_CASES")
-               or p.stem in os.environ["IPCLAB_FORGE_CASES"].split(","))
-SKELETON = "0-skeleton"        # sorts first: the batch grades it beside the cases
+CASES = sorted(
+    p.stem
+    for p in FORGE.glob("*.cpp")
+    if not os.environ.get("IPCLAB_FORGE_CASES")
+    or p.stem in os.environ["IPCLAB_FORGE_CASES"].split(",")
+)
+SKELETON = "0-skeleton"  # sorts first: the batch grades it beside the cases
 # The cases that wait longest (a daemon holding every check's pipes until its deadline, a
 # stopped agent): started first, so they overlap the others instead of ending the batch.
 SLOW = ("forked_daemon", "stop_parent")
@@ -35,14 +38,16 @@ SLOW = ("forked_daemon", "stop_parent")
 
 def folder(case: str) -> str:
     return f"0a-{case}" if case in SLOW else case
-MARKER = b"ipclab-forging-case"   # in every program built with _forge.inc
+
+
+MARKER = b"ipclab-forging-case"  # in every program built with _forge.inc
 CANARY = "a file of the machine's\n"
-BOUND = 900                    # seconds for the whole batch (a backstop; 2-3 min on 2 cores)
+BOUND = 900  # seconds for the whole batch (a backstop; 2-3 min on 2 cores)
 
 
 def _exercises():
     only = [x for x in os.environ.get("IPCLAB_FORGE_EXERCISES", "").split(",") if x]
-    if only:   # exactly these (an older tree, one exercise being adapted)
+    if only:  # exactly these (an older tree, one exercise being adapted)
         return [ex for ex in load_all() if any(ex.id.startswith(o) for o in only)]
     return [ex for ex in load_all() if (ex.dir / "test" / "remote.cpp").exists()]
 
@@ -60,9 +65,16 @@ def first_comment(case: str) -> str:
 def make_submission(folder, exercises, case: str | None, canary: str = "/nonexistent"):
     """A copy of exercises/ (the chosen ones) with the case appended to every student file
     (@CANARY@: a file of the machine's that must come out intact)."""
-    snippet = "" if case is None else (
-        f"\n// ---- forging case {case} ----\n" + PRELUDE.read_text() + "\n" +
-        (FORGE / f"{case}.cpp").read_text().replace("@CANARY@", canary))
+    snippet = (
+        ""
+        if case is None
+        else (
+            f"\n// ---- forging case {case} ----\n"
+            + PRELUDE.read_text()
+            + "\n"
+            + (FORGE / f"{case}.cpp").read_text().replace("@CANARY@", canary)
+        )
+    )
     for ex in exercises:
         dst = folder / "exercises" / ex.id
         shutil.copytree(ex.dir, dst)
@@ -86,7 +98,9 @@ def processes() -> set[str]:
             with open(f"/proc/{entry}/exe", "rb") as f:
                 if MARKER in f.read(64 << 20):
                     with open(f"/proc/{entry}/cmdline", "rb") as c:
-                        found.add(f"{entry} {c.read().replace(bytes(1), b' ').decode(errors='replace')}")
+                        found.add(
+                            f"{entry} {c.read().replace(bytes(1), b' ').decode(errors='replace')}"
+                        )
         except OSError:
             continue
     return found
@@ -108,15 +122,28 @@ def graded(tmp_path_factory):
     make_submission(klass / SKELETON, EXERCISES, None)
     for case in CASES:
         make_submission(klass / folder(case), EXERCISES, case, str(canary))
-    for d in [tmp, *tmp.rglob("*")]:     # the sandbox's user (nobody, as root) reads them
+    for d in [tmp, *tmp.rglob("*")]:  # the sandbox's user (nobody, as root) reads them
         d.chmod(d.stat().st_mode | 0o005)
     before_ps, before_ipcs = processes(), ipcs()
     t0 = time.monotonic()
     # Tight limits, the same for the skeleton: a case that stops or hangs the test program
     # costs a second, not the default wall limit per group (a tighter limit can only cost
     # points, never forge them). Eight at a time: most of a case's grade is waiting.
-    cmd = [str(ROOT / "ipclab"), "batch", str(klass), "-o", str(out), "--lang", "en",
-           "--limit", "wall=1", "--limit", "cpu=1", "-j", "8"]
+    cmd = [
+        str(ROOT / "ipclab"),
+        "batch",
+        str(klass),
+        "-o",
+        str(out),
+        "--lang",
+        "en",
+        "--limit",
+        "wall=1",
+        "--limit",
+        "cpu=1",
+        "-j",
+        "8",
+    ]
     for ex in EXERCISES:
         cmd += ["--exercise", ex.id]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=BOUND)
@@ -127,8 +154,13 @@ def graded(tmp_path_factory):
         path = out / "students" / (folder(name) if name != SKELETON else name) / "result.json"
         assert path.exists(), f"{name}: no result ({r.stdout[-1000:]}{r.stderr[-1000:]})"
         results[name] = {e["id"]: e for e in json.loads(path.read_text())["exercises"]}
-    return {"results": results, "seconds": seconds, "canary": canary.read_text(),
-            "new_processes": processes() - before_ps, "ipcs_changed": ipcs() != before_ipcs}
+    return {
+        "results": results,
+        "seconds": seconds,
+        "canary": canary.read_text(),
+        "new_processes": processes() - before_ps,
+        "ipcs_changed": ipcs() != before_ipcs,
+    }
 
 
 def test_every_case_says_what_it_tries():
@@ -142,13 +174,19 @@ def test_every_case_says_what_it_tries():
 def test_case_gains_nothing(graded, case, ex_id):
     skeleton = graded["results"][SKELETON][ex_id]
     forged = graded["results"][case][ex_id]
-    assert skeleton["status"] == "graded", f"the skeleton of {ex_id} was not graded: " \
-                                           f"{skeleton['status']} {skeleton.get('build_errors', '')[:800]}"
+    assert skeleton["status"] == "graded", (
+        f"the skeleton of {ex_id} was not graded: "
+        f"{skeleton['status']} {skeleton.get('build_errors', '')[:800]}"
+    )
     base = {c["name"]: c["score"] for c in skeleton["checks"]}
-    gained = [f"{c['name']} {c['score']}/{c['max_score']} (skeleton {base.get(c['name'], 0)})"
-              for c in forged["checks"] if c["score"] > base.get(c["name"], 0)]
-    assert forged["score"] <= skeleton["score"] and not gained, \
-        f"{case} ({first_comment(case)}) forged points in {ex_id}: " + "; ".join(gained)
+    gained = [
+        f"{c['name']} {c['score']}/{c['max_score']} (skeleton {base.get(c['name'], 0)})"
+        for c in forged["checks"]
+        if c["score"] > base.get(c["name"], 0)
+    ]
+    assert (
+        forged["score"] <= skeleton["score"] and not gained
+    ), f"{case} ({first_comment(case)}) forged points in {ex_id}: " + "; ".join(gained)
     assert forged["score"] == skeleton["score"], (forged["score"], skeleton["score"])
 
 

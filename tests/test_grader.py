@@ -81,10 +81,13 @@ def test_gradescope_and_junit_formats(tmp_path, exercises):
     assert int(suite.get("failures")) + int(suite.get("errors")) == int(suite.get("tests")) > 0
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["/no/such/submission"], "no such file or directory"),
-    (["--exercise", "99", "solutions"], "no exercise '99'"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["/no/such/submission"], "no such file or directory"),
+        (["--exercise", "99", "solutions"], "no exercise '99'"),
+    ],
+)
 def test_bad_input_is_one_clear_line(args, needle):
     r = grade(*args, check=False)
     assert r.returncode == 2

@@ -18,8 +18,17 @@ VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 
 def assert_gradescope_schema(doc):
     """Gradescope's results.json (shared/reference.md, "Formats ipclab should speak")."""
-    top = {"score", "execution_time", "output", "output_format", "visibility",
-           "stdout_visibility", "tests", "leaderboard", "extra_data"}
+    top = {
+        "score",
+        "execution_time",
+        "output",
+        "output_format",
+        "visibility",
+        "stdout_visibility",
+        "tests",
+        "leaderboard",
+        "extra_data",
+    }
     assert isinstance(doc, dict) and set(doc) <= top, set(doc) - top
     assert isinstance(doc["tests"], list)
     if "score" in doc:
@@ -31,8 +40,19 @@ def assert_gradescope_schema(doc):
     assert doc.get("stdout_visibility", "visible") in VISIBILITY
     for t in doc["tests"]:
         assert {"name", "score", "max_score", "status", "visibility"} <= set(t), t
-        assert set(t) <= {"name", "score", "max_score", "status", "number", "output",
-                          "output_format", "tags", "visibility", "extra_data", "name_format"}
+        assert set(t) <= {
+            "name",
+            "score",
+            "max_score",
+            "status",
+            "number",
+            "output",
+            "output_format",
+            "tags",
+            "visibility",
+            "extra_data",
+            "name_format",
+        }
         assert isinstance(t["name"], str) and isinstance(t["score"], (int, float))
         assert isinstance(t["max_score"], (int, float)) and 0 <= t["score"] <= t["max_score"]
         assert t["status"] in ("passed", "failed") and t["visibility"] in VISIBILITY
@@ -45,8 +65,12 @@ def assert_gradescope_schema(doc):
 def autograder(tmp_path_factory):
     d = tmp_path_factory.mktemp("gs")
     zpath = d / "autograder.zip"
-    r = subprocess.run([str(ROOT / "ipclab"), "gradescope", "-o", str(zpath), "--exercise", EX,
-                        "--lang", "en"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [str(ROOT / "ipclab"), "gradescope", "-o", str(zpath), "--exercise", EX, "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     return zpath
 
@@ -61,7 +85,12 @@ def test_the_zip_has_gradescope_layout_and_no_solutions(autograder):
         cfg = json.loads(z.read("ipclab-autograder.json"))
         assert cfg["exercises"] == [EX] and cfg["lang"] == "en"
     for script in ("setup.sh", "run_autograder"):
-        assert subprocess.run(["bash", "-n", str(ROOT / "packaging" / "gradescope" / script)]).returncode == 0
+        assert (
+            subprocess.run(
+                ["bash", "-n", str(ROOT / "packaging" / "gradescope" / script)]
+            ).returncode
+            == 0
+        )
 
 
 def run_autograder(autograder, root, upload):
@@ -69,15 +98,20 @@ def run_autograder(autograder, root, upload):
     if not (root / "source").exists():
         with zipfile.ZipFile(autograder) as z:
             z.extractall(root / "source")
-        for i in zipfile.ZipFile(autograder).infolist():   # zipfile drops the modes
+        for i in zipfile.ZipFile(autograder).infolist():  # zipfile drops the modes
             (root / "source" / i.filename).chmod((i.external_attr >> 16) & 0o777)
     shutil.rmtree(root / "submission", ignore_errors=True)
     shutil.rmtree(root / "results", ignore_errors=True)
     shutil.copytree(upload, root / "submission")
     (root / "results").mkdir()
     env = {**os.environ, "IPCLAB_AUTOGRADER_ROOT": str(root)}
-    r = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True,
-                       text=True, timeout=600)
+    r = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     doc = json.loads((root / "results" / "results.json").read_text())
     assert_gradescope_schema(doc)
@@ -88,15 +122,16 @@ def uploads(tmp_path):
     good = (ROOT / "solutions" / EX / "ftok_key.cpp").read_text()
     made = {}
     for name, text, nested in (
-            ("correct", good, "exercises"),
-            ("broken", good.replace("c_str(), proj_id)", "c_str(), proj_id + 1)", 1), ""),
-            ("not_compiling", "this is not C++\n", "")):
+        ("correct", good, "exercises"),
+        ("broken", good.replace("c_str(), proj_id)", "c_str(), proj_id + 1)", 1), ""),
+        ("not_compiling", "this is not C++\n", ""),
+    ):
         d = tmp_path / name / nested / EX
         d.mkdir(parents=True)
         (d / "ftok_key.cpp").write_text(text)
         made[name] = tmp_path / name
     (tmp_path / "loose").mkdir()
-    (tmp_path / "loose" / "ftok_key.cpp").write_text(good)     # drag-and-drop of the file alone
+    (tmp_path / "loose" / "ftok_key.cpp").write_text(good)  # drag-and-drop of the file alone
     made["loose"] = tmp_path / "loose"
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.txt").write_text("nothing here\n")

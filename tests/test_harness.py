@@ -141,8 +141,9 @@ def test_cpu_time_of_a_finished_process_is_reported(bindir):
     lab = Lab(bindir)
     try:
         idle = lab.run_tool(["sleep", "0.2"])
-        busy = lab.run_tool(["sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"],
-                            timeout=30)
+        busy = lab.run_tool(
+            ["sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"], timeout=30
+        )
         assert idle.cpu_time is not None and idle.cpu_time < 0.1
         assert busy.cpu_time > idle.cpu_time
     finally:
@@ -161,6 +162,7 @@ def test_a_program_is_stopped_at_its_wall_clock_limit(bindir):
 
 def test_unknown_or_unbounded_limits_are_refused(bindir):
     from ipclab_harness.limits import LimitsError
+
     for bad in ({"walltime": 3}, {"cpu": 0}, {"core": 1}, {"nproc": "many"}):
         with pytest.raises(LimitsError):
             Lab(bindir, limits=bad)
@@ -170,8 +172,12 @@ def test_a_process_blocked_on_a_semaphore_is_seen_waiting(bindir):
     lab = Lab(bindir)
     try:
         semid = lab.make_semaphores(0x51, [0])
-        p = lab._spawn("/usr/bin/python3", "python3",
-                       ["-c", "import sysv_ipc; sysv_ipc.Semaphore(0x51).acquire()"], b"")
+        p = lab._spawn(
+            "/usr/bin/python3",
+            "python3",
+            ["-c", "import sysv_ipc; sysv_ipc.Semaphore(0x51).acquire()"],
+            b"",
+        )
         lab.wait_for(lambda: lab.sem_waiting(semid) == 1, "blocked")
         assert p.running()
     finally:
@@ -180,6 +186,7 @@ def test_a_process_blocked_on_a_semaphore_is_seen_waiting(bindir):
 
 def test_a_segment_can_belong_to_another_user(bindir):
     import os
+
     lab = Lab(bindir)
     try:
         if os.geteuid() != 0:
@@ -198,17 +205,18 @@ def test_a_segment_can_belong_to_another_user(bindir):
 def test_a_sandbox_can_name_its_users(bindir):
     import os
     from ipclab_harness.sandbox import STUDENT_UID
+
     lab = Lab(bindir, users={STUDENT_UID: "alumna-de-sistemas"})
     copy = lab._passwd_dir
     try:
-        if not lab.users:                      # no sandbox: /etc/passwd is the machine's
+        if not lab.users:  # no sandbox: /etc/passwd is the machine's
             return
         lab.make_segment(0x78, 16)
-        if lab.other_uid is not None:          # given away: created 0600, then its mode
+        if lab.other_uid is not None:  # given away: created 0600, then its mode
             shmid = lab.make_segment(0x79, 16, mode=0o000, owner=lab.other_uid)
             assert lab.segment(shmid=shmid).perms & 0o777 == 0
         table = lab.ipcs_m()
-        assert "alumna-de- " in table and "alumna-de-s" not in table   # ipcs cuts at 10
+        assert "alumna-de- " in table and "alumna-de-s" not in table  # ipcs cuts at 10
         assert "alumna-de-sistemas" not in open("/etc/passwd").read()
     finally:
         lab.close()
@@ -216,13 +224,16 @@ def test_a_sandbox_can_name_its_users(bindir):
 
 
 # A grader killed outright leaves sandboxes no one ends; the next grade reaps them, and only them.
-@pytest.mark.skipif(__import__("os").geteuid() != 0,
-                    reason="without root, bubblewrap's --die-with-parent ends an orphan itself")
+@pytest.mark.skipif(
+    __import__("os").geteuid() != 0,
+    reason="without root, bubblewrap's --die-with-parent ends an orphan itself",
+)
 def test_orphaned_sandboxes_are_reaped_and_live_ones_kept(bindir):
     import os
     import select
     import time
     from ipclab_harness import sandbox
+
     live = Lab(bindir)
     box = sandbox.prepare(["/bin/sleep", "600"], sandbox.Mounts())
     outer = subprocess.Popen(box.argv, pass_fds=box.pass_fds, stdin=subprocess.DEVNULL)
@@ -233,9 +244,9 @@ def test_orphaned_sandboxes_are_reaped_and_live_ones_kept(bindir):
         while b"child-pid" not in info and time.monotonic() < deadline:
             info += os.read(box.info_fd, 4096)
         init = int(re.search(rb'"child-pid":\s*(\d+)', info).group(1))
-        outer.kill()           # its grader's death: bubblewrap's outer process goes with it
+        outer.kill()  # its grader's death: bubblewrap's outer process goes with it
         outer.wait()
-        ended = os.pidfd_open(init)   # readable once the process has ended
+        ended = os.pidfd_open(init)  # readable once the process has ended
         try:
             assert sandbox.reap_orphans() >= 1
             assert select.select([ended], [], [], 5)[0], "the orphaned sandbox survived"
@@ -255,8 +266,12 @@ def test_unit_test_programs_refuse_to_run_outside_the_sandbox(solutions_build):
     r = subprocess.run([str(program)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "private IPC namespace" in r.stderr and "sandbox-run" in r.stderr
     assert "[ RUN      ]" not in r.stdout
-    r = subprocess.run([str(ROOT / "ipclab"), "sandbox-run", "--", str(program)],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(ROOT / "ipclab"), "sandbox-run", "--", str(program)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
 
 
@@ -265,7 +280,10 @@ def test_unit_test_programs_refuse_to_run_outside_the_sandbox(solutions_build):
 # in one user namespace: RLIMIT_NPROC alone would count them together). Also where no cgroup
 # can be made: then each sandbox has a user namespace of its own, and the bomb runs until its
 # wall-clock limit.
-BOMB = ["-c", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"]
+BOMB = [
+    "-c",
+    "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+]
 FORKS = ["sh", "-c", "for i in $(seq 40); do sleep 0.2 & done; wait; echo forked"]
 
 
@@ -273,6 +291,7 @@ FORKS = ["sh", "-c", "for i in $(seq 40); do sleep 0.2 & done; wait; echo forked
 def test_a_fork_bomb_is_contained_in_its_own_sandbox(bindir, monkeypatch, cgroup):
     import time
     from ipclab_harness import cgroups
+
     if not cgroup:
         monkeypatch.setattr(cgroups, "available", lambda: None)
     elif cgroups.available() is None:
@@ -285,27 +304,34 @@ def test_a_fork_bomb_is_contained_in_its_own_sandbox(bindir, monkeypatch, cgroup
         busy = other._spawn("/bin/sh", "sh", FORKS[1:], b"")
         assert busy.wait(timeout=20) == 0 and busy.stdout == "forked\n"
         assert bomb.wait(timeout=10) == -signal.SIGKILL
-        assert time.monotonic() - t0 < 4 + 1     # at once with a cgroup; else at its wall limit
+        assert time.monotonic() - t0 < 4 + 1  # at once with a cgroup; else at its wall limit
         assert bomber._session.over_process_limit(bomb._p)
         assert not other._session.over_process_limit(busy._p)
     finally:
         bomber.close()
         other.close()
     if cgroup:
-        assert not [d for d in cgroups.available().parent.iterdir()
-                    if d.is_dir() and d.name.startswith(f"{__import__('os').getpid()}-")], \
-            "a sandbox's cgroup was left behind"
+        assert not [
+            d
+            for d in cgroups.available().parent.iterdir()
+            if d.is_dir() and d.name.startswith(f"{__import__('os').getpid()}-")
+        ], "a sandbox's cgroup was left behind"
 
 
 def test_processes_that_spin_together_are_stopped_at_one_cpu_limit(bindir):
     from ipclab_harness import cgroups
+
     group = cgroups.available()
     if group is None or group.cpu_parent is None:
         pytest.skip("no cgroup accounts CPU time here")
     lab = Lab(bindir, limits={"cpu": 1, "wall": 30})
     try:
-        p = lab._spawn("/bin/sh", "sh", ["-c", "for i in 1 2 3 4 5 6; do (while :; do :; done) & "
-                                         "done; while :; do :; done"], b"")
+        p = lab._spawn(
+            "/bin/sh",
+            "sh",
+            ["-c", "for i in 1 2 3 4 5 6; do (while :; do :; done) & " "done; while :; do :; done"],
+            b"",
+        )
         assert p.wait(timeout=40) == -signal.SIGKILL
         assert p._p.cpu_limited and not p._p.wall_killed
         assert lab._session.box.cgroup.cpu_seconds() < 1 + 1.5
@@ -318,25 +344,29 @@ def test_processes_that_spin_together_are_stopped_at_one_cpu_limit(bindir):
 # killer, inside that cgroup), and another sandbox beside them is untouched.
 def test_memory_is_bounded_per_sandbox(bindir):
     from ipclab_harness import cgroups
+
     h = cgroups.available()
     if h is None or (h.memory_parent is None and not h.memory):
         pytest.skip("no memory controller is offered to the grader here")
-    hog = ("import sys, time; b = bytearray(400 << 20); b[::4096] = b'x' * len(b[::4096]); "
-           "print('held', flush=True); sys.stdin.read()")
+    hog = (
+        "import sys, time; b = bytearray(400 << 20); b[::4096] = b'x' * len(b[::4096]); "
+        "print('held', flush=True); sys.stdin.read()"
+    )
     greedy, other = Lab(bindir, limits={"wall": 20}), Lab(bindir)
     try:
         group = greedy._session.box.cgroup
         assert group.memory_limit() == group.max_memory == 2 * (512 << 20) + (64 << 20)
-        hogs = [greedy._spawn("/usr/bin/python3", "python3", ["-c", hog], None)
-                for _ in range(3)]
+        hogs = [greedy._spawn("/usr/bin/python3", "python3", ["-c", hog], None) for _ in range(3)]
         fine = other._spawn("/usr/bin/python3", "python3", ["-c", hog], None)
         fine.expect_line("held", timeout=20)
         import time
-        greedy._session.wait_until(lambda: any(p._p.status is not None for p in hogs),
-                                   time.monotonic() + 20)
+
+        greedy._session.wait_until(
+            lambda: any(p._p.status is not None for p in hogs), time.monotonic() + 20
+        )
         ended = [p._p.status for p in hogs if p._p.status is not None]
-        assert ended and all(s == -signal.SIGKILL for s in ended), ended   # 1.2 GiB together
-        assert fine._p.status is None                  # the other sandbox's is still there
+        assert ended and all(s == -signal.SIGKILL for s in ended), ended  # 1.2 GiB together
+        assert fine._p.status is None  # the other sandbox's is still there
     finally:
         greedy.close()
         other.close()

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,9 +19,9 @@ from conftest import ROOT
 CORPUS = ROOT / "tests" / "hostile"
 # Tight limits keep the corpus fast; they are the same kind of override an instructor may use.
 LIMITS = ["--limit", "wall=4", "--limit", "cpu=3", "--limit", "build_time=25"]
-BOUND = 240          # seconds one hostile grade may take, builds included
+BOUND = 240  # seconds one hostile grade may take, builds included
 SOLUTION_01 = (ROOT / "solutions" / "01-ftok" / "ftok_key.cpp").read_text()
-SECRET_LINE = "An unchecked -1 is a valid-looking key"   # a comment only the solution has
+SECRET_LINE = "An unchecked -1 is a valid-looking key"  # a comment only the solution has
 HIDDEN_TEST = ROOT / "grader" / "hidden" / "01-ftok" / "unit" / "ftok_key_hidden_test.cpp"
 PWNED = "/tmp/ipclab-hostile-pwned"
 
@@ -58,26 +57,53 @@ def submission(tmp, name: str, source: str | None = None, *, crlf=False) -> "os.
 def hostile_source(case: str, results_path) -> str:
     src = (CORPUS / f"{case}.cpp").read_text().replace("@ROOT@", str(ROOT))
     if case == "write_outside":
-        targets = [ROOT / "grader" / "ipclab_grader" / "score.py", ROOT / "README.md",
-                   ROOT / "ipclab", results_path, PWNED, "/work/../results.json"]
+        targets = [
+            ROOT / "grader" / "ipclab_grader" / "pipeline" / "score.py",
+            ROOT / "README.md",
+            ROOT / "ipclab",
+            results_path,
+            PWNED,
+            "/work/../results.json",
+        ]
         src = src.replace("@TARGETS@", c_strings(targets))
     if case == "read_secrets":
-        targets = [ROOT / "solutions" / "01-ftok" / "ftok_key.cpp", HIDDEN_TEST,
-                   *sorted((ROOT / "grader" / "hidden" / "01-ftok" / "checks").glob("*.py")),
-                   ROOT / "grader" / "ipclab_grader" / "score.py"]
+        targets = [
+            ROOT / "solutions" / "01-ftok" / "ftok_key.cpp",
+            HIDDEN_TEST,
+            *sorted((ROOT / "grader" / "hidden" / "01-ftok" / "checks").glob("*.py")),
+            ROOT / "grader" / "ipclab_grader" / "pipeline" / "score.py",
+        ]
         # Anything readable makes the answer wrong, so a leak shows as lost points.
-        src = src.replace("@TARGETS@", c_strings(targets)).replace(
-            'std::cerr << "LEAK "', 'leaked = true, std::cerr << "LEAK "').replace(
-            "key_t make_key(const std::string& path, int proj_id) {",
-            "key_t make_key(const std::string& path, int proj_id) {\n    bool leaked = false;").replace(
-            "    return key;\n}", "    return leaked ? key + 1 : key;\n}")
+        src = (
+            src.replace("@TARGETS@", c_strings(targets))
+            .replace('std::cerr << "LEAK "', 'leaked = true, std::cerr << "LEAK "')
+            .replace(
+                "key_t make_key(const std::string& path, int proj_id) {",
+                "key_t make_key(const std::string& path, int proj_id) {\n    bool leaked = false;",
+            )
+            .replace("    return key;\n}", "    return leaked ? key + 1 : key;\n}")
+        )
     return src
 
 
-RUNTIME_CASES = ["fork_bomb", "infinite_loop", "sleep_forever", "setsid_daemon", "flood_stdout",
-                 "segfault", "abort", "kill_everything", "kill_parent", "remove_every_segment",
-                 "exhaust_segments", "huge_segment", "write_outside", "read_secrets", "fill_disk",
-                 "thread_bomb"]
+RUNTIME_CASES = [
+    "fork_bomb",
+    "infinite_loop",
+    "sleep_forever",
+    "setsid_daemon",
+    "flood_stdout",
+    "segfault",
+    "abort",
+    "kill_everything",
+    "kill_parent",
+    "remove_every_segment",
+    "exhaust_segments",
+    "huge_segment",
+    "write_outside",
+    "read_secrets",
+    "fill_disk",
+    "thread_bomb",
+]
 BUILD_CASES = ["include_solution", "include_hidden", "include_dev_zero", "compile_forever"]
 
 
@@ -88,9 +114,27 @@ def test_every_corpus_file_is_a_case():
 
 def grade_json(sub, out):
     t0 = time.monotonic()
-    r = subprocess.run([str(ROOT / "ipclab"), "grade", str(sub), "--format", "json", "--lang", "en",
-                        "--exercise", "01", "--exercise", "02", "-o", str(out), *LIMITS],
-                       capture_output=True, text=True, timeout=BOUND + 60)
+    r = subprocess.run(
+        [
+            str(ROOT / "ipclab"),
+            "grade",
+            str(sub),
+            "--format",
+            "json",
+            "--lang",
+            "en",
+            "--exercise",
+            "01",
+            "--exercise",
+            "02",
+            "-o",
+            str(out),
+            *LIMITS,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=BOUND + 60,
+    )
     seconds = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     return json.loads(out.read_text()), seconds
@@ -98,13 +142,18 @@ def grade_json(sub, out):
 
 def processes() -> set[str]:
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return {l for l in ps.splitlines() if "/lab/" in l or "ftok_key" in l or "01-ftok" in l}
+    return {
+        line
+        for line in ps.splitlines()
+        if "/lab/" in line or "ftok_key" in line or "01-ftok" in line
+    }
 
 
 @pytest.fixture(scope="module")
 def canary():
     """A segment of the machine's own, made before grading: it must come out intact."""
     import sysv_ipc
+
     seg = sysv_ipc.SharedMemory(None, sysv_ipc.IPC_CREX, mode=0o600, size=64)
     seg.write(b"canary")
     try:
@@ -128,9 +177,11 @@ def verdicts(tmp_path_factory, canary):
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {case: pool.submit(grade_json, *args) for case, args in jobs.items()}
         results = {case: f.result() for case, f in futures.items()}
-    return {"results": results, "files_changed": [f for f, h in grader_files().items()
-                                                  if before_files.get(f) != h],
-            "new_processes": processes() - before_ps}
+    return {
+        "results": results,
+        "files_changed": [f for f, h in grader_files().items() if before_files.get(f) != h],
+        "new_processes": processes() - before_ps,
+    }
 
 
 def ex(result, ex_id):
@@ -175,11 +226,13 @@ def test_runtime_case_gets_its_verdict(verdicts, case):
         assert e01["score"] < e01["max_score"], f"{case} scored full marks"
     else:
         want = e01["max_score"] if want == "full" else want
-        assert e01["score"] == want, \
-            f"{case}: {e01['score']}/{e01['max_score']}\n{feedback(e01)[:1500]}"
+        assert (
+            e01["score"] == want
+        ), f"{case}: {e01['score']}/{e01['max_score']}\n{feedback(e01)[:1500]}"
     if e01["score"] < e01["max_score"]:
-        assert all(c["feedback"] for c in e01["checks"] if c["status"] != "passed"), \
-            f"{case}: a failed check without feedback"
+        assert all(
+            c["feedback"] for c in e01["checks"] if c["status"] != "passed"
+        ), f"{case}: a failed check without feedback"
     if phrase:
         assert phrase in feedback(e01), f"{case}: the report does not say '{phrase}'"
 
@@ -204,7 +257,7 @@ def test_the_machine_is_as_before(verdicts, canary):
     assert canary.read(6) == b"canary"
     assert not os.path.exists(PWNED)
     result, _ = verdicts["results"]["write_outside"]
-    assert result["schema"] == "ipclab-result/2"   # the results file is the grader's own
+    assert result["schema"] == "ipclab-result/2"  # the results file is the grader's own
 
 
 def test_crlf_line_endings_simply_work(tmp_path):
@@ -217,7 +270,8 @@ def test_odd_names_and_a_latin1_file_are_graded(tmp_path):
     odd = tmp_path / os.fsdecode(b"entrega con espacios \xff")
     sub = submission(odd, "x", SOLUTION_01 + "// comentario en Latin-1: a\xf1o\n")
     (sub / "01-ftok" / "ftok_key.cpp").write_bytes(
-        (SOLUTION_01 + "// comentario en Latin-1: a").encode() + b"\xf1o\n")
+        (SOLUTION_01 + "// comentario en Latin-1: a").encode() + b"\xf1o\n"
+    )
     (sub / "01-ftok" / "mis notas.txt").write_text("x")
     (sub / "01-ftok" / os.fsdecode(b"\xff\xfe.txt")).write_text("x")
     result, _ = grade_json(sub, tmp_path / "r.json")
@@ -244,7 +298,8 @@ def test_links_out_of_the_submission_are_refused(tmp_path):
 def test_a_submission_that_is_a_link_to_root_is_one_clear_error(tmp_path):
     link = tmp_path / "sub"
     link.symlink_to("/")
-    r = subprocess.run([str(ROOT / "ipclab"), "grade", str(link)], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [str(ROOT / "ipclab"), "grade", str(link)], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "no exercise folders" in r.stderr

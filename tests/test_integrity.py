@@ -1,4 +1,4 @@
-"""The integrity step (grader/ipclab_grader/integrity.py): a file that reaches for what no
+"""The integrity step (grader/ipclab_grader/pipeline/integrity.py): a file that reaches for what no
 solution needs is refused and named -- rule, file, line, in the student's language -- and
 costs no other exercise a point; correct code of any style is never refused."""
 import json
@@ -11,23 +11,31 @@ from conftest import ROOT
 
 # One reference solution each, with a line appended that breaks one rule.
 BROKEN = {
-    "01-ftok": ("test_framework",
-                'namespace testing { struct UnitTest { static UnitTest* GetInstance(); }; }\n'
-                'static void* probe = reinterpret_cast<void*>(&testing::UnitTest::GetInstance);\n'),
-    "02-shmget": ("replaces_library",
-                  '#include <unistd.h>\nextern "C" int fsync(int) { return 0; }\n'),
-    "05-shmctl": ("raw_syscall",
-                  'static long raw_getpid() {\n    long r;\n'
-                  '    asm volatile("syscall" : "=a"(r) : "a"(39L) : "rcx", "r11", "memory");\n'
-                  '    return r;\n}\nstatic const long pid_at_load = raw_getpid();\n'),
-    "09-ipcs": ("other_process",
-                '#include <sys/ptrace.h>\n'
-                'static const long traced = ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);\n'),
+    "01-ftok": (
+        "test_framework",
+        "namespace testing { struct UnitTest { static UnitTest* GetInstance(); }; }\n"
+        "static void* probe = reinterpret_cast<void*>(&testing::UnitTest::GetInstance);\n",
+    ),
+    "02-shmget": (
+        "replaces_library",
+        '#include <unistd.h>\nextern "C" int fsync(int) { return 0; }\n',
+    ),
+    "05-shmctl": (
+        "raw_syscall",
+        "static long raw_getpid() {\n    long r;\n"
+        '    asm volatile("syscall" : "=a"(r) : "a"(39L) : "rcx", "r11", "memory");\n'
+        "    return r;\n}\nstatic const long pid_at_load = raw_getpid();\n",
+    ),
+    "09-ipcs": (
+        "other_process",
+        "#include <sys/ptrace.h>\n"
+        "static const long traced = ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);\n",
+    ),
 }
 
 # What honest code does that a careless rule would catch: debugging output, static helper
 # objects, containers, lambdas, exceptions of its own, a helper in a namespace of its own.
-HONEST_EXTRAS = r'''
+HONEST_EXTRAS = r"""
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
@@ -48,7 +56,7 @@ struct MyError : std::runtime_error { using std::runtime_error::runtime_error; }
 }  // namespace
 namespace helpers { int twice(int x) { return 2 * x; } }
 int helper_counter = 0;
-'''
+"""
 
 
 def line_of(text: str, needle: str) -> int:
@@ -67,8 +75,12 @@ def graded(tmp_path_factory, exercises):
     sub.parent.chmod(0o755)
     out = {}
     for lang in ("en", "es"):
-        r = subprocess.run([str(ROOT / "ipclab"), "grade", str(sub), "--format", "json",
-                            "--lang", lang], capture_output=True, text=True, timeout=900)
+        r = subprocess.run(
+            [str(ROOT / "ipclab"), "grade", str(sub), "--format", "json", "--lang", lang],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert r.returncode == 0, r.stderr
         out[lang] = json.loads(r.stdout)
     return sub, out
@@ -86,8 +98,12 @@ def test_each_rule_is_refused_with_file_and_line(graded, ex_id):
     text = source.read_text()
     finding = ex["integrity"][0]
     assert finding["file"] == source.name
-    wanted = {"test_framework": "testing::UnitTest::GetInstance", "replaces_library": "fsync",
-              "raw_syscall": 'asm volatile', "other_process": "ptrace(PTRACE_TRACEME"}[rule]
+    wanted = {
+        "test_framework": "testing::UnitTest::GetInstance",
+        "replaces_library": "fsync",
+        "raw_syscall": "asm volatile",
+        "other_process": "ptrace(PTRACE_TRACEME",
+    }[rule]
     assert finding["line"] == line_of(text, wanted), finding
     feedback = ex["checks"][0]["feedback"]
     assert f"{source.name}, line {finding['line']}" in feedback

@@ -11,23 +11,16 @@ except ModuleNotFoundError:
     import tomli as tomllib
 
 from ipclab_grader.manifest import load_all
+from ipclab_grader.pipeline import discover
 
 EXERCISES = load_all()
 IDS = [e.id for e in EXERCISES]
 
 
 def defined_checks(ex):
-    """Every check that exists for an exercise: unit suites and process checks."""
-    unit = set()
-    sources = [ex.dir / s for s in ex.unit_sources] + \
-        list((ROOT / "grader" / "hidden" / ex.id / "unit").glob("*.cpp"))
-    for src in sources:
-        unit |= set(re.findall(r"^TEST(?:_F|_P)?\(\s*(\w+)\s*,", src.read_text(), re.M))
-    procs = set()
-    for d in (ex.dir / "checks", ROOT / "grader" / "hidden" / ex.id / "checks"):
-        for f in d.glob("test_*.py"):
-            procs |= set(re.findall(r"^def test_(\w+)\(", f.read_text(), re.M))
-    return {f"unit.{s}" for s in unit} | procs
+    """Every check that exists for an exercise: unit suites and process checks (the grader's
+    own reader of them, ipclab_grader.pipeline.discover)."""
+    return set(discover.checks(ex))
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
@@ -47,8 +40,9 @@ def test_files_named_by_the_manifest_exist(ex):
 def test_every_skeleton_file_has_a_todo_and_no_solution_does(ex):
     for name in ex.files:
         assert "TODO" in (ex.dir / name).read_text(), f"{ex.id}/{name} has no TODO marker"
-        assert "TODO" not in (ROOT / "solutions" / ex.id / name).read_text(), \
-            f"solutions/{ex.id}/{name} still has a TODO"
+        assert (
+            "TODO" not in (ROOT / "solutions" / ex.id / name).read_text()
+        ), f"solutions/{ex.id}/{name} still has a TODO"
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
@@ -56,7 +50,9 @@ def test_points_and_checks_match(ex):
     defined = defined_checks(ex)
     declared = set(ex.points)
     assert not defined - declared, f"{ex.id}: checks without points: {sorted(defined - declared)}"
-    assert not declared - defined, f"{ex.id}: points for checks that do not exist: {sorted(declared - defined)}"
+    assert (
+        not declared - defined
+    ), f"{ex.id}: points for checks that do not exist: {sorted(declared - defined)}"
     assert all(p > 0 for p in ex.points.values())
 
 
@@ -96,8 +92,10 @@ def test_exercise_ids_are_ordered_and_unique():
 
 def test_docs_index_is_generated_from_the_manifests():
     from ipclab_grader.manifest import markdown_index
-    assert (ROOT / "docs" / "exercises.md").read_text() == markdown_index(EXERCISES), \
-        "docs/exercises.md is stale: ./ipclab manifest --markdown > docs/exercises.md"
+
+    assert (ROOT / "docs" / "exercises.md").read_text() == markdown_index(
+        EXERCISES
+    ), "docs/exercises.md is stale: ./ipclab manifest --markdown > docs/exercises.md"
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
@@ -106,32 +104,36 @@ def test_checks_fail_with_fail_not_assert(ex):
     start-up), so a bare assert would fail without a message the student can read."""
     for d in (ex.dir / "checks", ROOT / "grader" / "hidden" / ex.id / "checks"):
         for f in d.glob("*.py"):
-            lines = [n for n, l in enumerate(f.read_text().splitlines(), 1)
-                     if re.match(r"\s*assert\b", l)]
+            lines = [
+                n
+                for n, l in enumerate(f.read_text().splitlines(), 1)
+                if re.match(r"\s*assert\b", l)
+            ]
             assert not lines, f"{f.name}:{lines}: use fail(msg_id, ...) instead of assert"
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 def test_hidden_suites_have_names_of_their_own(ex):
     """The grader's test program holds visible and hidden tests together and tells their
-    results apart by suite name (ipclab_grader.run.hidden_suites)."""
-    visible = set()
-    for src in ex.unit_sources:
-        visible |= set(re.findall(r"^TEST(?:_F|_P)?\(\s*(\w+)\s*,", (ex.dir / src).read_text(), re.M))
-    from ipclab_grader.run import hidden_suites
-    assert not visible & hidden_suites(ex), f"{ex.id}: suites in both: {visible & hidden_suites(ex)}"
+    results apart by suite name (ipclab_grader.pipeline.discover)."""
+    visible, hidden = discover.visible_suites(ex), discover.hidden_suites(ex)
+    assert not visible & hidden, f"{ex.id}: suites in both: {visible & hidden}"
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 def test_nothing_is_left_to_fill_in(ex):
     """`./ipclab new` marks what only the author can write (titles, slide, contract, prose,
     hints) FILL IN: an exercise is done when none is left."""
-    from ipclab_grader.scaffold import MARK
-    left = [f"{p.relative_to(ROOT)}:{n}" for d in (ex.dir, ROOT / "solutions" / ex.id,
-                                                   ROOT / "grader" / "hidden" / ex.id)
-            for p in sorted(d.rglob("*")) if p.is_file()
-            for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
-            if MARK in line]
+    from ipclab_grader.course.scaffold import MARK
+
+    left = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for d in (ex.dir, ROOT / "solutions" / ex.id, ROOT / "grader" / "hidden" / ex.id)
+        for p in sorted(d.rglob("*"))
+        if p.is_file()
+        for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if MARK in line
+    ]
     assert not left, f"{ex.id}: still to write ({MARK}):\n" + "\n".join(left)
 
 
@@ -141,11 +143,16 @@ def test_every_command_finds_an_exercise_by_the_same_names(ex):
     commands (student.find) take an exercise the same ways: id, number, name or folder."""
     from ipclab_grader.i18n import Messages
     from ipclab_grader.manifest import by_id, find
-    from ipclab_grader.student import Stop, find as student_find
+    from ipclab_grader.student.common import Stop, find as student_find
+
     number, name = ex.id.split("-", 1)
     for wanted in (ex.id, number, str(int(number)), name, f"exercises/{ex.id}/", f"./{ex.id}"):
-        assert find(EXERCISES, wanted) is by_id(EXERCISES, wanted) is \
-            student_find(Messages("en"), EXERCISES, wanted) is ex, wanted
+        assert (
+            find(EXERCISES, wanted)
+            is by_id(EXERCISES, wanted)
+            is student_find(Messages("en"), EXERCISES, wanted)
+            is ex
+        ), wanted
     assert find(EXERCISES, f"{ex.id}x") is None
     with pytest.raises(Stop):
         student_find(Messages("en"), EXERCISES, "99")

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT
 from ipclab_grader.manifest import load_all
-from ipclab_grader.scaffold import MARK
+from ipclab_grader.course.scaffold import MARK
 
 # Outside /tmp: the sandbox mounts a /tmp of its own, where builds and checks could not enter.
 COPY = ROOT / "build" / "test-new" / "lab"
@@ -27,21 +27,32 @@ def _ignore(folder, names):
 
 
 def ipclab(*args, env=None):
-    return subprocess.run([str(COPY / "ipclab"), *args], cwd=COPY, capture_output=True,
-                          text=True, timeout=900, env=env)
+    return subprocess.run(
+        [str(COPY / "ipclab"), *args],
+        cwd=COPY,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
 
 
 def pytest_on_copy(*args, env=None):
-    return subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           *args], cwd=COPY, capture_output=True, text=True, timeout=1800,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=COPY,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture(scope="module")
 def lab():
     shutil.rmtree(COPY.parent, ignore_errors=True)
     shutil.copytree(ROOT, COPY, ignore=_ignore, symlinks=True)
-    os.chmod(COPY.parent, 0o755)   # as root, sandboxed builds run as nobody (conftest.py)
+    os.chmod(COPY.parent, 0o755)  # as root, sandboxed builds run as nobody (conftest.py)
     r = ipclab("new", NEW)
     assert r.returncode == 0, r.stderr
     yield COPY
@@ -50,16 +61,36 @@ def lab():
 
 def test_it_writes_every_file_of_an_exercise(lab):
     ex = next(e for e in load_all(lab / "exercises") if e.id == NEW)
-    got = sorted(p.relative_to(lab).as_posix() for d in (ex.dir, lab / "solutions" / NEW)
-                 for p in d.rglob("*") if p.is_file())
-    assert got == sorted([f"exercises/{NEW}/{f}" for f in (
-        "exercise.toml", "README.md", "README.en.md", "pipe_chain.hpp", "main_pipe_chain.cpp",
-        "pipe_chain.cpp", "test/pipe_chain_test.cpp", "test/remote.cpp",
-        "checks/test_pipe_chain.py", "messages.es.toml", "messages.en.toml")]
-        + [f"solutions/{NEW}/pipe_chain.cpp"])
+    got = sorted(
+        p.relative_to(lab).as_posix()
+        for d in (ex.dir, lab / "solutions" / NEW)
+        for p in d.rglob("*")
+        if p.is_file()
+    )
+    assert got == sorted(
+        [
+            f"exercises/{NEW}/{f}"
+            for f in (
+                "exercise.toml",
+                "README.md",
+                "README.en.md",
+                "pipe_chain.hpp",
+                "main_pipe_chain.cpp",
+                "pipe_chain.cpp",
+                "test/pipe_chain_test.cpp",
+                "test/remote.cpp",
+                "checks/test_pipe_chain.py",
+                "messages.es.toml",
+                "messages.en.toml",
+            )
+        ]
+        + [f"solutions/{NEW}/pipe_chain.cpp"]
+    )
     assert ex.unit_sources == ("test/pipe_chain_test.cpp",) and ex.unit_remote == "test/remote.cpp"
-    for readme, heading in (("README.md", "## Lo que tu fichero no puede hacer"),
-                            ("README.en.md", "## What your file may not do")):
+    for readme, heading in (
+        ("README.md", "## Lo que tu fichero no puede hacer"),
+        ("README.en.md", "## What your file may not do"),
+    ):
         assert heading in (ex.dir / readme).read_text()
     assert "TODO" in (ex.dir / "pipe_chain.cpp").read_text()
     assert NEW in (lab / "docs" / "exercises.md").read_text()
@@ -74,8 +105,12 @@ def test_it_refuses_what_cannot_be_an_exercise(lab):
 
 
 def test_filled_in_the_developer_check_accepts_it_and_not_before(lab):
-    selected = ["tests/test_manifests.py", "tests/test_unit_messages.py", "-k",
-                f"{NEW} or ordered or generated"]
+    selected = [
+        "tests/test_manifests.py",
+        "tests/test_unit_messages.py",
+        "-k",
+        f"{NEW} or ordered or generated",
+    ]
     before = pytest_on_copy(*selected)
     assert before.returncode == 1 and "test_nothing_is_left_to_fill_in" in before.stdout
     for d in (lab / "exercises" / NEW, lab / "solutions" / NEW):
@@ -87,8 +122,7 @@ def test_filled_in_the_developer_check_accepts_it_and_not_before(lab):
     after = pytest_on_copy(*selected[:-1], f"{NEW} or ordered or generated")
     assert after.returncode == 0, after.stdout[-3000:]
     # The skeleton builds and fails its unit tests; the solution builds and passes them.
-    built = pytest_on_copy("tests/test_devcheck.py", "-k", NEW,
-                           env={"IPCLAB_TEST_EXERCISES": NEW})
+    built = pytest_on_copy("tests/test_devcheck.py", "-k", NEW, env={"IPCLAB_TEST_EXERCISES": NEW})
     assert built.returncode == 0 and "2 passed" in built.stdout, built.stdout[-3000:]
 
 

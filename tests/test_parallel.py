@@ -9,13 +9,19 @@ from conftest import ROOT
 
 IPCLAB = str(ROOT / "ipclab")
 EXERCISES = ["01", "02", "03"]
-SOURCES = {"solution": ROOT / "solutions", "skeleton": ROOT / "exercises",
-           "c-style": ROOT / "tests" / "styles" / "c-style", "raii": ROOT / "tests" / "styles" / "raii"}
+SOURCES = {
+    "solution": ROOT / "solutions",
+    "skeleton": ROOT / "exercises",
+    "c-style": ROOT / "tests" / "styles" / "c-style",
+    "raii": ROOT / "tests" / "styles" / "raii",
+}
 
 
 def scores(result: dict) -> dict:
-    return {e["id"]: {c["name"]: (c["score"], c["status"]) for c in e["checks"]}
-            for e in result["exercises"]}
+    return {
+        e["id"]: {c["name"]: (c["score"], c["status"]) for c in e["checks"]}
+        for e in result["exercises"]
+    }
 
 
 def test_eight_submissions_four_at_a_time_score_as_one_by_one(tmp_path):
@@ -30,14 +36,37 @@ def test_eight_submissions_four_at_a_time_score_as_one_by_one(tmp_path):
                 if (ex / f.name).exists() and not f.name.startswith("main_"):
                     shutil.copy(f, dest / ex.name / f.name)
     only = [x for e in EXERCISES for x in ("--exercise", e)]
-    r = subprocess.run([IPCLAB, "batch", str(klass), "-o", str(tmp_path / "out"), "-j", "4",
-                        "--lang", "en", *only], capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [
+            IPCLAB,
+            "batch",
+            str(klass),
+            "-o",
+            str(tmp_path / "out"),
+            "-j",
+            "4",
+            "--lang",
+            "en",
+            *only,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     for student in sorted(klass.iterdir()):
-        together = json.loads((tmp_path / "out" / "students" / student.name / "result.json").read_text())
-        alone = json.loads(subprocess.run([IPCLAB, "grade", str(student), "--format", "json",
-                                           "--lang", "en", *only], capture_output=True,
-                                          text=True, timeout=600, check=True).stdout)
+        together = json.loads(
+            (tmp_path / "out" / "students" / student.name / "result.json").read_text()
+        )
+        alone = json.loads(
+            subprocess.run(
+                [IPCLAB, "grade", str(student), "--format", "json", "--lang", "en", *only],
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=True,
+            ).stdout
+        )
         assert scores(together) == scores(alone), student.name
         if "solution" in student.name or "style" in student.name or "raii" in student.name:
             assert alone["score"] == alone["max_score"]

@@ -23,10 +23,17 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from ipclab_grader import platforms, report, report_autolab, report_classroom, report_prairielearn, report_vpl
+from ipclab_grader.reports import (
+    platforms,
+    report,
+    autolab as report_autolab,
+    classroom as report_classroom,
+    prairielearn as report_prairielearn,
+    vpl as report_vpl,
+)
 from ipclab_grader.manifest import load_all
-from ipclab_grader.result_file import from_json
-from ipclab_grader.score import Grade, GradedCheck, GradedExercise
+from ipclab_grader.reports.result_file import from_json
+from ipclab_grader.pipeline.score import Grade, GradedCheck, GradedExercise
 
 EX = "01-ftok"
 XSD = ROOT / "tests" / "vendor" / "xunit-plugin" / "junit-10.xsd"
@@ -37,6 +44,7 @@ assert BROKEN != GOOD
 
 
 # --- mod_vpl's parser (vpl_submission.class.php), mirrored --------------------------------
+
 
 def vpl_proposed_grade(text: str) -> str:
     """find_proposedgrade: the last match of /^Grade :=>>(.*)$/m, trimmed."""
@@ -56,7 +64,7 @@ def vpl_proposed_comment(text: str) -> str:
             if not e:
                 comments += text[pos:]
                 break
-            comments += text[pos:e.start()]
+            comments += text[pos : e.start()]
             offset = e.start() + len(e.group(0)) + 1
         else:
             comments += m.group(2) + "\n"
@@ -74,18 +82,19 @@ def vpl_sections(comments: str) -> list[tuple[str, float | None, list[str]]]:
             if title.endswith(")") and "(" in title:
                 pos = title.rindex("(")
                 try:
-                    value = float(title[pos + 1:-1].strip())
+                    value = float(title[pos + 1 : -1].strip())
                 except ValueError:
                     value = 0
                 if value < 0:
                     title, penalty = title[:pos].strip(), value
             out.append((title, penalty, []))
         elif line.strip().startswith(">") and out:
-            out[-1][2].append(line[line.index(">") + 1:])
+            out[-1][2].append(line[line.index(">") + 1 :])
     return out
 
 
 # --- Autolab's parser (assessment_autograde_core.rb, assessments_controller.rb), mirrored ---
+
 
 def autolab_scores(output: str) -> dict:
     last = output.rstrip().splitlines()[-1]
@@ -103,6 +112,7 @@ def autolab_feedback(output: str) -> dict | None:
 
 # --- fixtures ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def lab():
     return load_all()
@@ -117,10 +127,24 @@ def open_dir():
 
 
 def grade_json(submission: Path, *extra) -> dict:
-    out = submission.parent / f"{submission.name}.json"   # beside it: never in the tree
-    r = subprocess.run([str(ROOT / "ipclab"), "grade", str(submission), "--format", "json",
-                        "--lang", "en", "-o", str(out), *extra], capture_output=True, text=True,
-                       timeout=900)
+    out = submission.parent / f"{submission.name}.json"  # beside it: never in the tree
+    r = subprocess.run(
+        [
+            str(ROOT / "ipclab"),
+            "grade",
+            str(submission),
+            "--format",
+            "json",
+            "--lang",
+            "en",
+            "-o",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr
     return json.loads(out.read_text())
 
@@ -147,8 +171,10 @@ def grades(lab, open_dir, solutions_graded):
 def synthetic(lab, status="build_failed", feedback="x", n=9, notes=()) -> Grade:
     exs = []
     for ex in lab[:n]:
-        checks = [GradedCheck(name, name, 0, pts, "failed", feedback, "visible")
-                  for name, pts in ex.points.items()]
+        checks = [
+            GradedCheck(name, name, 0, pts, "failed", feedback, "visible")
+            for name, pts in ex.points.items()
+        ]
         exs.append(GradedExercise(ex, ex.title_in("en"), status, checks, feedback, list(notes)))
     return Grade("synthetic", "en", "bwrap", exs)
 
@@ -161,6 +187,7 @@ def open_copy(src: Path, dest: Path) -> None:
 
 
 # --- Moodle VPL -------------------------------------------------------------------------
+
 
 def test_vpl_grade_line_and_sections_from_vpls_own_parser(grades):
     full, broken = grades
@@ -195,8 +222,12 @@ def test_vpl_job_simulated(open_dir):
     """`./ipclab vpl 01 -o DIR`, then VPL's job: the execution files and the student's file
     flat in the working folder with vpl_environment.sh, vpl_evaluate.sh, then vpl_execution."""
     pkg = open_dir / "vpl-pkg"
-    r = subprocess.run([str(ROOT / "ipclab"), "vpl", "01", "-o", str(pkg), "--lang", "es"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [str(ROOT / "ipclab"), "vpl", "01", "-o", str(pkg), "--lang", "es"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in pkg.iterdir()) == ["ipclab.tar.gz", "vpl_evaluate.sh"]
     with tarfile.open(pkg / "ipclab.tar.gz") as t:
@@ -209,33 +240,46 @@ def test_vpl_job_simulated(open_dir):
         open_copy(pkg, work)
         for fname, text in files.items():
             (work / fname).write_text(text)
-        env_lines = ["#!/bin/bash", f"export VPL_SUBFILES='{' '.join(files)}'",
-                     f"export VPL_LANG='{lang}'", "export VPL_MAXTIME='240'",
-                     "export VPL_GRADEMIN='0'", "export VPL_GRADEMAX='10'"]
+        env_lines = [
+            "#!/bin/bash",
+            f"export VPL_SUBFILES='{' '.join(files)}'",
+            f"export VPL_LANG='{lang}'",
+            "export VPL_MAXTIME='240'",
+            "export VPL_GRADEMIN='0'",
+            "export VPL_GRADEMAX='10'",
+        ]
         (work / "vpl_environment.sh").write_text("\n".join(env_lines) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("VPL_")}
-        r = subprocess.run(["bash", "vpl_evaluate.sh"], cwd=work, env=env, capture_output=True,
-                           text=True, timeout=120)
+        r = subprocess.run(
+            ["bash", "vpl_evaluate.sh"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 0, r.stderr
         assert os.access(work / "vpl_execution", os.X_OK), "VPL runs only vpl_execution"
-        r = subprocess.run(["./vpl_execution"], cwd=work, env=env, capture_output=True,
-                           text=True, timeout=300)
+        r = subprocess.run(
+            ["./vpl_execution"], cwd=work, env=env, capture_output=True, text=True, timeout=300
+        )
         assert r.returncode == 0, r.stderr
         assert r.stdout.rstrip().splitlines()[-1].startswith("Grade :=>>")
         return r.stdout
 
     good = job("vpl-good", {"ftok_key.cpp": GOOD})
     assert vpl_proposed_grade(good) == "10"
-    assert "bwrap" in vpl_proposed_comment(good)           # the mode it graded in
+    assert "bwrap" in vpl_proposed_comment(good)  # the mode it graded in
     bad = job("vpl-bad", {"ftok_key.cpp": BROKEN}, lang="es_ES.UTF-8")
     assert 0 <= float(vpl_proposed_grade(bad)) < 10
-    assert "puntos" in vpl_proposed_comment(bad)            # VPL_LANG's language
+    assert "puntos" in vpl_proposed_comment(bad)  # VPL_LANG's language
     none = job("vpl-none", {"notes.txt": "hola\n"})
     assert vpl_proposed_grade(none) == "0"
     assert "ftok_key.cpp" in vpl_proposed_comment(none)
 
 
 # --- PrairieLearn -----------------------------------------------------------------------
+
 
 def assert_pl_results(doc):
     assert set(doc) >= {"gradable", "score", "message", "output", "tests"}
@@ -261,9 +305,23 @@ def test_prairielearn_results_fields(grades):
 
 def test_prairielearn_job_simulated(open_dir):
     pkg = open_dir / "pl-pkg"
-    r = subprocess.run([str(ROOT / "ipclab"), "prairielearn", "-o", str(pkg), "--exercise", "01",
-                        "--lang", "en", "--image", "example/ipclab:1"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            str(ROOT / "ipclab"),
+            "prairielearn",
+            "-o",
+            str(pkg),
+            "--exercise",
+            "01",
+            "--lang",
+            "en",
+            "--image",
+            "example/ipclab:1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     q = pkg / "questions" / f"ipclab-{EX}"
     info = json.loads((q / "info.json").read_text())
@@ -280,7 +338,7 @@ def test_prairielearn_job_simulated(open_dir):
     image.mkdir()
     image.chmod(0o755)
     with tarfile.open(pkg / "image" / "ipclab.tar.gz") as t:
-        t.extractall(image)   # our own archive, just built
+        t.extractall(image)  # our own archive, just built
     entry = image / opts["entrypoint"].lstrip("/")
     assert os.access(entry, os.X_OK)
 
@@ -307,6 +365,7 @@ def test_prairielearn_job_simulated(open_dir):
 
 # --- Autolab ----------------------------------------------------------------------------
 
+
 def test_autolab_last_line_and_feedback(grades, lab):
     full, broken = grades
     a, b = report_autolab.render(full), report_autolab.render(broken)
@@ -323,22 +382,25 @@ def test_autolab_last_line_and_feedback(grades, lab):
 def test_autolab_job_simulated(open_dir, lab):
     full = sum(next(e for e in lab if e.id == EX).points.values())
     pkg = open_dir / "autolab-pkg"
-    r = subprocess.run([str(ROOT / "ipclab"), "autolab", "-o", str(pkg), "--exercise", "01",
-                        "--lang", "en"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [str(ROOT / "ipclab"), "autolab", "-o", str(pkg), "--exercise", "01", "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
 
     def job(name, handin_name, make_handin):
         work = open_dir / name
         work.mkdir()
         work.chmod(0o755)
-        shutil.copy(pkg / "autograde-Makefile", work / "Makefile")     # Autolab renames it
+        shutil.copy(pkg / "autograde-Makefile", work / "Makefile")  # Autolab renames it
         shutil.copy(pkg / "autograde.tar", work / "autograde.tar")
         make_handin(work / handin_name)
         # Autolab's make starts afresh: under `make test` the variables of the outer make
         # would make this one print "make[1]: Leaving directory" after the scores.
         env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
-        r = subprocess.run(["make"], cwd=work, capture_output=True, text=True, timeout=600,
-                           env=env)
+        r = subprocess.run(["make"], cwd=work, capture_output=True, text=True, timeout=600, env=env)
         assert r.returncode == 0, r.stderr
         return r.stdout
 
@@ -349,12 +411,14 @@ def test_autolab_job_simulated(open_dir, lab):
             (src / "ftok_key.cpp").write_text(text)
             with tarfile.open(path, "w") as t:
                 t.add(src.parent, arcname="exercises")
+
         return make
 
     def zip_of(text):
         def make(path):
             with zipfile.ZipFile(path, "w") as z:
                 z.writestr(f"exercises/{EX}/ftok_key.cpp", text)
+
         return make
 
     good = job("al-good", "handin.tar", tar_of(GOOD))
@@ -369,15 +433,21 @@ def test_autolab_job_simulated(open_dir, lab):
 
 # --- JUnit: Jenkins' xUnit schema -------------------------------------------------------
 
+
 def xmllint(path: Path) -> subprocess.CompletedProcess:
     if not shutil.which("xmllint"):
         pytest.skip("xmllint is not installed (scripts/install-deps.sh --test installs it)")
-    return subprocess.run(["xmllint", "--noout", "--schema", str(XSD), str(path)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["xmllint", "--noout", "--schema", str(XSD), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_junit_is_valid_against_jenkins_junit_10_xsd(grades, lab, tmp_path):
     import xml.etree.ElementTree as ET
+
     full, broken = grades
     nasty = synthetic(lab, status="graded", feedback="bad \x01\x1b[31m byte ]]> <x>", n=2)
     for name, g in (("full", full), ("broken", broken), ("nasty", nasty)):
@@ -397,13 +467,19 @@ def test_junit_is_valid_against_jenkins_junit_10_xsd(grades, lab, tmp_path):
 
 # --- GitHub Classroom: the real reporter action -----------------------------------------
 
+
 def reporter(doc: str) -> subprocess.CompletedProcess:
     if not shutil.which("node"):
         pytest.skip("node is not installed (scripts/install-deps.sh --test installs nodejs)")
-    env = {"PATH": os.environ["PATH"], "INPUT_RUNNERS": "ipclab",
-           "IPCLAB_RESULTS": base64.b64encode(doc.encode()).decode(), "HOME": "/tmp"}
-    return subprocess.run(["node", str(REPORTER)], env=env, capture_output=True, text=True,
-                          timeout=60, cwd="/tmp")
+    env = {
+        "PATH": os.environ["PATH"],
+        "INPUT_RUNNERS": "ipclab",
+        "IPCLAB_RESULTS": base64.b64encode(doc.encode()).decode(),
+        "HOME": "/tmp",
+    }
+    return subprocess.run(
+        ["node", str(REPORTER)], env=env, capture_output=True, text=True, timeout=60, cwd="/tmp"
+    )
 
 
 def points(out: str) -> tuple[int, int]:
@@ -428,27 +504,40 @@ def test_classroom_document_is_bounded_whatever_the_submission(lab):
     doc = report_classroom.render(huge)
     assert len(doc.encode()) < 64 * 1024
     assert len(base64.b64encode(doc.encode())) < 128 * 1024 - len("IPCLAB_RESULTS=")
-    r = reporter(doc)                      # no "Argument list too long": Classroom records it
+    r = reporter(doc)  # no "Argument list too long": Classroom records it
     assert points(r.stdout) == (0, huge.max_score)
     many = synthetic(lab, status="graded", feedback="é" * 5000)
     assert len(report_classroom.render(many).encode()) < 64 * 1024
 
 
 def test_classroom_zero_with_reason_when_grading_fails(lab, tmp_path):
-    r = subprocess.run([str(ROOT / "ipclab"), "grade", str(tmp_path / "missing"), "--format",
-                        "classroom", "--zero-on-failure", "--lang", "en"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            str(ROOT / "ipclab"),
+            "grade",
+            str(tmp_path / "missing"),
+            "--format",
+            "classroom",
+            "--zero-on-failure",
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     doc = json.loads(r.stdout)
     assert doc["status"] == "error" and doc["max_score"] > 0
     out = reporter(r.stdout)
     assert points(out.stdout) == (0, doc["max_score"])
-    assert "could not be graded" in out.stdout          # the reason, in the job's log
+    assert "could not be graded" in out.stdout  # the reason, in the job's log
     g = platforms.ungraded(lab, "en", "the sandbox cannot start")
     assert report_classroom.document(g)["max_score"] == sum(e.max_score for e in g.exercises)
 
 
 # --- Gradescope -------------------------------------------------------------------------
+
 
 def test_gradescope_output_is_markdown_with_the_notes(grades, lab):
     full, _ = grades
@@ -462,17 +551,26 @@ def test_gradescope_output_is_markdown_with_the_notes(grades, lab):
 
 # --- what the packages share ------------------------------------------------------------
 
+
 def test_platform_messages_have_the_same_keys_in_every_language():
     import tomllib
-    tables = {p.name: set(tomllib.loads(p.read_text())["platform"])
-              for p in (ROOT / "grader" / "messages").glob("platform.*.toml")}
+
+    tables = {
+        p.name: set(tomllib.loads(p.read_text())["platform"])
+        for p in (ROOT / "grader" / "messages").glob("platform.*.toml")
+    }
     assert len(tables) >= 2 and len(set(map(frozenset, tables.values()))) == 1, tables
 
 
-@pytest.mark.parametrize("argv", [["vpl", "99", "-o", "/tmp/ipclab-never"],
-                                  ["prairielearn", "-o", "/", "--exercise", "01"],
-                                  ["autolab", "-o", "/tmp/ipclab-never", "--exercise", "nope"],
-                                  ["prairielearn", "-o", "/tmp/ipclab-never", "--timeout", "1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["vpl", "99", "-o", "/tmp/ipclab-never"],
+        ["prairielearn", "-o", "/", "--exercise", "01"],
+        ["autolab", "-o", "/tmp/ipclab-never", "--exercise", "nope"],
+        ["prairielearn", "-o", "/tmp/ipclab-never", "--timeout", "1"],
+    ],
+)
 def test_bad_input_gets_one_line(argv):
     r = subprocess.run([str(ROOT / "ipclab"), *argv], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
@@ -485,8 +583,13 @@ def test_install_deps_splits_grading_from_the_test_suite_with_ubuntus_names(tmp_
     def names(os_id, *args):
         rel = tmp_path / f"{os_id}-os-release"
         rel.write_text(f"ID={os_id}\n")
-        r = subprocess.run(["bash", str(script), "--list", *args], capture_output=True, text=True,
-                           env={**os.environ, "IPCLAB_OS_RELEASE": str(rel)}, timeout=30)
+        r = subprocess.run(
+            ["bash", str(script), "--list", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "IPCLAB_OS_RELEASE": str(rel)},
+            timeout=30,
+        )
         assert r.returncode == 0, r.stderr
         return r.stdout.split()
 

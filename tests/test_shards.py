@@ -22,7 +22,7 @@ from disguise import disguise, header_names  # noqa: E402
 IPCLAB = str(ROOT / "ipclab")
 EX = "01-ftok"
 N = 3
-FIXED = (2, 2, 3, 3, 1, 1, 1)     # ana bea carl dani eva fran gema.rar
+FIXED = (2, 2, 3, 3, 1, 1, 1)  # ana bea carl dani eva fran gema.rar
 SLURM = ROOT / "packaging" / "slurm"
 WORKFLOW = ROOT / "packaging" / "github" / "batch-shards.yml"
 
@@ -38,16 +38,19 @@ def klass(tmp_path_factory):
     rows): a wrong key's feedback names the key of a file made for the check, new each time."""
     c = tmp_path_factory.mktemp("shardclass") / "class"
     sol = (ROOT / "solutions" / EX / "ftok_key.cpp").read_text()
-    keep = header_names(*(ROOT / "exercises" / EX).glob("*.hpp"),
-                        *(ROOT / "lab" / "include").rglob("*.hpp"))
+    keep = header_names(
+        *(ROOT / "exercises" / EX).glob("*.hpp"), *(ROOT / "lab" / "include").rglob("*.hpp")
+    )
     put(c / "ana", sol)
-    put(c / "bea", disguise(sol, seed=3, keep=keep))                      # a copy: similar
+    put(c / "bea", disguise(sol, seed=3, keep=keep))  # a copy: similar
     put(c / "carl", (ROOT / "tests/styles/c-style" / EX / "ftok_key.cpp").read_text())
     put(c / "dani", "this is not C++\n")
-    (c / "eva").mkdir()                                                    # empty
+    (c / "eva").mkdir()  # empty
     with zipfile.ZipFile(c / "fran.zip", "w") as z:
-        z.writestr(f"fran/{EX}/ftok_key.cpp",
-                   (ROOT / "tests/styles/raii" / EX / "ftok_key.cpp").read_text())
+        z.writestr(
+            f"fran/{EX}/ftok_key.cpp",
+            (ROOT / "tests/styles/raii" / EX / "ftok_key.cpp").read_text(),
+        )
     (c / "gema.rar").write_bytes(b"Rar!")
     return c
 
@@ -59,20 +62,38 @@ def batch_cmd(c, out, *extra):
 @pytest.fixture(scope="module")
 def graded(klass, tmp_path_factory):
     base = tmp_path_factory.mktemp("shardout")
-    one = subprocess.run(batch_cmd(klass, base / "one", "-j", "2"), capture_output=True,
-                         text=True, timeout=600)
+    one = subprocess.run(
+        batch_cmd(klass, base / "one", "-j", "2"), capture_output=True, text=True, timeout=600
+    )
     assert one.returncode == 0, one.stderr
-    env = {**os.environ, "IPCLAB_LAB": str(ROOT), "IPCLAB_CLASS": str(klass),
-           "IPCLAB_OUT": str(base), "IPCLAB_SHARDS": str(N), "IPCLAB_LANG": "en",
-           "SLURM_CPUS_PER_TASK": "1"}
-    tasks = [subprocess.Popen(["bash", str(SLURM / "ipclab-batch.sbatch"), "--exercise", EX],
-                              env={**env, "SLURM_ARRAY_TASK_ID": str(k)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for k in range(1, N + 1)]
+    env = {
+        **os.environ,
+        "IPCLAB_LAB": str(ROOT),
+        "IPCLAB_CLASS": str(klass),
+        "IPCLAB_OUT": str(base),
+        "IPCLAB_SHARDS": str(N),
+        "IPCLAB_LANG": "en",
+        "SLURM_CPUS_PER_TASK": "1",
+    }
+    tasks = [
+        subprocess.Popen(
+            ["bash", str(SLURM / "ipclab-batch.sbatch"), "--exercise", EX],
+            env={**env, "SLURM_ARRAY_TASK_ID": str(k)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(1, N + 1)
+    ]
     errs = [t.communicate(timeout=600)[1] for t in tasks]
     assert [t.returncode for t in tasks] == [0] * N, errs
-    merge = subprocess.run(["bash", str(SLURM / "ipclab-merge.sbatch")], env=env,
-                           capture_output=True, text=True, timeout=300)
+    merge = subprocess.run(
+        ["bash", str(SLURM / "ipclab-merge.sbatch")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert merge.returncode == 0, merge.stderr
     return base, errs
 
@@ -85,18 +106,27 @@ def test_merged_parts_are_byte_identical_to_one_machine(graded):
     base, _ = graded
     one, merged = base / "one", base / "class"
     assert tree(one) == tree(merged)
-    different = [f for f in tree(one) if (one / f).is_file()
-                 and not filecmp.cmp(one / f, merged / f, shallow=False)]
+    different = [
+        f
+        for f in tree(one)
+        if (one / f).is_file() and not filecmp.cmp(one / f, merged / f, shallow=False)
+    ]
     assert different == []
     summary = (merged / "summary.md").read_text()
     assert "| 01-ftok | ana | bea | 100 % |" in summary, "similarity across parts"
-    assert {p.parent.name for p in merged.glob("students/*/result.json")} == \
-        {"ana", "bea", "carl", "dani", "fran"}
+    assert {p.parent.name for p in merged.glob("students/*/result.json")} == {
+        "ana",
+        "bea",
+        "carl",
+        "dani",
+        "fran",
+    }
 
 
 def test_the_parts_split_the_class_by_name(graded, klass):
     base, errs = graded
-    from ipclab_grader.batch import discover, shard_of
+    from ipclab_grader.course.batch import discover, shard_of
+
     names = [s.name for s in discover(klass)]
     owners = {}
     for k in range(1, N + 1):
@@ -114,8 +144,9 @@ def test_a_part_run_again_grades_nothing(graded, klass):
     base, _ = graded
     part = base / "part-1"
     before = {f: (part / f).read_bytes() for f in ("gradebook.csv", "summary.md", "report.html")}
-    r = subprocess.run(batch_cmd(klass, part, "--shard", f"1/{N}"), capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        batch_cmd(klass, part, "--shard", f"1/{N}"), capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0 and "already graded" in r.stderr, r.stderr
     assert {f: (part / f).read_bytes() for f in before} == before
 
@@ -125,8 +156,12 @@ def test_merge_refuses_what_is_not_one_class(graded, tmp_path):
     parts = [base / f"part-{k}" for k in range(1, N + 1)]
 
     def merge(*args):
-        r = subprocess.run([IPCLAB, "merge", *map(str, args), "-o", str(tmp_path / "m"),
-                            "--lang", "en"], capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [IPCLAB, "merge", *map(str, args), "-o", str(tmp_path / "m"), "--lang", "en"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
         return r.stderr
 
@@ -151,8 +186,9 @@ def test_merge_refuses_what_is_not_one_class(graded, tmp_path):
 
 @pytest.mark.parametrize("arg", ["0/2", "3/2", "x", "1/0"])
 def test_a_bad_shard_is_one_line(klass, tmp_path, arg):
-    r = subprocess.run(batch_cmd(klass, tmp_path / "o", "--shard", arg), capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        batch_cmd(klass, tmp_path / "o", "--shard", arg), capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--shard" in r.stderr, r.stderr
 
 
@@ -181,8 +217,12 @@ def test_the_workflow_grades_in_shards_and_merges():
     assert "./ipclab merge parts/*" in " ".join(s.get("run", "") for s in merge["steps"])
     # The matrix step makes the list of parts the grade job expects.
     step = next(s for s in jobs["class"]["steps"] if s.get("id") == "matrix")
-    out = subprocess.run(["bash", "-e", "-c", step["run"].replace('"$GITHUB_OUTPUT"', "/dev/stdout")],
-                         env={**os.environ, "N": "3"}, capture_output=True, text=True)
+    out = subprocess.run(
+        ["bash", "-e", "-c", step["run"].replace('"$GITHUB_OUTPUT"', "/dev/stdout")],
+        env={**os.environ, "N": "3"},
+        capture_output=True,
+        text=True,
+    )
     assert out.stdout.strip() == 'shards=["1/3", "2/3", "3/3"]', out.stderr
 
 

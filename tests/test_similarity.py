@@ -24,8 +24,9 @@ IPCLAB = str(ROOT / "ipclab")
 PYTHON = "/usr/bin/python3"
 STYLES = ("c-style", "raii")
 
-pytestmark = pytest.mark.skipif(shutil.which("sim_c++") is None,
-                                reason="sim_c++ (similarity-tester; scripts/install-deps.sh)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("sim_c++") is None, reason="sim_c++ (similarity-tester; scripts/install-deps.sh)"
+)
 
 
 def lab_names(ex):
@@ -55,8 +56,11 @@ def klass(tmp_path_factory, exercises):
         write(c / "orig", ex, sol)
         write(base / "copy", ex, disguise(sol, seed=7, keep=lab_names(ex)))
         for style in STYLES:
-            write(base / style if style == "c-style" else c / style, ex,
-                  reference(ex, f"tests/styles/{style}") or (ex.dir / ex.files[0]).read_text())
+            write(
+                base / style if style == "c-style" else c / style,
+                ex,
+                reference(ex, f"tests/styles/{style}") or (ex.dir / ex.files[0]).read_text(),
+            )
         for skel in ("skel-1", "skel-2"):
             shutil.copytree(ex.dir, c / skel / "exercises" / ex.id, dirs_exist_ok=True)
     with zipfile.ZipFile(c / "copy.zip", "w") as z:
@@ -65,7 +69,7 @@ def klass(tmp_path_factory, exercises):
     with tarfile.open(c / "c-style.tar.gz", "w:gz") as t:
         t.add(base / "c-style", arcname="c-style")
     (c / "empty").mkdir()
-    for ex in exercises:                                  # every file there, but blank
+    for ex in exercises:  # every file there, but blank
         write(c / "blank", ex, "\n\n")
     (c / "broken.zip").write_bytes(b"PK\x03\x04 not a zip")
     (c / "notes.rar").write_bytes(b"Rar!")
@@ -73,8 +77,13 @@ def klass(tmp_path_factory, exercises):
 
 
 def similarity(*args, env=None):
-    return subprocess.run([PYTHON, IPCLAB, "similarity", *map(str, args)], capture_output=True,
-                          text=True, timeout=300, env=env)
+    return subprocess.run(
+        [PYTHON, IPCLAB, "similarity", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +119,8 @@ def test_the_threshold_has_a_margin_on_both_sides(klass, exercises):
     (at most 47 % measured, 05-shmctl, whose statement dictates ten field copies), a
     disguised copy is at 100 %."""
     sys.path[:0] = [str(ROOT / "grader"), str(ROOT / "harness")]
-    from ipclab_grader import similarity as sim
+    from ipclab_grader.course import similarity as sim
+
     report = sim.analyse(sim.read_class(klass, exercises), exercises, floor=1)
     for p in report.pairs:
         if {p.a, p.b} == {"copy", "orig"}:
@@ -125,15 +135,19 @@ def test_csv_and_output_file(klass, tmp_path):
     r = similarity(klass, "--format", "csv", "-o", out, "--exercise", "03", "--lang", "en")
     assert r.returncode == 0 and "1 similar pairs among 10 submissions" in r.stderr, r.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert [(x["exercise"], x["a"], x["b"], x["similar"]) for x in rows] == \
-        [("03-shmat", "copy", "orig", "true")]
+    assert [(x["exercise"], x["a"], x["b"], x["similar"]) for x in rows] == [
+        ("03-shmat", "copy", "orig", "true")
+    ]
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["/no/such/class"], "not a folder"),
-    ([str(ROOT / "exercises"), "--threshold", "0"], "percentages"),
-    ([str(ROOT / "exercises"), "--exercise", "42"], "42"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["/no/such/class"], "not a folder"),
+        ([str(ROOT / "exercises"), "--threshold", "0"], "percentages"),
+        ([str(ROOT / "exercises"), "--exercise", "42"], "42"),
+    ],
+)
 def test_bad_input_is_one_line(args, needle):
     r = similarity(*args, "--lang", "en")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and needle in r.stderr, r.stderr
@@ -149,8 +163,9 @@ def test_batch_class_files_hold_the_section(klass, exercises, tmp_path):
     """The class files of a batch, made from fabricated results (no grading), hold the
     similarity section: the pair in summary.md, side by side in report.html, similarity.csv."""
     from test_class_report import fake_result
-    from ipclab_grader import batch, similarity as sim
-    from ipclab_grader.commands.batch import write_class_files
+    from ipclab_grader.course import batch, similarity as sim
+    from ipclab_grader.course.classfiles import write_class_files
+
     out = tmp_path / "out"
     subs = batch.discover(klass)
     state = batch.State(out, {"lang": "en"})
@@ -172,8 +187,9 @@ def test_batch_class_files_hold_the_section(klass, exercises, tmp_path):
     assert 'data-exercise="01-ftok" data-a="copy" data-b="orig" data-percent="100"' in html
     side = html.split('data-a="copy" data-b="orig"')[1].split("</details>")[0]
     assert side.count("<pre>") == 2 and "ftok" in side
-    assert (out / "similarity.csv").read_text(encoding="utf-8-sig").splitlines()[1] == \
-        "01-ftok,copy,orig,100,true,100,100"
+    assert (out / "similarity.csv").read_text(encoding="utf-8-sig").splitlines()[
+        1
+    ] == "01-ftok,copy,orig,100,true,100,100"
     stamp = batch.student_dir(out, "orig").joinpath("sources.json").stat().st_mtime_ns
-    sim.store_sources(out, subs, exercises)                # unchanged: not read again
+    sim.store_sources(out, subs, exercises)  # unchanged: not read again
     assert batch.student_dir(out, "orig").joinpath("sources.json").stat().st_mtime_ns == stamp

@@ -45,15 +45,31 @@ def cached(fn):
         if key not in memo:
             memo[key] = fn(ex, *args)
         return memo[key]
+
     return wrapper
+
+
 LANGS = ("es", "en")
 HIDDEN = ROOT / "grader" / "hidden"
 
-CALLS = ("ftok", "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semctl",
-         "msgget", "msgsnd", "msgrcv", "msgctl")
+CALLS = (
+    "ftok",
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "semget",
+    "semop",
+    "semctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+)
 _CALL_RE = "|".join(CALLS)
-_ERRORS_HEADING = re.compile(r"^#+ (?:Errors|Errores)(?: and exit statuses| y estados de salida)?\s*$",
-                             re.M)
+_ERRORS_HEADING = re.compile(
+    r"^#+ (?:Errors|Errores)(?: and exit statuses| y estados de salida)?\s*$", re.M
+)
 _BACKTICKED = re.compile(r"`([^`]+)`")
 # A backticked span that names a call as an error: `shmget: File exists`, `shmctl: …`, `shmdt`.
 _SPAN_CALL = re.compile(rf"^({_CALL_RE})(?::.*)?$")
@@ -68,6 +84,7 @@ _SPLICE = re.compile(r":\s*(?:See|Consulta): man ")
 
 # -- the exercise's units: programs and subcommands, with the header functions each one calls --
 
+
 @cached
 def header(ex):
     """{function: set of calls its comment's SysErrors name, its own and those of the header
@@ -80,7 +97,7 @@ def header(ex):
         if name in ("sizeof",):
             continue
         # The comment block right above the declaration.
-        lines = text[:m.start()].rstrip("\n").split("\n")
+        lines = text[: m.start()].rstrip("\n").split("\n")
         block = []
         while lines and lines[-1].lstrip().startswith("//"):
             block.insert(0, lines.pop())
@@ -111,9 +128,17 @@ def units(ex):
         text = (ex.dir / b.main).read_text(encoding="utf-8")
         reworded = "catch (const ipclab::SysError" in text
         parts = list(_COMMAND.finditer(text))
-        pieces = ([(f"{b.name} {m.group(1)}",
-                    text[m.end():parts[i + 1].start() if i + 1 < len(parts) else len(text)])
-                   for i, m in enumerate(parts)] if parts else [(b.name, text)])
+        pieces = (
+            [
+                (
+                    f"{b.name} {m.group(1)}",
+                    text[m.end() : parts[i + 1].start() if i + 1 < len(parts) else len(text)],
+                )
+                for i, m in enumerate(parts)
+            ]
+            if parts
+            else [(b.name, text)]
+        )
         for unit, piece in pieces:
             called = {f for f in functions if re.search(rf"\b{f}\(", piece)}
             out[unit] = {"functions": called, "key": "key_of(" in piece, "reworded": reworded}
@@ -132,6 +157,7 @@ def program_of(unit):
 
 # -- the statement's error table --------------------------------------------------------------
 
+
 def _cells(row):
     return [c.strip() for c in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
 
@@ -144,7 +170,7 @@ def table(ex, lang):
     m = _ERRORS_HEADING.search(text)
     assert m, f"{readme.relative_to(ROOT)}: no error table heading"
     rows = []
-    for line in text[m.end():].split("\n"):
+    for line in text[m.end() :].split("\n"):
         if line.startswith("|"):
             rows.append(line)
         elif rows:
@@ -170,9 +196,14 @@ def table_calls(ex, lang, unit):
 
 # -- the checks and their messages ------------------------------------------------------------
 
+
 def message_files(ex):
-    return [d / f"messages.{lang}.toml" for d in (ex.dir, HIDDEN / ex.id) for lang in LANGS
-            if (d / f"messages.{lang}.toml").exists()]
+    return [
+        d / f"messages.{lang}.toml"
+        for d in (ex.dir, HIDDEN / ex.id)
+        for lang in LANGS
+        if (d / f"messages.{lang}.toml").exists()
+    ]
 
 
 def texts(ex):
@@ -197,7 +228,9 @@ def units_named(ex, text):
             named.add(unit)
     # A program with subcommands named without one: all of them.
     for unit in units(ex):
-        if " " in unit and re.search(rf"\b{program_of(unit)}\b(?! (?:init|add|finish|produce|consume)\b)", text):
+        if " " in unit and re.search(
+            rf"\b{program_of(unit)}\b(?! (?:init|add|finish|produce|consume)\b)", text
+        ):
             named.add(unit)
     return named or set(units(ex))
 
@@ -213,12 +246,15 @@ def allowed(ex, named):
 
 
 def check_sources(ex):
-    return (sorted((ex.dir / "checks").glob("*.py")) +
-            sorted((HIDDEN / ex.id / "checks").glob("*.py")))
+    return sorted((ex.dir / "checks").glob("*.py")) + sorted(
+        (HIDDEN / ex.id / "checks").glob("*.py")
+    )
 
 
 def unit_sources(ex):
-    return sorted((ex.dir / "test").glob("*.[ch]pp")) + sorted((HIDDEN / ex.id / "unit").glob("*.[ch]pp"))
+    return sorted((ex.dir / "test").glob("*.[ch]pp")) + sorted(
+        (HIDDEN / ex.id / "unit").glob("*.[ch]pp")
+    )
 
 
 def _str(node):
@@ -246,8 +282,12 @@ def expected_errors(path):
             continue
         runs = {}
         for node in ast.walk(fn):
-            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                    and getattr(node.value.func, "attr", "") == "run" and node.value.args):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "attr", "") == "run"
+                and node.value.args
+            ):
                 for t in node.targets:
                     if isinstance(t, ast.Name):
                         runs[t.id] = _str(node.value.args[0])
@@ -278,6 +318,7 @@ def expected_errors(path):
 
 # -- the tests --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 def test_each_program_calls_functions_of_its_header(ex):
     """The model itself: every unit calls some header function (else the comparison is empty)."""
@@ -291,8 +332,10 @@ def test_error_tables_agree_between_languages(ex):
     for unit in units(ex):
         es, en = table_calls(ex, "es", unit), table_calls(ex, "en", unit)
         if es != en:
-            problems.append(f"{unit}: README.md names {sorted(es - en)} that README.en.md does "
-                            f"not, README.en.md {sorted(en - es)} that README.md does not")
+            problems.append(
+                f"{unit}: README.md names {sorted(es - en)} that README.en.md does "
+                f"not, README.en.md {sorted(en - es)} that README.md does not"
+            )
     assert not problems, f"{ex.id}:\n" + "\n".join(problems)
 
 
@@ -303,8 +346,12 @@ PENDING: dict[str, str] = {}
 
 
 def pending(exercises):
-    return [pytest.param(ex, id=ex.id, marks=pytest.mark.xfail(reason=PENDING[ex.id], strict=False))
-            if ex.id in PENDING else pytest.param(ex, id=ex.id) for ex in exercises]
+    return [
+        pytest.param(ex, id=ex.id, marks=pytest.mark.xfail(reason=PENDING[ex.id], strict=False))
+        if ex.id in PENDING
+        else pytest.param(ex, id=ex.id)
+        for ex in exercises
+    ]
 
 
 @pytest.mark.parametrize("ex", pending(EXERCISES))
@@ -318,11 +365,15 @@ def test_error_table_and_header_name_the_same_calls(ex):
             got = table_calls(ex, lang, unit)
             readme = "README.md" if lang == "es" else f"README.{lang}.md"
             if got - want:
-                problems.append(f"{unit}: {readme}'s error table names {sorted(got - want)}, "
-                                f"which the header's Throws comments do not")
+                problems.append(
+                    f"{unit}: {readme}'s error table names {sorted(got - want)}, "
+                    f"which the header's Throws comments do not"
+                )
             if want - got:
-                problems.append(f"{unit}: the header (or main's ftok) names {sorted(want - got)}, "
-                                f"which {readme}'s error table does not")
+                problems.append(
+                    f"{unit}: the header (or main's ftok) names {sorted(want - got)}, "
+                    f"which {readme}'s error table does not"
+                )
     assert not problems, f"{ex.id}:\n" + "\n".join(problems)
 
 
@@ -336,16 +387,20 @@ def test_checks_expect_only_calls_the_statement_gives_the_program(ex):
                 continue  # a tool (ipcs, ipcrm) or a program of another exercise
             extra = set(calls) - allowed(ex, named)
             if extra:
-                problems.append(f"{path.relative_to(ROOT)}:{line}: expect_error({prog}, "
-                                f"{sorted(calls)}) names {sorted(extra)}, which neither the "
-                                f"error tables nor the header give {prog}")
+                problems.append(
+                    f"{path.relative_to(ROOT)}:{line}: expect_error({prog}, "
+                    f"{sorted(calls)}) names {sorted(extra)}, which neither the "
+                    f"error tables nor the header give {prog}"
+                )
     for path in unit_sources(ex):
         text = path.read_text(encoding="utf-8")
         for m in _ECALL.finditer(text):
             if m.group(1) not in allowed(ex, set(units(ex))):
                 line = text.count("\n", 0, m.start()) + 1
-                problems.append(f"{path.relative_to(ROOT)}:{line}: compares e.call() with "
-                                f"{m.group(1)!r}, which no error table or header of {ex.id} names")
+                problems.append(
+                    f"{path.relative_to(ROOT)}:{line}: compares e.call() with "
+                    f"{m.group(1)!r}, which no error table or header of {ex.id} names"
+                )
     assert not problems, f"{ex.id}:\n" + "\n".join(problems)
 
 
@@ -359,9 +414,11 @@ def test_messages_name_only_calls_the_statement_gives_the_unit(ex):
         named = units_named(ex, text)
         extra = calls - allowed(ex, named)
         if extra:
-            problems.append(f"{f.relative_to(ROOT)} [{tab}] {mid}: names {sorted(extra)} as an "
-                            f"error of {sorted(named)}, which neither the error tables nor the "
-                            f"header give it")
+            problems.append(
+                f"{f.relative_to(ROOT)} [{tab}] {mid}: names {sorted(extra)} as an "
+                f"error of {sorted(named)}, which neither the error tables nor the "
+                f"header give it"
+            )
     assert not problems, f"{ex.id}:\n" + "\n".join(problems)
 
 
@@ -369,6 +426,9 @@ def test_messages_name_only_calls_the_statement_gives_the_unit(ex):
 def test_no_message_is_two_spliced_together(ex):
     """«Segments present: See: man 3 ftok…»: a «See: man» reference after a colon that was
     introducing something else (the list it now pushes away)."""
-    problems = [f"{f.relative_to(ROOT)} [{tab}] {mid}: …{text[max(0, m.start() - 40):m.end() + 20]}…"
-                for f, tab, mid, text in texts(ex) for m in _SPLICE.finditer(text)]
+    problems = [
+        f"{f.relative_to(ROOT)} [{tab}] {mid}: …{text[max(0, m.start() - 40):m.end() + 20]}…"
+        for f, tab, mid, text in texts(ex)
+        for m in _SPLICE.finditer(text)
+    ]
     assert not problems, f"{ex.id}:\n" + "\n".join(problems)

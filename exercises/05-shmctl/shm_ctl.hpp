@@ -9,16 +9,16 @@
 
 // What the kernel records about one segment (its struct shmid_ds), copied field by field.
 struct SegmentInfo {
-    key_t key;              // shm_perm.__key: the key it was created with (0 once marked for removal)
-    int shmid;              // the id shmget returned
-    std::size_t size;       // shm_segsz: the size asked for at creation, in bytes
-    unsigned perms;         // shm_perm.mode & 0777: the nine permission bits only
-    pid_t cpid;             // shm_cpid: the process that created it
-    pid_t lpid;             // shm_lpid: the last process that attached or detached (0: none yet)
-    unsigned long nattch;   // shm_nattch: attachments right now
-    std::time_t atime;      // shm_atime: last shmat (0: never)
-    std::time_t dtime;      // shm_dtime: last shmdt (0: never)
-    std::time_t ctime;      // shm_ctime: creation or last IPC_SET
+    key_t key;         // shm_perm.__key: the key it was created with (0 once marked for removal)
+    int shmid;         // the id shmget returned
+    std::size_t size;  // shm_segsz: the size asked for at creation, in bytes
+    unsigned perms;    // shm_perm.mode & 0777: the nine permission bits only
+    pid_t cpid;        // shm_cpid: the process that created it
+    pid_t lpid;        // shm_lpid: the last process that attached or detached (0: none yet)
+    unsigned long nattch;  // shm_nattch: attachments right now
+    std::time_t atime;     // shm_atime: last shmat (0: never)
+    std::time_t dtime;     // shm_dtime: last shmdt (0: never)
+    std::time_t ctime;     // shm_ctime: creation or last IPC_SET
 };
 
 // Looks at the existing segment with this key WITHOUT attaching to it: shmget(key, 0, 0) (it

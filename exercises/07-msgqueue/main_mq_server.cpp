@@ -8,7 +8,8 @@
 int main(int argc, char** argv) {
     return ipclab::run_program(argc, argv, "mq_server PATH PROJ_ID", [](const ipclab::Args& args) {
         args.expect(2);
-        run_server(ipclab::key_of(args[0], args.proj_id(1)),
-                   [] { std::cout << "ready\n" << std::flush; });
+        run_server(ipclab::key_of(args[0], args.proj_id(1)), [] {
+            std::cout << "ready\n" << std::flush;
+        });
     });
 }

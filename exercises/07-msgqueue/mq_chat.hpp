@@ -17,18 +17,18 @@
 #include <functional>
 #include <string>
 
-constexpr long kRequestType = 1;    // every request has mtype 1: the server receives type 1
+constexpr long kRequestType = 1;  // every request has mtype 1: the server receives type 1
 constexpr std::size_t kTextMax = 256;
 
 struct Request {
-    long mtype;              // kRequestType; must be > 0 (msgsnd refuses 0 with EINVAL)
-    pid_t pid;               // the client's pid: the mtype of its reply
-    char text[kTextMax];     // NUL-terminated
+    long mtype;           // kRequestType; must be > 0 (msgsnd refuses 0 with EINVAL)
+    pid_t pid;            // the client's pid: the mtype of its reply
+    char text[kTextMax];  // NUL-terminated
 };
 
 struct Reply {
-    long mtype;              // the pid of the client it answers
-    char text[kTextMax];     // NUL-terminated, upper case
+    long mtype;           // the pid of the client it answers
+    char text[kTextMax];  // NUL-terminated, upper case
 };
 
 // The size msgsnd and msgrcv take counts only what follows mtype (man msgsnd: msgsz), never

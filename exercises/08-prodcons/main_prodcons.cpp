@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
                 int proj_id = args.proj_id(2);
                 std::int32_t first = args.int32(3);
                 // The last value, FIRST + COUNT - 1, must still be an int32_t.
-                long long most = std::min<long long>(kMaxCount, static_cast<long long>(INT32_MAX) - first + 1);
+                long long most =
+                    std::min<long long>(kMaxCount, static_cast<long long>(INT32_MAX) - first + 1);
                 int count = static_cast<int>(args.integer(4, 1, most, "COUNT"));
                 produce(ipclab::key_of(args[1], proj_id), first, count);
             } else if (command == "consume") {

@@ -9,8 +9,9 @@ int main(int argc, char** argv) {
         args.expect(0);
         const std::vector<ShmRow> rows = list_segments();
         // util-linux's header: "%-10s %-10s %-10s %-10s %-10s %-10s %-12s", after a blank line.
-        std::cout << "\n------ Shared Memory Segments --------\n"
-                  << "key        shmid      owner      perms      bytes      nattch     status      \n";
+        std::cout
+            << "\n------ Shared Memory Segments --------\n"
+            << "key        shmid      owner      perms      bytes      nattch     status      \n";
         for (const ShmRow& row : rows) std::cout << format_row(row) << '\n';
         std::cout << '\n' << std::flush;
     });

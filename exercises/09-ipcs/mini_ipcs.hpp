@@ -11,14 +11,14 @@
 
 // One line of `ipcs -m`: what the kernel's struct shmid_ds says about one segment.
 struct ShmRow {
-    key_t key;              // shm_perm.__key (0 once the segment is marked for removal)
-    int shmid;              // the id SHM_STAT returned for its index
-    uid_t uid;              // shm_perm.uid: the owner
-    unsigned mode;          // shm_perm.mode as the kernel keeps it: the nine permission bits plus
-                            // SHM_DEST (01000: removed, waiting for its last detach) and
-                            // SHM_LOCKED (02000: locked in memory with SHM_LOCK)
-    std::size_t bytes;      // shm_segsz
-    unsigned long nattch;   // shm_nattch
+    key_t key;             // shm_perm.__key (0 once the segment is marked for removal)
+    int shmid;             // the id SHM_STAT returned for its index
+    uid_t uid;             // shm_perm.uid: the owner
+    unsigned mode;         // shm_perm.mode as the kernel keeps it: the nine permission bits plus
+                           // SHM_DEST (01000: removed, waiting for its last detach) and
+                           // SHM_LOCKED (02000: locked in memory with SHM_LOCK)
+    std::size_t bytes;     // shm_segsz
+    unsigned long nattch;  // shm_nattch
 };
 
 // Every segment of the system (this IPC namespace), in index order, the ones ipcs lists:

@@ -28,12 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     # Entry points used by the build: kept out of argparse so their arguments pass untouched.
     if argv[:1] == ["sandbox-run"]:
         from ipclab_harness.sandbox import run_command_main
+
         return run_command_main(argv[1:])
     if argv[:2] == ["manifest", "--cmake"]:
         from .manifest import main_cmake
+
         return main_cmake()
     if argv[:2] == ["manifest", "--markdown"]:
         from .manifest import load_all, markdown_index
+
         sys.stdout.write(markdown_index(load_all()))
         return 0
 

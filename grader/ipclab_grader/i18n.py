@@ -14,8 +14,8 @@ except ModuleNotFoundError:  # Python < 3.11 (Ubuntu 22.04): python3-tomli
 from . import paths
 
 DIR = paths.ROOT / "grader" / "messages"
-DEFAULT = "es"    # the course is Spanish-speaking: no stated preference means Spanish
-FALLBACK = "en"   # a locale in a language the lab does not speak gets English
+DEFAULT = "es"  # the course is Spanish-speaking: no stated preference means Spanish
+FALLBACK = "en"  # a locale in a language the lab does not speak gets English
 NEUTRAL_LOCALES = ("C", "POSIX")
 
 
@@ -71,6 +71,7 @@ def flat(lang: str) -> dict[str, str]:
 
 class _Keep(dict):
     """Leaves a {placeholder} the caller did not fill as it is, rather than failing."""
+
     def __missing__(self, key):
         return "{" + key + "}"
 

@@ -76,10 +76,11 @@ def _require(data: dict, key: str, kind, where: str):
 
 
 def _bilingual(value, where: str) -> dict[str, str]:
-    if not isinstance(value, dict) or any(not isinstance(value.get(l), str) or not value[l].strip()
-                                          for l in LANGS):
+    if not isinstance(value, dict) or any(
+        not isinstance(value.get(lang), str) or not value[lang].strip() for lang in LANGS
+    ):
         raise ManifestError(f"{where}: needs non-empty 'es' and 'en' texts")
-    return {l: value[l].strip() for l in LANGS}
+    return {lang: value[lang].strip() for lang in LANGS}
 
 
 def load(path: Path) -> Exercise:
@@ -98,15 +99,21 @@ def load(path: Path) -> Exercise:
         raise ManifestError(f"{where}: [student] files must be plain file names")
     binaries = []
     for b in _require(data, "binary", list, where):
-        binaries.append(Binary(_require(b, "name", str, where + " [[binary]]"),
-                               _require(b, "main", str, where + " [[binary]]")))
+        binaries.append(
+            Binary(
+                _require(b, "name", str, where + " [[binary]]"),
+                _require(b, "main", str, where + " [[binary]]"),
+            )
+        )
     unit = _require(data, "unit", dict, where)
     points = _require(data, "points", dict, where)
     for name, value in points.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ManifestError(f"{where}: points for '{name}' must be a whole number >= 0")
-    hints = tuple(_bilingual(h, f"{where} [[hint]] {i + 1}")
-                  for i, h in enumerate(_require(data, "hint", list, where)))
+    hints = tuple(
+        _bilingual(h, f"{where} [[hint]] {i + 1}")
+        for i, h in enumerate(_require(data, "hint", list, where))
+    )
     if not hints:
         raise ManifestError(f"{where}: at least one [[hint]] is needed")
     try:
@@ -128,7 +135,8 @@ def load(path: Path) -> Exercise:
         hints=hints,
         limits=limits,
         integrity_allow=tuple(_require(data["integrity"], "allow", list, where + " [integrity]"))
-        if "integrity" in data else (),
+        if "integrity" in data
+        else (),
     )
 
 
@@ -174,9 +182,12 @@ def cmake_fragment(exercises: list[Exercise]) -> str:
     """The ipclab_exercise() calls CMake includes (see cmake/ipclab_exercise.cmake)."""
     lines = ["# Generated from the exercise manifests by `ipclab manifest --cmake`."]
     for ex in exercises:
-        parts = [f"ID {ex.id}", f"DIR {_cmake_quote(str(ex.dir))}",
-                 "FILES " + " ".join(_cmake_quote(f) for f in ex.files),
-                 "BINARIES " + " ".join(_cmake_quote(f"{b.name}={b.main}") for b in ex.binaries)]
+        parts = [
+            f"ID {ex.id}",
+            f"DIR {_cmake_quote(str(ex.dir))}",
+            "FILES " + " ".join(_cmake_quote(f) for f in ex.files),
+            "BINARIES " + " ".join(_cmake_quote(f"{b.name}={b.main}") for b in ex.binaries),
+        ]
         if ex.unit_sources:
             parts.append("UNIT " + " ".join(_cmake_quote(s) for s in ex.unit_sources))
         parts.append(f"REMOTE {_cmake_quote(ex.unit_remote)}")
@@ -195,13 +206,19 @@ def main_cmake() -> int:
 
 def markdown_index(exercises: list[Exercise]) -> str:
     """docs/exercises.md: the exercise index, generated (`./ipclab manifest --markdown`)."""
-    lines = ["# Ejercicios / Exercises", "",
-             "<!-- Generated from the manifests by `./ipclab manifest --markdown > docs/exercises.md`;"
-             " do not edit by hand. -->", "",
-             "| id | título | title | diapositiva / slide | puntos / points | man |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "# Ejercicios / Exercises",
+        "",
+        "<!-- Generated from the manifests by `./ipclab manifest --markdown > docs/exercises.md`;"
+        " do not edit by hand. -->",
+        "",
+        "| id | título | title | diapositiva / slide | puntos / points | man |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for ex in exercises:
-        lines.append(f"| [{ex.id}](../exercises/{ex.id}/README.md) | {ex.title['es']} | "
-                     f"{ex.title['en']} | {ex.slide} | {ex.max_score} | {', '.join(ex.man)} |")
+        lines.append(
+            f"| [{ex.id}](../exercises/{ex.id}/README.md) | {ex.title['es']} | "
+            f"{ex.title['en']} | {ex.slide} | {ex.max_score} | {', '.join(ex.man)} |"
+        )
     lines += ["", f"Total: {sum(e.max_score for e in exercises)}"]
     return "\n".join(lines) + "\n"

@@ -48,7 +48,7 @@ using json = nlohmann::json;
 namespace {
 
 int sock = 3;
-std::map<pid_t, bool> children;           // programs started and not yet reported
+std::map<pid_t, bool> children;                 // programs started and not yet reported
 std::map<int, std::pair<void*, size_t>> holds;  // attaches made by the harness itself
 int next_hold = 1;
 bool direct_mode = false;  // the fallback: no sandbox around us (see kill_descendants)
@@ -95,7 +95,8 @@ void send_json(const json& obj, const std::vector<int>& fds = {}) {
         c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
         std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
         ssize_t n;
-        do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+        do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
         if (n < 0) trusted_side_gone();
         off = static_cast<size_t>(n);
     }
@@ -107,16 +108,15 @@ void send_json(const json& obj, const std::vector<int>& fds = {}) {
     }
 }
 
-const std::map<std::string, int> kLimits = {
-    {"cpu", RLIMIT_CPU}, {"as", RLIMIT_AS}, {"nproc", RLIMIT_NPROC},
-    {"nofile", RLIMIT_NOFILE}, {"fsize", RLIMIT_FSIZE}, {"core", RLIMIT_CORE}};
+const std::map<std::string, int> kLimits = {{"cpu", RLIMIT_CPU},     {"as", RLIMIT_AS},
+                                            {"nproc", RLIMIT_NPROC}, {"nofile", RLIMIT_NOFILE},
+                                            {"fsize", RLIMIT_FSIZE}, {"core", RLIMIT_CORE}};
 
 json spawn(const json& req, std::vector<int>& out_fds) {
     std::vector<std::string> argv_s = req.at("argv").get<std::vector<std::string>>();
     std::vector<std::string> env_s;
     const json env = req.value("env", json::object());  // named: items() does not extend lifetimes
-    for (auto& [k, v] : env.items())
-        env_s.push_back(k + "=" + v.get<std::string>());
+    for (auto& [k, v] : env.items()) env_s.push_back(k + "=" + v.get<std::string>());
     std::vector<std::pair<int, rlim_t>> limits;
     const json requested = req.value("limits", json::object());
     for (auto& [k, v] : requested.items()) {
@@ -132,7 +132,8 @@ json spawn(const json& req, std::vector<int>& out_fds) {
     envp.push_back(nullptr);
 
     int in[2], out[2], err[2], ex[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(ex, O_CLOEXEC))
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
+        pipe2(ex, O_CLOEXEC))
         return failure("pipe2");
     pid_t pid = fork();
     if (pid < 0) return failure("fork");
@@ -151,7 +152,10 @@ json spawn(const json& req, std::vector<int>& out_fds) {
         int e = 0;
         for (auto& [res, value] : limits) {
             rlimit rl{value, value};
-            if (setrlimit(res, &rl) != 0) { e = errno; break; }
+            if (setrlimit(res, &rl) != 0) {
+                e = errno;
+                break;
+            }
         }
         if (!e && chdir(cwd.c_str()) != 0) e = errno;
         if (!e) {
@@ -165,7 +169,8 @@ json spawn(const json& req, std::vector<int>& out_fds) {
     for (int fd : {in[0], out[1], err[1], ex[1]}) close(fd);
     int e = 0;
     ssize_t n;
-    do n = read(ex[0], &e, sizeof e); while (n < 0 && errno == EINTR);
+    do n = read(ex[0], &e, sizeof e);
+    while (n < 0 && errno == EINTR);
     close(ex[0]);
     if (n == static_cast<ssize_t>(sizeof e)) {
         waitpid(pid, nullptr, 0);
@@ -270,8 +275,9 @@ json read_shm(const json& req) {
 
 json sem_create(const json& req) {
     std::vector<unsigned short> values = req.at("values").get<std::vector<unsigned short>>();
-    int id = semget(static_cast<key_t>(req.at("key").get<int64_t>()), static_cast<int>(values.size()),
-                    IPC_CREAT | IPC_EXCL | (req.value("mode", 0600) & 0777));
+    int id =
+        semget(static_cast<key_t>(req.at("key").get<int64_t>()), static_cast<int>(values.size()),
+               IPC_CREAT | IPC_EXCL | (req.value("mode", 0600) & 0777));
     if (id == -1) return failure("semget");
     semun arg;
     arg.array = values.data();
@@ -310,14 +316,16 @@ json msg_send(const json& req) {
 json msg_receive(const json& req) {
     size_t size = req.value("max_size", 8192);
     std::vector<unsigned char> buf(sizeof(long) + size);
-    ssize_t n = msgrcv(req.at("msqid").get<int>(), buf.data(), size, req.value("mtype", 0L), IPC_NOWAIT);
+    ssize_t n =
+        msgrcv(req.at("msqid").get<int>(), buf.data(), size, req.value("mtype", 0L), IPC_NOWAIT);
     if (n == -1) {
         if (errno == ENOMSG) return {{"ok", true}, {"message", nullptr}};
         return failure("msgrcv");
     }
     long mtype;
     std::memcpy(&mtype, buf.data(), sizeof mtype);
-    return {{"ok", true}, {"message", {mtype, to_hex(buf.data() + sizeof(long), static_cast<size_t>(n))}}};
+    return {{"ok", true},
+            {"message", {mtype, to_hex(buf.data() + sizeof(long), static_cast<size_t>(n))}}};
 }
 
 json handle(const json& req, std::vector<int>& fds) {
@@ -333,7 +341,7 @@ json handle(const json& req, std::vector<int>& fds) {
         if (direct_mode)
             kill_descendants();
         else
-            kill(-1, SIGKILL);   // every process here but init and the agent itself
+            kill(-1, SIGKILL);  // every process here but init and the agent itself
         return {{"ok", true}};
     }
     if (op == "read") {
@@ -363,7 +371,7 @@ json handle(const json& req, std::vector<int>& fds) {
     if (op == "read_shm") return read_shm(req);
     if (op == "remove_shm")
         return shmctl(req.at("shmid").get<int>(), IPC_RMID, nullptr) == -1 ? failure("shmctl")
-                                                                         : json{{"ok", true}};
+                                                                           : json{{"ok", true}};
     if (op == "sem_create") return sem_create(req);
     if (op == "sem_values") return sem_values(req);
     if (op == "sem_waiting") return sem_waiting(req);
@@ -407,8 +415,7 @@ void kill_descendants() {
             }
             closedir(d);
         }
-        while (waitpid(-1, nullptr, WNOHANG) > 0) {
-        }
+        while (waitpid(-1, nullptr, WNOHANG) > 0) {}
         if (!any && waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD) return;
         if (!any) waitpid(-1, nullptr, 0);  // one is still dying: wait for it, then look again
     }
@@ -442,8 +449,7 @@ int main(int argc, char** argv) {
         }
         if (fds[1].revents) {
             signalfd_siginfo info;
-            while (read(sfd, &info, sizeof info) > 0) {
-            }
+            while (read(sfd, &info, sizeof info) > 0) {}
             reap();
         }
         if (fds[0].revents) {

@@ -2,11 +2,16 @@
 file. The text goes to a temporary file beside the target, is flushed to disk (fsync) and is
 renamed over the target, so a reader, a Ctrl-C, a killed grader or a crash finds either the
 old file or the new one, never half of one. Two writers of the same file (threads or
-processes) each use a temporary name of their own; the last rename wins."""
+processes) each use a temporary name of their own; the last rename wins.
+
+A folder made once and never replaced (a build cache entry, the configured template) is
+published the same way: made under a temporary name beside its place, flushed, renamed; there
+the first rename wins (publish)."""
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -40,8 +45,9 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes, encoding: str = "utf-8",
-                 parents: bool = False) -> None:
+def write_atomic(
+    path: str | os.PathLike, data: str | bytes, encoding: str = "utf-8", parents: bool = False
+) -> None:
     """`data` (text is written as it is, no newline translation) as the whole of `path`;
     `parents`: make the folders above it that are missing (else a missing one is an error)."""
     path = Path(path)
@@ -57,3 +63,21 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, encoding: str = "ut
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def publish(tmp: str | os.PathLike, final: str | os.PathLike) -> bool:
+    """The folder `tmp` (made whole beside `final`, on the same file system) put in place as
+    `final`: every file in it and the folder itself flushed to disk, then renamed. Where
+    `final` is there already (another writer made the same first: theirs is as good) or the
+    rename fails, `tmp` is removed. Returns whether this folder is now `final`."""
+    tmp, final = Path(tmp), Path(final)
+    try:
+        for p in sorted(tmp.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                _fsync(p)
+        _fsync(tmp)
+        os.rename(tmp, final)
+        return True
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False

@@ -63,7 +63,7 @@ def _own_path(v1_controller: str | None) -> str:
 def available() -> "Hierarchy | None":
     """Where sandboxes' cgroups are made, or None when this machine offers none to us."""
     if os.environ.get("IPCLAB_NO_CGROUPS"):
-        return None   # tests of the fallback, and machines where an admin says no
+        return None  # tests of the fallback, and machines where an admin says no
     mounts = _mounts()
     for kind, where, opts in mounts:
         if kind == "cgroup2" and Path(where, "cgroup.controllers").exists():
@@ -110,7 +110,7 @@ def _try(h: "Hierarchy") -> "Hierarchy | None":
             ctl = h.parent / "cgroup.subtree_control"
             if "pids" not in ctl.read_text().split():
                 ctl.write_text("+pids")
-            try:   # memory too, where the hierarchy offers it (not required)
+            try:  # memory too, where the hierarchy offers it (not required)
                 for c in (root_ctl, ctl):
                     if "memory" not in c.read_text().split():
                         c.write_text("+memory")
@@ -165,8 +165,11 @@ class Hierarchy:
         reap_orphans is ending: it is left."""
         removed = 0
         entries = []
-        for parent in {self.parent, self.cpu_parent or self.parent,
-                       self.memory_parent or self.parent}:
+        for parent in {
+            self.parent,
+            self.cpu_parent or self.parent,
+            self.memory_parent or self.parent,
+        }:
             try:
                 entries += list(parent.iterdir())
             except OSError:
@@ -193,13 +196,42 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def kill_checked(pids, spare, is_ours) -> bool:
+    """SIGKILL to each of `pids` but `spare` that `is_ours(pid)` still owns once a pidfd holds
+    it: the check comes after the open, so a pid reused meanwhile is never someone else's
+    process. True when any was killed; `is_ours` may raise OSError (the process is gone)."""
+    killed = False
+    for pid in pids:
+        if pid in spare:
+            continue
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            continue
+        try:
+            if is_ours(pid):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+                killed = True
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return killed
+
+
 class Cgroup:
     """One sandbox's cgroup: processes are put in it before the student's code starts (the
     sandbox's init, while bubblewrap waits on --block-fd), and everything they start
     stays in it."""
 
-    def __init__(self, path: Path, max_processes: int, acct: Path | None = None,
-                 mem: Path | None = None, v2_memory: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        max_processes: int,
+        acct: Path | None = None,
+        mem: Path | None = None,
+        v2_memory: bool = False,
+    ) -> None:
         self.path, self.max_processes, self.acct, self.mem = path, max_processes, acct, mem
         self.v2_memory = v2_memory
         self.max_memory: int | None = None
@@ -272,29 +304,19 @@ class Cgroup:
         after checking the process is still in this cgroup: a pid reused meanwhile is never
         someone else's process."""
         mine = f":{self._relative()}\n"
-        for pid in self.pids():
-            if pid in spare:
-                continue
-            try:
-                fd = os.pidfd_open(pid)
-            except OSError:
-                continue
-            try:
-                with open(f"/proc/{pid}/cgroup") as f:
-                    if not any(line.endswith(mine) for line in f):
-                        continue
-                signal.pidfd_send_signal(fd, signal.SIGKILL)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+
+        def in_this_cgroup(pid: int) -> bool:
+            with open(f"/proc/{pid}/cgroup") as f:
+                return any(line.endswith(mine) for line in f)
+
+        kill_checked(self.pids(), spare, in_this_cgroup)
 
     def _relative(self) -> str:
         # The path as /proc/PID/cgroup writes it: relative to the hierarchy's mount.
         parts = self.path.parts
         for kind, where, _ in _mounts():
             if str(self.path).startswith(where.rstrip("/") + "/"):
-                return "/" + str(self.path)[len(where.rstrip("/")) + 1:]
+                return "/" + str(self.path)[len(where.rstrip("/")) + 1 :]
         return "/" + "/".join(parts[-2:])
 
     def remove(self, timeout: float = 5.0) -> bool:

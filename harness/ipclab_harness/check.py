@@ -26,8 +26,13 @@ class CheckFailed(AssertionError):
     """The student's code did not do what the statement asks. status: failed or timeout."""
 
     # `_status`, not `status`: a message may well have a {status} field of its own.
-    def __init__(self, msg_id: str, section: str | None = None,
-                 _status: Literal["failed", "timeout"] = "failed", **params) -> None:
+    def __init__(
+        self,
+        msg_id: str,
+        section: str | None = None,
+        _status: Literal["failed", "timeout"] = "failed",
+        **params,
+    ) -> None:
         super().__init__(msg_id)
         self.msg_id, self.section, self.params = msg_id, section, params
         self.status: Status = _status
@@ -97,4 +102,5 @@ def _fill(template: str, params: dict) -> str:
             return format(value, spec[1:]) if spec else str(value)
         except (ValueError, TypeError):
             return str(value)
+
     return re.sub(r"\{(\w+)(:[^}]*)?\}", sub, template)

@@ -17,7 +17,7 @@ def _key(text: str) -> int:
 class Segment:
     key: int
     shmid: int
-    perms: int     # with the SHM_DEST / SHM_LOCKED bits, as the kernel keeps it
+    perms: int  # with the SHM_DEST / SHM_LOCKED bits, as the kernel keeps it
     size: int
     cpid: int
     lpid: int
@@ -40,8 +40,10 @@ class Segment:
 
     def describe(self) -> str:
         status = " dest" if self.dest else ""
-        return (f"key=0x{self.key:08x} shmid={self.shmid} perms={self.mode:04o} size={self.size} "
-                f"nattch={self.nattch} cpid={self.cpid} lpid={self.lpid}{status}")
+        return (
+            f"key=0x{self.key:08x} shmid={self.shmid} perms={self.mode:04o} size={self.size} "
+            f"nattch={self.nattch} cpid={self.cpid} lpid={self.lpid}{status}"
+        )
 
 
 @dataclass(frozen=True)

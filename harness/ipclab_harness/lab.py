@@ -78,8 +78,12 @@ class Proc:
     def send(self, text: str | bytes) -> None:
         data = text.encode() if isinstance(text, str) else text
         if not self._p.write(data):
-            fail("_stdin_closed", program=self.command, stdout=excerpt(self.stdout),
-                 stderr=excerpt(self.stderr))
+            fail(
+                "_stdin_closed",
+                program=self.command,
+                stdout=excerpt(self.stdout),
+                stderr=excerpt(self.stderr),
+            )
 
     def close_stdin(self) -> None:
         self._p.close_stdin()
@@ -92,15 +96,20 @@ class Proc:
         complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
         return complete.splitlines()
 
-    def expect_line(self, text, timeout: float = DEFAULT_TIMEOUT, section: str | None = None) -> str:
+    def expect_line(
+        self, text, timeout: float = DEFAULT_TIMEOUT, section: str | None = None
+    ) -> str:
         """Waits for a whole stdout line equal to `text` (or matching a compiled regex)."""
+
         def match(line: str) -> bool:
             return bool(text.fullmatch(line)) if isinstance(text, re.Pattern) else line == text
+
         def found():
             for line in self._lines():
                 if match(line):
                     return line
             return None
+
         s = self._lab._session
         deadline = time.monotonic() + timeout
         s.wait_until(lambda: found() or self._p.status is not None, deadline)
@@ -109,39 +118,66 @@ class Proc:
             # ends, but no longer than OUTPUT_GRACE (nor the deadline). Without that bound, a
             # daemon it forked that keeps the pipe open made every expect_line on a program
             # that never printed the line last until its deadline.
-            s.wait_until(lambda: found() or self._p.out.fd is None,
-                         min(deadline, time.monotonic() + OUTPUT_GRACE))
+            s.wait_until(
+                lambda: found() or self._p.out.fd is None,
+                min(deadline, time.monotonic() + OUTPUT_GRACE),
+            )
         line = found()
         if line is not None:
             return line
         wanted = text.pattern if isinstance(text, re.Pattern) else text
         if self._p.status is None:
-            raise CheckFailed("_no_line_timeout", section, program=self.command,
-                              line=wanted, seconds=timeout, stdout=excerpt(self.stdout),
-                              stderr=excerpt(self.stderr))
-        fail("_no_line_exited", section, program=self.command, line=wanted,
-             how=self._lab.describe_status(self._p.status), stdout=excerpt(self.stdout),
-             stderr=excerpt(self.stderr))
+            raise CheckFailed(
+                "_no_line_timeout",
+                section,
+                program=self.command,
+                line=wanted,
+                seconds=timeout,
+                stdout=excerpt(self.stdout),
+                stderr=excerpt(self.stderr),
+            )
+        fail(
+            "_no_line_exited",
+            section,
+            program=self.command,
+            line=wanted,
+            how=self._lab.describe_status(self._p.status),
+            stdout=excerpt(self.stdout),
+            stderr=excerpt(self.stderr),
+        )
 
     def wait(self, timeout: float = DEFAULT_TIMEOUT, section: str | None = None) -> int:
         """Waits for the program to exit (and its output to end); returns its status."""
         s = self._lab._session
         s.wait_until(lambda: self._p.status is not None, time.monotonic() + timeout)
         if self._p.status is None:
-            raise CheckFailed("_timeout", section, _status="timeout", program=self.command,
-                              seconds=timeout, stdout=excerpt(self.stdout),
-                              stderr=excerpt(self.stderr))
+            raise CheckFailed(
+                "_timeout",
+                section,
+                _status="timeout",
+                program=self.command,
+                seconds=timeout,
+                stdout=excerpt(self.stdout),
+                stderr=excerpt(self.stderr),
+            )
         # Output still in the pipes; a grandchild holding them open must not hold us long.
-        s.wait_until(lambda: self._p.out.fd is None and self._p.err.fd is None,
-                     time.monotonic() + OUTPUT_GRACE)
+        s.wait_until(
+            lambda: self._p.out.fd is None and self._p.err.fd is None,
+            time.monotonic() + OUTPUT_GRACE,
+        )
         return self._p.status
 
 
 class Lab:
     """One check's sandbox and the calls checks use."""
 
-    def __init__(self, bindir: Path, lang: str = "en", limits: dict | None = None,
-                 users: dict[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        bindir: Path,
+        lang: str = "en",
+        limits: dict | None = None,
+        users: dict[int, str] | None = None,
+    ) -> None:
         """limits: overrides of ipclab_harness.limits.DEFAULTS (a manifest's [limits]).
         users: {uid: name} the sandbox's /etc/passwd names so (the machine's file with those
         uids' lines replaced), e.g. a student name longer than ipcs's column; `lab.users` says
@@ -211,10 +247,14 @@ class Lab:
                 dirfd = inner
             last = parts[-1]
             try:
-                fd = os.open(last, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK,
-                             0o644, dir_fd=dirfd)
+                fd = os.open(
+                    last,
+                    os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK,
+                    0o644,
+                    dir_fd=dirfd,
+                )
             except OSError:
-                fd = -1          # a link (ELOOP), a FIFO with no reader (ENXIO), ...
+                fd = -1  # a link (ELOOP), a FIFO with no reader (ENXIO), ...
             if fd >= 0 and not stat.S_ISREG(os.fstat(fd).st_mode):
                 os.close(fd)
                 fd = -1
@@ -223,8 +263,9 @@ class Lab:
                     os.unlink(last, dir_fd=dirfd)
                 except FileNotFoundError:
                     pass
-                fd = os.open(last, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
-                             dir_fd=dirfd)
+                fd = os.open(
+                    last, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dirfd
+                )
             with os.fdopen(fd, "wb") as f:
                 f.truncate(0)
                 f.write(data)
@@ -254,16 +295,31 @@ class Lab:
         runs only explains a failure.)"""
         if not any(p.running() for p in self.procs):
             self._session.call("reset")
-        p = self._spawn(argv[0] if argv[0].startswith("/") else f"/usr/bin/{argv[0]}",
-                        argv[0], list(argv[1:]), b"", limits=False)
+        p = self._spawn(
+            argv[0] if argv[0].startswith("/") else f"/usr/bin/{argv[0]}",
+            argv[0],
+            list(argv[1:]),
+            b"",
+            limits=False,
+        )
         p.wait(timeout)
         return p
 
     def _spawn(self, path: str, name: str, args: list[str], stdin, limits: bool = True) -> Proc:
-        env = {"PATH": "/lab/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-               "HOME": "/work", "TMPDIR": "/work"}
-        reply = self._session.call("spawn", argv=[path, *args], env=env, cwd="/work",
-                                   limits=bounds.rlimits(self.limits) if limits else {"core": 0})
+        env = {
+            "PATH": "/lab/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "HOME": "/work",
+            "TMPDIR": "/work",
+        }
+        reply = self._session.call(
+            "spawn",
+            argv=[path, *args],
+            env=env,
+            cwd="/work",
+            limits=bounds.rlimits(self.limits) if limits else {"core": 0},
+        )
         if not reply.get("ok"):
             raise SessionError(reply.get("error", "spawn failed"))
         process = Process(self._session, name, reply["pid"], reply["fds"])
@@ -286,16 +342,25 @@ class Lab:
         return reply
 
     def segments(self) -> list[ipcstate.Segment]:
-        return [s for s in ipcstate.parse_shm(self._call("read", path="/proc/sysvipc/shm")["text"])
-                if self._session.visible("shm", s.shmid)]
+        return [
+            s
+            for s in ipcstate.parse_shm(self._call("read", path="/proc/sysvipc/shm")["text"])
+            if self._session.visible("shm", s.shmid)
+        ]
 
     def semaphores(self) -> list[ipcstate.SemSet]:
-        return [s for s in ipcstate.parse_sem(self._call("read", path="/proc/sysvipc/sem")["text"])
-                if self._session.visible("sem", s.semid)]
+        return [
+            s
+            for s in ipcstate.parse_sem(self._call("read", path="/proc/sysvipc/sem")["text"])
+            if self._session.visible("sem", s.semid)
+        ]
 
     def queues(self) -> list[ipcstate.Queue]:
-        return [q for q in ipcstate.parse_msg(self._call("read", path="/proc/sysvipc/msg")["text"])
-                if self._session.visible("msg", q.msqid)]
+        return [
+            q
+            for q in ipcstate.parse_msg(self._call("read", path="/proc/sysvipc/msg")["text"])
+            if self._session.visible("msg", q.msqid)
+        ]
 
     def segment(self, key: int | None = None, shmid: int | None = None):
         for seg in self.segments():
@@ -309,11 +374,19 @@ class Lab:
         the sandbox maps only the student's uid (a grader not run by root)."""
         return self._session.other_uid
 
-    def make_segment(self, key: int, size: int, mode: int = 0o600, ints=(), data: bytes = b"",
-                     owner: int | None = None) -> int:
+    def make_segment(
+        self,
+        key: int,
+        size: int,
+        mode: int = 0o600,
+        ints=(),
+        data: bytes = b"",
+        owner: int | None = None,
+    ) -> int:
         payload = (struct.pack(f"<{len(ints)}i", *ints) if ints else b"") + data
-        reply = self._session.call("shm_create", key=_signed(key), size=size, mode=mode,
-                                   data=payload.hex(), owner=owner)
+        reply = self._session.call(
+            "shm_create", key=_signed(key), size=size, mode=mode, data=payload.hex(), owner=owner
+        )
         if not reply.get("ok"):
             raise SessionError(f"preparing a segment: {reply.get('error')}")
         return reply["shmid"]
@@ -325,8 +398,9 @@ class Lab:
         self._call("release", handle=handle)
 
     def read_ints(self, shmid: int, count: int, offset: int = 0) -> list[int]:
-        data = bytes.fromhex(self._call("read_shm", shmid=shmid, size=4 * count,
-                                        offset=offset)["data"])
+        data = bytes.fromhex(
+            self._call("read_shm", shmid=shmid, size=4 * count, offset=offset)["data"]
+        )
         return list(struct.unpack(f"<{count}i", data))
 
     def remove_segment(self, shmid: int) -> None:
@@ -346,20 +420,60 @@ class Lab:
                 return sems
         return None
 
-    def expect_objects(self, key: int, section: str | None = None, segment: str | None = None,
-                       semaphores: str | None = None):
+    def expect_objects(
+        self,
+        key: int,
+        section: str | None = None,
+        segment: str | None = None,
+        semaphores: str | None = None,
+    ):
         """The segment and/or the semaphore set under `key` (one per message given), failing
         with that message (its {ipcs} filled) when one is missing: what a program that creates
         them, an init, must have left."""
         found = []
-        for msg_id, obj in ((segment, lambda: self.segment(key=key)),
-                            (semaphores, lambda: self.semaphore_set(key=key))):
+        for msg_id, obj in (
+            (segment, lambda: self.segment(key=key)),
+            (semaphores, lambda: self.semaphore_set(key=key)),
+        ):
             if msg_id is None:
                 continue
             found.append(obj())
             if found[-1] is None:
                 fail(msg_id, section, ipcs=self.ipcs_all())
         return found[0] if len(found) == 1 else tuple(found)
+
+    def expect_init_shape(self, seg, sems, size: int, nsems: int, section: str = "init") -> None:
+        """What an init that makes a segment and a semaphore set (06, 08) must have made: a
+        segment of `size` bytes and a set of `nsems`, both 0600. Fails with the exercise's
+        init_segment_size ({got}), init_mode_segment / init_mode_semaphores ({mode}) or
+        init_nsems ({got})."""
+        if seg.size != size:
+            fail("init_segment_size", section, got=seg.size)
+        for msg_id, perms in (
+            ("init_mode_segment", seg.perms),
+            ("init_mode_semaphores", sems.perms),
+        ):
+            if perms & 0o777 != 0o600:
+                fail(msg_id, section, mode=f"{perms & 0o777:04o}")
+        if sems.nsems != nsems:
+            fail("init_nsems", section, got=sems.nsems)
+
+    def expect_missing_reported(self, p: Proc, section: str = "errors") -> None:
+        """`p` ran where its segment and semaphore set do not exist (06, 08): the first
+        look-up's error, nothing printed, nothing created. Fails with the exercise's
+        missing_not_reported, missing_printed ({program}, {stdout}) or missing_created
+        ({program}, {ipcs})."""
+        self.expect_error(
+            p,
+            ("shmget", "semget"),
+            section=section,
+            reason="No such file or directory",
+            msg="missing_not_reported",
+        )
+        if p.stdout:
+            fail("missing_printed", section, program=p.command, stdout=p.stdout.strip())
+        if self.segments() or self.semaphores():
+            fail("missing_created", section, program=p.command, ipcs=self.ipcs_all())
 
     def sem_values(self, semid: int) -> list[int]:
         """The set's values (semctl GETALL: reading them changes neither otime nor the values)."""
@@ -401,8 +515,9 @@ class Lab:
         return self.run_tool(["ipcs", "-a"]).stdout
 
     # -- waiting -------------------------------------------------------------------------------
-    def wait_for(self, fn, what: str, timeout: float = DEFAULT_TIMEOUT, section: str | None = None,
-                 **params):
+    def wait_for(
+        self, fn, what: str, timeout: float = DEFAULT_TIMEOUT, section: str | None = None, **params
+    ):
         """Calls fn() until it returns something true; the kernel state a check waits on
         changes when a program acts, so this polls with a short back-off until the deadline."""
         deadline = time.monotonic() + timeout
@@ -417,12 +532,19 @@ class Lab:
             self._session.pump(min(deadline, time.monotonic() + delay))
             delay = min(delay * 2, 0.02)
 
-    def wait_exit(self, p: Proc, what: str, section: str | None = None, timeout: float = 10,
-                  **params) -> int:
+    def wait_exit(
+        self, p: Proc, what: str, section: str | None = None, timeout: float = 10, **params
+    ) -> int:
         """Waits for `p` to end and returns its status; at the deadline fails with `what` (a
         wait that never ends), `program` and `params` filling its fields."""
-        self.wait_for(lambda: not p.running(), what, timeout=timeout, section=section,
-                      program=p.command, **params)
+        self.wait_for(
+            lambda: not p.running(),
+            what,
+            timeout=timeout,
+            section=section,
+            program=p.command,
+            **params,
+        )
         return p.wait()
 
     def stop_when(self, procs: list[Proc], caught, attempts: int = 500) -> bool:
@@ -458,26 +580,50 @@ class Lab:
                 return f"signal {-status}"
         return f"exit {status}"
 
-    def expect_exit(self, p: Proc, status: int, section: str | None = None,
-                    timeout: float = DEFAULT_TIMEOUT) -> None:
+    def expect_exit(
+        self, p: Proc, status: int, section: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         got = p.wait(timeout, section)
         if got != status:
-            fail("_exit_status", section, program=p.command, expected=status,
-                 got=self.describe_status(got), stdout=excerpt(p.stdout), stderr=excerpt(p.stderr))
+            fail(
+                "_exit_status",
+                section,
+                program=p.command,
+                expected=status,
+                got=self.describe_status(got),
+                stdout=excerpt(p.stdout),
+                stderr=excerpt(p.stderr),
+            )
 
-    def expect_stdout(self, p: Proc, lines: list[str], section: str | None = None,
-                      timeout: float = DEFAULT_TIMEOUT) -> None:
+    def expect_stdout(
+        self,
+        p: Proc,
+        lines: list[str],
+        section: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         p.wait(timeout, section)
         got = p.stdout
         want = "".join(line + "\n" for line in lines)
         if got != want:
-            fail("_stdout", section, program=p.command, expected=excerpt(want),
-                 got=excerpt(got) if got.endswith("\n") or not got else
-                 excerpt(got) + " ⟵ (no \\n)", stderr=excerpt(p.stderr))
+            fail(
+                "_stdout",
+                section,
+                program=p.command,
+                expected=excerpt(want),
+                got=excerpt(got) if got.endswith("\n") or not got else excerpt(got) + " ⟵ (no \\n)",
+                stderr=excerpt(p.stderr),
+            )
 
-    def expect_error(self, p: Proc, call: str | tuple[str, ...], section: str | None = None,
-                     timeout: float = DEFAULT_TIMEOUT, reason: str | None = None,
-                     msg: str = "_error") -> None:
+    def expect_error(
+        self,
+        p: Proc,
+        call: str | tuple[str, ...],
+        section: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        reason: str | None = None,
+        msg: str = "_error",
+    ) -> None:
         """Status 1 and a stderr line naming `call` (or any call of a tuple: where the
         statement leaves the order of two calls free); with `reason`, the line is exactly
         "call: reason". Any line: a student's debugging output on stderr costs nothing.
@@ -485,19 +631,35 @@ class Lab:
         got = p.wait(timeout, section)
         lines = p.stderr.strip().splitlines()
         calls = (call,) if isinstance(call, str) else tuple(call)
-        named = any(line == f"{c}: {reason}" if reason else line.startswith(c + ":")
-                    for c in calls for line in lines)
+        named = any(
+            line == f"{c}: {reason}" if reason else line.startswith(c + ":")
+            for c in calls
+            for line in lines
+        )
         if got != 1 or not named:
-            fail(msg, section, program=p.command, call=" / ".join(calls),
-                 got=self.describe_status(got), status=self.describe_status(got),
-                 stderr=excerpt(p.stderr), stdout=excerpt(p.stdout))
+            fail(
+                msg,
+                section,
+                program=p.command,
+                call=" / ".join(calls),
+                got=self.describe_status(got),
+                status=self.describe_status(got),
+                stderr=excerpt(p.stderr),
+                stdout=excerpt(p.stdout),
+            )
 
-    def expect_usage(self, p: Proc, section: str | None = None,
-                     timeout: float = DEFAULT_TIMEOUT) -> None:
+    def expect_usage(
+        self, p: Proc, section: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         got = p.wait(timeout, section)
         if got != 2 or "usage:" not in p.stderr:
-            fail("_usage", section, program=p.command, got=self.describe_status(got),
-                 stderr=excerpt(p.stderr))
+            fail(
+                "_usage",
+                section,
+                program=p.command,
+                got=self.describe_status(got),
+                stderr=excerpt(p.stderr),
+            )
 
     def allow(self, shm: int = 0, sem: int = 0, msg: int = 0) -> None:
         self.allowed = {"shm": shm, "sem": sem, "msg": msg}
@@ -505,18 +667,23 @@ class Lab:
     # -- end of the check ------------------------------------------------------------------------
     def check_leftovers(self) -> None:
         """Fails when more IPC objects remain than the check allowed, showing ipcs's lines."""
-        counts = {"shm": len(self.segments()), "sem": len(self.semaphores()),
-                  "msg": len(self.queues())}
+        counts = {
+            "shm": len(self.segments()),
+            "sem": len(self.semaphores()),
+            "msg": len(self.queues()),
+        }
         extra = {k: v for k, v in counts.items() if v > self.allowed[k]}
         if extra:
             # Only the tables with too many objects, as `ipcs -m` / `-s` / `-q` print them.
             flag = {"shm": "-m", "sem": "-s", "msg": "-q"}
-            listing = "\n".join(self.run_tool(["ipcs", flag[k]]).stdout.strip("\n")
-                                for k in extra)
-            fail("_leftovers", "leftovers", found=", ".join(f"{v} {k}" for k, v in counts.items()
-                                                            if v),
-                 allowed=", ".join(f"{v} {k}" for k, v in self.allowed.items()),
-                 ipcs=listing)
+            listing = "\n".join(self.run_tool(["ipcs", flag[k]]).stdout.strip("\n") for k in extra)
+            fail(
+                "_leftovers",
+                "leftovers",
+                found=", ".join(f"{v} {k}" for k, v in counts.items() if v),
+                allowed=", ".join(f"{v} {k}" for k, v in self.allowed.items()),
+                ipcs=listing,
+            )
 
     def close(self) -> None:
         try:

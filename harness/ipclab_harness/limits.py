@@ -50,8 +50,12 @@ def resolve(overrides: dict | None) -> dict[str, int]:
     for name, value in (overrides or {}).items():
         if name not in DEFAULTS:
             raise LimitsError(f"unknown limit '{name}' (known: {', '.join(DEFAULTS)})")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0 or \
-                (value == 0 and name != "core"):
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < 0
+            or (value == 0 and name != "core")
+        ):
             raise LimitsError(f"limit '{name}' must be a positive integer, not {value!r}")
         if name == "core" and value != 0:
             raise LimitsError("limit 'core' must be 0: core dumps of student programs stay off")

@@ -16,22 +16,30 @@ import pytest
 from .atomic import write_atomic
 from .check import Catalog, CheckFailed, Status
 from .lab import Lab
-from .session import SessionError
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_addoption(parser):
     g = parser.getgroup("ipclab")
-    g.addoption("--ipclab-bin", default=os.environ.get("IPCLAB_BIN"),
-                help="directory with the built exercise programs (default build/exercises/bin)")
-    g.addoption("--ipclab-lang", default=os.environ.get("IPCLAB_LANG"),
-                help="es or en (default: from the locale)")
+    g.addoption(
+        "--ipclab-bin",
+        default=os.environ.get("IPCLAB_BIN"),
+        help="directory with the built exercise programs (default build/exercises/bin)",
+    )
+    g.addoption(
+        "--ipclab-lang",
+        default=os.environ.get("IPCLAB_LANG"),
+        help="es or en (default: from the locale)",
+    )
     g.addoption("--ipclab-results", default=None, help="write check results (JSON) here")
     g.addoption("--ipclab-limits", default=None, help="JSON object of limits for programs")
-    g.addoption("--ipclab-exercises", default=None,
-                help='JSON {"<exercise id>": {"bin": DIR, "limits": {...}}}: several exercises '
-                     "checked in one run, each with its own programs and limits")
+    g.addoption(
+        "--ipclab-exercises",
+        default=None,
+        help='JSON {"<exercise id>": {"bin": DIR, "limits": {...}}}: several exercises '
+        "checked in one run, each with its own programs and limits",
+    )
 
 
 def default_lang() -> str:
@@ -74,8 +82,10 @@ class Recorder:
 def pytest_configure(config):
     config._ipclab = Recorder(config)
     config.addinivalue_line(
-        "markers", "ipclab_users(users): {uid: name} that the check's sandbox's /etc/passwd "
-        "names so (Lab(users=...)); lab.users says which names are in effect")
+        "markers",
+        "ipclab_users(users): {uid: name} that the check's sandbox's /etc/passwd "
+        "names so (Lab(users=...)); lab.users says which names are in effect",
+    )
     # Hidden checks may import helpers from their exercise's visible checks (never the reverse:
     # the student bundle has no hidden checks).
     for ex_checks in sorted((ROOT / "exercises").glob("*/checks")):
@@ -93,8 +103,12 @@ def lab(request):
     if exercise in plan:
         bindir, limits = plan[exercise]["bin"], plan[exercise]["limits"]
     users = request.node.get_closest_marker("ipclab_users")
-    the_lab = Lab(Path(bindir), lang=config._ipclab.lang, limits=limits,
-                  users=users.args[0] if users else None)
+    the_lab = Lab(
+        Path(bindir),
+        lang=config._ipclab.lang,
+        limits=limits,
+        users=users.args[0] if users else None,
+    )
     request.node._ipclab_lab = the_lab
     yield the_lab
     the_lab.close()
@@ -127,18 +141,30 @@ def pytest_runtest_makereport(item, call):
                 status, feedback = exc.status, cat.render(exc)
             elif call.excinfo and call.excinfo.typename == "Failed" and "Timeout" in str(exc):
                 status = "timeout"
-                feedback = cat.render(CheckFailed("_timeout", program=item.name,
-                                                  seconds="?", stdout="", stderr=""))
+                feedback = cat.render(
+                    CheckFailed("_timeout", program=item.name, seconds="?", stdout="", stderr="")
+                )
             else:
                 status = "error"
-                feedback = cat.render(CheckFailed(
-                    "_check_error", error=f"{type(exc).__name__}: {exc}" if exc else report.longreprtext[-800:]))
+                feedback = cat.render(
+                    CheckFailed(
+                        "_check_error",
+                        error=f"{type(exc).__name__}: {exc}" if exc else report.longreprtext[-800:],
+                    )
+                )
         if status != "passed":
             feedback += _limit_notes(cat, item.funcargs.get("lab"))
-        check_id = item.name[len("test_"):] if item.name.startswith("test_") else item.name
-        rec.results.append({"id": check_id, "title": cat.title(check_id), "status": status,
-                            "feedback": feedback, "duration": round(report.duration, 3),
-                            "file": str(item.fspath)})
+        check_id = item.name[len("test_") :] if item.name.startswith("test_") else item.name
+        rec.results.append(
+            {
+                "id": check_id,
+                "title": cat.title(check_id),
+                "status": status,
+                "feedback": feedback,
+                "duration": round(report.duration, 3),
+                "file": str(item.fspath),
+            }
+        )
         if status != "passed" and feedback:
             report.sections.append(("ipclab feedback", feedback))
 
@@ -149,17 +175,37 @@ def _limit_notes(cat: Catalog, the_lab) -> str:
     for p in getattr(the_lab, "procs", []):
         for name, stream in (("stdout", p._p.out), ("stderr", p._p.err)):
             if stream.truncated:
-                notes.append(cat.text("feedback", "_output_cut", program=p.command, stream=name,
-                                      kept=len(stream.data), total=stream.total))
+                notes.append(
+                    cat.text(
+                        "feedback",
+                        "_output_cut",
+                        program=p.command,
+                        stream=name,
+                        kept=len(stream.data),
+                        total=stream.total,
+                    )
+                )
         if the_lab._session.over_process_limit(p._p):
-            notes.append(cat.text("feedback", "_too_many_processes", program=p.command,
-                                  processes=the_lab.limits["nproc"]))
+            notes.append(
+                cat.text(
+                    "feedback",
+                    "_too_many_processes",
+                    program=p.command,
+                    processes=the_lab.limits["nproc"],
+                )
+            )
         elif p._p.cpu_limited:
-            notes.append(cat.text("feedback", "_sandbox_cpu", program=p.command,
-                                  seconds=the_lab.limits["cpu"]))
+            notes.append(
+                cat.text(
+                    "feedback", "_sandbox_cpu", program=p.command, seconds=the_lab.limits["cpu"]
+                )
+            )
         elif p._p.wall_killed:
-            notes.append(cat.text("feedback", "_wall_killed", program=p.command,
-                                  seconds=the_lab.limits["wall"]))
+            notes.append(
+                cat.text(
+                    "feedback", "_wall_killed", program=p.command, seconds=the_lab.limits["wall"]
+                )
+            )
     return "".join("\n" + n for n in notes if n)
 
 

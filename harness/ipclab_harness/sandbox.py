@@ -36,16 +36,27 @@ class SandboxUnavailable(RuntimeError):
 @dataclass
 class Mounts:
     """What the sandbox sees. Everything not named here does not exist inside."""
-    ro: list[tuple[str, str]] = field(default_factory=list)   # (host path, sandbox path)
+
+    ro: list[tuple[str, str]] = field(default_factory=list)  # (host path, sandbox path)
     rw: list[tuple[str, str]] = field(default_factory=list)
-    whole_root: bool = False   # ro-bind / (developer tests of the lab's own code only)
+    whole_root: bool = False  # ro-bind / (developer tests of the lab's own code only)
 
 
 # The system directories a dynamically linked C++ program and Debian's python3 need.
-SYSTEM_RO = ["/usr", "/etc/alternatives", "/etc/ld.so.cache", "/etc/passwd", "/etc/group",
-             "/etc/localtime"]
-SYSTEM_LINKS = [("usr/lib", "/lib"), ("usr/lib64", "/lib64"), ("usr/bin", "/bin"),
-                ("usr/sbin", "/sbin")]
+SYSTEM_RO = [
+    "/usr",
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/localtime",
+]
+SYSTEM_LINKS = [
+    ("usr/lib", "/lib"),
+    ("usr/lib64", "/lib64"),
+    ("usr/bin", "/bin"),
+    ("usr/sbin", "/sbin"),
+]
 
 
 # How student code is run: "bwrap" (the sandbox) or, only for a student checking their own
@@ -74,13 +85,20 @@ def probe() -> str | None:
     """None when the sandbox works here; otherwise one line saying why not and what to do."""
     bwrap = bwrap_path()
     if not bwrap:
-        return ("bubblewrap (bwrap) is not installed: run `sudo apt-get install bubblewrap` "
-                "(or `make setup`)")
+        return (
+            "bubblewrap (bwrap) is not installed: run `sudo apt-get install bubblewrap` "
+            "(or `make setup`)"
+        )
     try:
         box = prepare(["/bin/true"], Mounts())
         try:
-            p = subprocess.Popen(box.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 stdin=subprocess.DEVNULL, pass_fds=box.pass_fds)
+            p = subprocess.Popen(
+                box.argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                pass_fds=box.pass_fds,
+            )
         except BaseException:
             box.close()
             box.finish(None)
@@ -98,8 +116,10 @@ def probe() -> str | None:
         reason = err[-1] if err else f"exit status {r.returncode}"
         hint = ""
         if os.path.exists("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"):
-            hint = (" (Ubuntu 24.04 restricts user namespaces: see docs/sandbox.en.md, or run "
-                    "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`)")
+            hint = (
+                " (Ubuntu 24.04 restricts user namespaces: see docs/sandbox.en.md, or run "
+                "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`)"
+            )
         return f"bubblewrap cannot create namespaces here: {reason}{hint}"
     return None
 
@@ -117,12 +137,13 @@ class Prepared:
     the sandbox in its cgroup and lets it go on. finish(popen) ends it all and waits for
     every process of it: bubblewrap reports the pid of the sandbox's init on --info-fd, and
     when that dies the kernel kills every process of its PID namespace, daemons included."""
+
     argv: list[str]
     pass_fds: tuple[int, ...] = ()
     info_fd: int | None = None
-    other_uid: bool = False   # OTHER_UID is mapped too (root's own user namespace)
-    cgroup: "cgroups.Cgroup | None" = None   # counts the sandbox's processes (None: RLIMIT_NPROC)
-    block_fd: int | None = None    # bubblewrap waits on it until the sandbox is in its cgroup
+    other_uid: bool = False  # OTHER_UID is mapped too (root's own user namespace)
+    cgroup: "cgroups.Cgroup | None" = None  # counts the sandbox's processes (None: RLIMIT_NPROC)
+    block_fd: int | None = None  # bubblewrap waits on it until the sandbox is in its cgroup
     info: dict | None = None
     init_pidfd: int | None = None
 
@@ -139,7 +160,7 @@ class Prepared:
                     self.cgroup.attach(int(info["child-pid"]))
                     os.write(self.block_fd, b"g")
             except OSError:
-                pass   # the sandbox did not start, or died: the caller sees that
+                pass  # the sandbox did not start, or died: the caller sees that
             finally:
                 os.close(self.block_fd)
                 self.block_fd = None
@@ -157,7 +178,7 @@ class Prepared:
             except BlockingIOError:
                 chunk = None
             if chunk == b"":
-                break   # bubblewrap closed it (or never started)
+                break  # bubblewrap closed it (or never started)
             if chunk:
                 data += chunk
                 try:
@@ -191,7 +212,7 @@ class Prepared:
             try:
                 signal.pidfd_send_signal(self.init_pidfd, signal.SIGKILL)
             except OSError:
-                pass   # already gone
+                pass  # already gone
         if self.info_fd is not None:
             os.close(self.info_fd)
             self.info_fd = None
@@ -213,7 +234,7 @@ class Prepared:
             try:
                 os.waitid(os.P_PIDFD, self.init_pidfd, os.WEXITED)
             except ChildProcessError:
-                pass   # bubblewrap waited for it
+                pass  # bubblewrap waited for it
             except OSError:
                 pass
             os.close(self.init_pidfd)
@@ -222,9 +243,18 @@ class Prepared:
             self.cgroup.remove()
 
 
-def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
-            gid: int = STUDENT_GID, supervised: bool = True, processes: int | None = None,
-            memory: int | None = None, as_pid_1: bool = False, **kw) -> Prepared:
+def prepare(
+    command: list[str],
+    mounts: Mounts,
+    *,
+    uid: int = STUDENT_UID,
+    gid: int = STUDENT_GID,
+    supervised: bool = True,
+    processes: int | None = None,
+    memory: int | None = None,
+    as_pid_1: bool = False,
+    **kw,
+) -> Prepared:
     """The sandbox for `command`; `processes`: how many processes (and threads) it may hold
     at once, counted in a cgroup of its own where the machine offers one (cgroups.py;
     otherwise RLIMIT_NPROC, which the agent sets per program, in a user namespace of the
@@ -276,8 +306,9 @@ def prepare(command: list[str], mounts: Mounts, *, uid: int = STUDENT_UID,
     argv = argv[:1] + extra + argv[1:]
     if views:
         argv = _view_wrapper(views) + argv
-    return Prepared(argv, tuple(fds), info_r,
-                    other_uid=userns_fd is not None, cgroup=group, block_fd=block_w)
+    return Prepared(
+        argv, tuple(fds), info_r, other_uid=userns_fd is not None, cgroup=group, block_fd=block_w
+    )
 
 
 # Where a sandbox started by root sees what lies under private folders (see below). The
@@ -326,9 +357,19 @@ def _view_wrapper(views: list[str]) -> list[str]:
     for i in range(len(views)):
         make = "mkdir" if os.path.isdir(views[i]) else ": >"
         steps.append(f'{make} "$0/{i}" && mount --bind "${{{i + 1}}}" "$0/{i}"')
-    script = " && ".join(steps) + f" && shift {len(views)} && exec \"$@\""
-    return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
-            VIEWS, *views]
+    script = " && ".join(steps) + f' && shift {len(views)} && exec "$@"'
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "/bin/sh",
+        "-c",
+        script,
+        VIEWS,
+        *views,
+    ]
 
 
 _subreaper = threading.Lock()
@@ -363,28 +404,32 @@ def reap_orphans() -> int:
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 argv = f.read().split(b"\0")
-            if not argv or os.path.basename(argv[0]) != b"bwrap" or b"ipclab" not in argv or \
-                    argv[argv.index(b"ipclab") - 1] != b"--hostname":
+            if (
+                not argv
+                or os.path.basename(argv[0]) != b"bwrap"
+                or b"ipclab" not in argv
+                or argv[argv.index(b"ipclab") - 1] != b"--hostname"
+            ):
                 continue
             with open(f"/proc/{entry}/status") as f:
                 status = dict(line.split(":", 1) for line in f if ":" in line)
             if status["NSpid"].split()[-1] != "1":
-                continue   # not a sandbox's init: bubblewrap's outer process, in our namespace
+                continue  # not a sandbox's init: bubblewrap's outer process, in our namespace
             with open(f"/proc/{status['PPid'].strip()}/comm") as f:
                 if f.read().strip() == "bwrap":
-                    continue   # its bubblewrap still runs it
+                    continue  # its bubblewrap still runs it
             os.kill(int(entry), signal.SIGKILL)
             reaped += 1
         except (OSError, ValueError, IndexError):
-            continue   # gone meanwhile, or not ours to signal
+            continue  # gone meanwhile, or not ours to signal
     hierarchy = cgroups.available()
     if hierarchy:
-        hierarchy.remove_stale()   # the empty cgroups of graders that are gone
+        hierarchy.remove_stale()  # the empty cgroups of graders that are gone
     return reaped
 
 
 _userns_lock = threading.Lock()
-_userns: list[int] = []   # the process's one user namespace, made on first use
+_userns: list[int] = []  # the process's one user namespace, made on first use
 
 
 def _nobody_userns(shared: bool = True) -> int:
@@ -405,9 +450,12 @@ def _nobody_userns(shared: bool = True) -> int:
 def _make_nobody_userns() -> int:
     """A short-lived helper makes the namespace (unshare(1) prints a line once it exists),
     root writes its maps, and the helper exits."""
-    helper = subprocess.Popen(["unshare", "--user", "--", "/bin/sh", "-c", "echo; read x"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL)
+    helper = subprocess.Popen(
+        ["unshare", "--user", "--", "/bin/sh", "-c", "echo; read x"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         if helper.stdout.readline() != b"\n":
             raise SandboxUnavailable("unshare --user failed: user namespaces are not available")
@@ -421,21 +469,45 @@ def _make_nobody_userns() -> int:
         helper.wait()
 
 
-def bwrap_argv(command: list[str], mounts: Mounts, *, cwd: str = "/", uid: int = STUDENT_UID,
-               gid: int = STUDENT_GID, env: dict[str, str] | None = None,
-               userns_fd: int | None = None) -> list[str]:
+def bwrap_argv(
+    command: list[str],
+    mounts: Mounts,
+    *,
+    cwd: str = "/",
+    uid: int = STUDENT_UID,
+    gid: int = STUDENT_GID,
+    env: dict[str, str] | None = None,
+    userns_fd: int | None = None,
+) -> list[str]:
     """The bwrap command line that runs `command` in a fresh sandbox (use prepare())."""
     # --disable-userns (no namespace of its own inside, where a program could hide from the
     # checks) only works with bwrap's own user namespace; under root's the program could make
     # one, but it still dies with the sandbox and sees nothing of the machine.
-    userns = (["--unshare-user", "--disable-userns"] if userns_fd is None
-              else ["--userns", str(userns_fd)])
-    argv = [bwrap_path() or "bwrap",
-            "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", *userns, "--uid", str(uid), "--gid", str(gid),
-            # the sandbox dies with whoever started it, and cannot reach its terminal
-            "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", "--hostname", "ipclab"]
+    userns = (
+        ["--unshare-user", "--disable-userns"]
+        if userns_fd is None
+        else ["--userns", str(userns_fd)]
+    )
+    argv = [
+        bwrap_path() or "bwrap",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        *userns,
+        "--uid",
+        str(uid),
+        "--gid",
+        str(gid),
+        # the sandbox dies with whoever started it, and cannot reach its terminal
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "ipclab",
+    ]
     if mounts.whole_root:
         argv += ["--ro-bind", "/", "/"]
     else:
@@ -447,8 +519,17 @@ def bwrap_argv(command: list[str], mounts: Mounts, *, cwd: str = "/", uid: int =
                 argv += ["--symlink", target, link]
     # /proc/sys read-only: code in the sandbox must not raise its namespace's IPC limits
     # (bubblewrap does not cover it when it maps the caller to root outside).
-    argv += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
-             "--tmpfs", "/tmp"]
+    argv += [
+        "--proc",
+        "/proc",
+        "--ro-bind",
+        "/proc/sys",
+        "/proc/sys",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+    ]
     for host, inside in mounts.ro:
         argv += ["--ro-bind", host, inside]
     for host, inside in mounts.rw:
@@ -460,8 +541,13 @@ def bwrap_argv(command: list[str], mounts: Mounts, *, cwd: str = "/", uid: int =
 
 
 def default_env() -> dict[str, str]:
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
-           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
     for k in ("GTEST_COLOR", "GTEST_FILTER", "GTEST_OUTPUT", "TERM"):
         if k in os.environ:
             env[k] = os.environ[k]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import ipcstate, limits as bounds, sandbox
 from .agentbin import AgentBuildError, agent_binary
-
+from .cgroups import kill_checked
 
 
 # CPU seconds a sandbox may use beyond one CPU limit per program it started (the agent, the
@@ -50,8 +50,13 @@ class Stream:
 class Session:
     """A live sandbox: its own IPC, PID, network and mount namespaces, one agent inside."""
 
-    def __init__(self, mounts: list[tuple[Path, str]], *, output_cap: int = 1 << 20,
-                 start_timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        mounts: list[tuple[Path, str]],
+        *,
+        output_cap: int = 1 << 20,
+        start_timeout: float = 15.0,
+    ) -> None:
         """mounts: (host path, sandbox path) pairs shown read-only, e.g. the built programs
         at /lab/bin. The scratch directory is /work, the only place the student can write.
 
@@ -90,23 +95,34 @@ class Session:
             raise SessionError("the sandbox did not start: " + why)
 
     def _start_sandbox(self, agent: Path, mounts, theirs: socket.socket) -> None:
-        mounts = sandbox.Mounts(ro=[*((str(h), i) for h, i in mounts),
-                                    (str(agent), "/lab/agent")],
-                                rw=[(str(self.scratch), "/work")])
+        mounts = sandbox.Mounts(
+            ro=[*((str(h), i) for h, i in mounts), (str(agent), "/lab/agent")],
+            rw=[(str(self.scratch), "/work")],
+        )
         env = sandbox.default_env()
         env["PATH"] = "/lab/bin:/usr/bin:/bin"
         # The agent is the sandbox's pid 1, not bubblewrap's init: an init the student's uid
         # may ptrace (it is dumpable) and that kill(-1) spares would let a program take it
         # over and outlive every reset. The agent is not dumpable, reaps orphans as pid 1
         # must, and signals from inside its namespace cannot kill it.
-        box = sandbox.prepare(["/lab/agent", str(theirs.fileno())], mounts, cwd="/work", env=env,
-                              processes=self._box_processes(bounds.DEFAULTS["nproc"]),
-                              memory=self._box_memory(bounds.DEFAULTS["as"]), as_pid_1=True)
+        box = sandbox.prepare(
+            ["/lab/agent", str(theirs.fileno())],
+            mounts,
+            cwd="/work",
+            env=env,
+            processes=self._box_processes(bounds.DEFAULTS["nproc"]),
+            memory=self._box_memory(bounds.DEFAULTS["as"]),
+            as_pid_1=True,
+        )
         self.other_uid = sandbox.OTHER_UID if box.other_uid else None
         try:
-            self.proc = subprocess.Popen(box.argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                         pass_fds=(theirs.fileno(), *box.pass_fds))
+            self.proc = subprocess.Popen(
+                box.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(theirs.fileno(), *box.pass_fds),
+            )
         except BaseException:
             box.close()
             box.finish(None)
@@ -126,10 +142,10 @@ class Session:
         return 2 * address_space + (64 << 20)
 
     # -- processes: counted per sandbox, a fork bomb stopped at once ----------------------------
-    _refusals = 0         # forks the sandbox's cgroup refused, as of the last look
-    _stops = 0            # how many times its processes were stopped for that
+    _refusals = 0  # forks the sandbox's cgroup refused, as of the last look
+    _stops = 0  # how many times its processes were stopped for that
     _spawn_stopped = False
-    _cpu_budget = 0.0     # CPU seconds the sandbox's programs may use together (see _apply_nproc)
+    _cpu_budget = 0.0  # CPU seconds the sandbox's programs may use together (see _apply_nproc)
     _looked = 0.0
     _nproc = bounds.DEFAULTS["nproc"]
 
@@ -180,8 +196,7 @@ class Session:
             refused = 0
             # RLIMIT_NPROC refuses forks unseen: a sandbox this full is a fork bomb (the
             # lab's programs run a few processes; a bomb whose forks fail hovers near it).
-            forked_too_much = self._processes_inside() >= max(self._nproc - 8,
-                                                              self._nproc * 3 // 4)
+            forked_too_much = self._processes_inside() >= max(self._nproc - 8, self._nproc * 3 // 4)
             cpu = None
         over_cpu = cpu is not None and cpu > self._cpu_budget + CPU_SLACK
         if not forked_too_much and not over_cpu:
@@ -231,23 +246,9 @@ class Session:
             group.kill(spare)
             return True
         ns = (self.box.info or {}).get("pid-namespace")
-        any_left = False
-        for pid in self._inside():
-            if pid in spare:
-                continue
-            try:
-                fd = os.pidfd_open(pid)
-            except OSError:
-                continue
-            try:
-                if os.stat(f"/proc/{pid}/ns/pid").st_ino == ns:
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
-                    any_left = True
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-        return any_left
+        return kill_checked(
+            self._inside(), spare, lambda pid: os.stat(f"/proc/{pid}/ns/pid").st_ino == ns
+        )
 
     def _spared(self) -> set[int]:
         """The host pids of the sandbox's init and of the agent (found by its pid inside)."""
@@ -259,8 +260,9 @@ class Session:
             try:
                 with open(f"/proc/{pid}/status") as f:
                     for line in f:
-                        if line.startswith("NSpid:") and \
-                                int(line.split()[-1]) == getattr(self, "agent_pid", -1):
+                        if line.startswith("NSpid:") and int(line.split()[-1]) == getattr(
+                            self, "agent_pid", -1
+                        ):
                             spare.add(pid)
             except (OSError, ValueError):
                 continue
@@ -277,16 +279,23 @@ class Session:
         return len(self._inside())
 
     def _start_direct(self, agent: Path, mounts, theirs: socket.socket) -> None:
-        self._paths = sorted([(inside, str(host)) for host, inside in mounts] +
-                             [("/work", str(self.scratch))], key=lambda m: -len(m[0]))
+        self._paths = sorted(
+            [(inside, str(host)) for host, inside in mounts] + [("/work", str(self.scratch))],
+            key=lambda m: -len(m[0]),
+        )
         self.preexisting = ipcstate.object_ids()
         self.other_uid = None
         self.started_at = time.time()
-        self.proc = subprocess.Popen([str(agent), str(theirs.fileno()), "--direct"],
-                                     cwd=self.scratch, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     pass_fds=(theirs.fileno(),), start_new_session=True,
-                                     env=sandbox.default_env())
+        self.proc = subprocess.Popen(
+            [str(agent), str(theirs.fileno()), "--direct"],
+            cwd=self.scratch,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+            env=sandbox.default_env(),
+        )
         self.box = sandbox.Prepared([])
 
     def host_path(self, text: str) -> str:
@@ -296,16 +305,22 @@ class Session:
         # One pass: a translated path (/work/main/...) must not be translated again.
         hosts = dict(self._paths)
         alternatives = "|".join(re.escape(inside) for inside, _ in self._paths)
-        return re.sub(rf"(^|[:=])({alternatives})(?=/|$)",
-                      lambda m: m.group(1) + hosts[m.group(2)], text)
+        return re.sub(
+            rf"(^|[:=])({alternatives})(?=/|$)", lambda m: m.group(1) + hosts[m.group(2)], text
+        )
 
     def _translate(self, op: str, args: dict) -> dict:
         if op == "spawn":
-            args = {**args, "argv": [self.host_path(a) for a in args["argv"]],
-                    "cwd": self.host_path(args.get("cwd", "/work")),
-                    "env": {k: ":".join(self.host_path(part) for part in v.split(":"))
-                            for k, v in args.get("env", {}).items()},
-                    "limits": self._direct_limits(args.get("limits", {}))}
+            args = {
+                **args,
+                "argv": [self.host_path(a) for a in args["argv"]],
+                "cwd": self.host_path(args.get("cwd", "/work")),
+                "env": {
+                    k: ":".join(self.host_path(part) for part in v.split(":"))
+                    for k, v in args.get("env", {}).items()
+                },
+                "limits": self._direct_limits(args.get("limits", {})),
+            }
         elif op == "stat":
             args = {**args, "path": self.host_path(args["path"])}
         return args
@@ -315,8 +330,9 @@ class Session:
         """RLIMIT_NPROC counts every process of the user: on their own machine the student's
         desktop already has many, so the allowance is on top of those."""
         if "nproc" in limits and os.getuid() != 0:
-            mine = sum(1 for d in Path("/proc").iterdir() if d.name.isdigit() and
-                       _owner(d) == os.getuid())
+            mine = sum(
+                1 for d in Path("/proc").iterdir() if d.name.isdigit() and _owner(d) == os.getuid()
+            )
             limits = {**limits, "nproc": limits["nproc"] + mine}
         return limits
 
@@ -396,12 +412,15 @@ class Session:
                 if s.fd is not None:
                     streams[s.fd] = s
         fds = list(streams) + [self.sock.fileno()]
-        walls = [p.started + p.wall for p in self.procs.values() if p.wall and p.status is None
-                 and not p.wall_killed]
+        walls = [
+            p.started + p.wall
+            for p in self.procs.values()
+            if p.wall and p.status is None and not p.wall_killed
+        ]
         until = min([deadline, *walls])
         remaining = max(0.0, until - time.monotonic())
         if not self.direct and self.procs:
-            remaining = min(remaining, 0.05)   # a look at the processes meanwhile
+            remaining = min(remaining, 0.05)  # a look at the processes meanwhile
         ready, _, _ = select.select(fds, [], [], remaining)
         self._enforce_wall()
         self._watch_processes()
@@ -437,8 +456,14 @@ class Session:
                 self._next_id += 1
                 self._ignored.add(req_id)
                 try:
-                    self.sock.sendall((json.dumps({"id": req_id, "op": "kill", "pid": p.pid,
-                                                   "sig": signal.SIGKILL}) + "\n").encode())
+                    self.sock.sendall(
+                        (
+                            json.dumps(
+                                {"id": req_id, "op": "kill", "pid": p.pid, "sig": signal.SIGKILL}
+                            )
+                            + "\n"
+                        ).encode()
+                    )
                 except OSError:
                     pass
 
@@ -480,17 +505,21 @@ class Session:
         self._fds = []
         _rmtree(self.scratch)
 
-
     def _remove_created_objects(self) -> None:
         """Without a namespace, what the check's programs created would stay on the machine:
         remove the objects that did not exist before and that this user created during the
         session. Nobody else's objects, and none that were there before, are touched."""
         for kind, ident, cuid, ctime in ipcstate.object_owners():
-            if (kind, ident) in self.preexisting or cuid != os.getuid() or \
-                    ctime < int(self.started_at) - 1:
+            if (
+                (kind, ident) in self.preexisting
+                or cuid != os.getuid()
+                or ctime < int(self.started_at) - 1
+            ):
                 continue
-            subprocess.run(["ipcrm", {"shm": "-m", "sem": "-s", "msg": "-q"}[kind], str(ident)],
-                           capture_output=True)
+            subprocess.run(
+                ["ipcrm", {"shm": "-m", "sem": "-s", "msg": "-q"}[kind], str(ident)],
+                capture_output=True,
+            )
 
 
 def _owner(d: Path) -> int | None:
@@ -502,6 +531,7 @@ def _owner(d: Path) -> int | None:
 
 def _rmtree(path: Path) -> None:
     import shutil
+
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -515,12 +545,12 @@ class Process:
         self.err = Stream(fds[2], session.output_cap)
         self.status: int | None = None
         self.cpu_time: float | None = None  # user + system seconds, once it has exited
-        self.wall: float | None = None      # seconds it may run; killed after (see pump)
+        self.wall: float | None = None  # seconds it may run; killed after (see pump)
         self.wall_killed = False
         # it ran into the sandbox's process limit (maybe before this object was made)
         self.process_limited = session._spawn_stopped
         session._spawn_stopped = False
-        self.cpu_limited = False   # stopped: the sandbox's programs used too much CPU together
+        self.cpu_limited = False  # stopped: the sandbox's programs used too much CPU together
         self.started = time.monotonic()
         for fd in fds[1:]:
             os.set_blocking(fd, False)

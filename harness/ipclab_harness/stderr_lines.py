@@ -47,14 +47,23 @@ def has_stderr_lines(p, lines: Iterable[str]) -> bool:
     return all(any(got == want.strip() for got in mine) for want in lines if want.strip())
 
 
-def expect_stderr_line(p, line: str | Iterable[str], msg: str, section: str | None = None,
-                       timeout: float = 5.0, **params) -> None:
+def expect_stderr_line(
+    p,
+    line: str | Iterable[str],
+    msg: str,
+    section: str | None = None,
+    timeout: float = 5.0,
+    **params,
+) -> None:
     """Waits for `p` to exit; fails with `msg` unless one of its stderr lines is exactly `line`
     (or one of a tuple's). The message's fields: `got` and `stderr` (an excerpt of the whole
     stderr), `want` (the line) and `params`."""
     p.wait(timeout, section)
     if not has_stderr_line(p, line):
-        fields = {"got": excerpt(p.stderr), "stderr": excerpt(p.stderr),
-                  "want": " / ".join(_alternatives(line))}
+        fields = {
+            "got": excerpt(p.stderr),
+            "stderr": excerpt(p.stderr),
+            "want": " / ".join(_alternatives(line)),
+        }
         fields.update(params)
         fail(msg, section, **fields)

@@ -46,15 +46,14 @@ long long Args::integer(std::size_t i, long long lo, long long hi, const char* w
     return value;
 }
 
-int Args::proj_id(std::size_t i) const {
-    return static_cast<int>(integer(i, 1, 255, "PROJ_ID"));
-}
+int Args::proj_id(std::size_t i) const { return static_cast<int>(integer(i, 1, 255, "PROJ_ID")); }
 
 std::size_t Args::positive_size(std::size_t i) const {
     const std::string& text = args_.at(i);
     // Up to SIZE_MAX, not LLONG_MAX: a size above kernel.shmmax (by default larger than
     // LLONG_MAX) must reach shmget and fail there with EINVAL (lab-spec, 02-shmget).
-    const std::string range = "SIZE out of range 1.." + std::to_string(SIZE_MAX) + ": '" + text + "'";
+    const std::string range =
+        "SIZE out of range 1.." + std::to_string(SIZE_MAX) + ": '" + text + "'";
     if (!text.empty() && text[0] == '-') throw UsageError(range);
     if (text.empty() || text[0] < '0' || text[0] > '9') {
         throw UsageError("SIZE is not a decimal integer: '" + text + "'");

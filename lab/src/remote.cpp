@@ -41,9 +41,23 @@ bool read_all(int fd, char* p, std::size_t n) {
 // The kinds an exception travels as: the lab's, then the standard library's from the most
 // derived, so the test side catches what it would have caught in one process.
 enum class Exc : std::uint8_t {
-    sys_error = 1, failure, usage_error, invalid_argument, domain_error, length_error,
-    out_of_range, logic_error, range_error, overflow_error, underflow_error, system_error,
-    runtime_error, bad_alloc, other_std, unknown, ended
+    sys_error = 1,
+    failure,
+    usage_error,
+    invalid_argument,
+    domain_error,
+    length_error,
+    out_of_range,
+    logic_error,
+    range_error,
+    overflow_error,
+    underflow_error,
+    system_error,
+    runtime_error,
+    bad_alloc,
+    other_std,
+    unknown,
+    ended
 };
 
 }  // namespace
@@ -138,25 +152,40 @@ void throw_exception(Buf& b) {
             int err = get<int>(b);
             throw ipclab::SysError(what.c_str(), err);
         }
-        case Exc::failure: throw ipclab::Failure(what);
-        case Exc::usage_error: throw ipclab::UsageError(what);
-        case Exc::invalid_argument: throw std::invalid_argument(what);
-        case Exc::domain_error: throw std::domain_error(what);
-        case Exc::length_error: throw std::length_error(what);
-        case Exc::out_of_range: throw std::out_of_range(what);
-        case Exc::logic_error: throw std::logic_error(what);
-        case Exc::range_error: throw std::range_error(what);
-        case Exc::overflow_error: throw std::overflow_error(what);
-        case Exc::underflow_error: throw std::underflow_error(what);
+        case Exc::failure:
+            throw ipclab::Failure(what);
+        case Exc::usage_error:
+            throw ipclab::UsageError(what);
+        case Exc::invalid_argument:
+            throw std::invalid_argument(what);
+        case Exc::domain_error:
+            throw std::domain_error(what);
+        case Exc::length_error:
+            throw std::length_error(what);
+        case Exc::out_of_range:
+            throw std::out_of_range(what);
+        case Exc::logic_error:
+            throw std::logic_error(what);
+        case Exc::range_error:
+            throw std::range_error(what);
+        case Exc::overflow_error:
+            throw std::overflow_error(what);
+        case Exc::underflow_error:
+            throw std::underflow_error(what);
         case Exc::system_error: {
             int err = get<int>(b);
             throw std::system_error(err, std::generic_category(), what);
         }
-        case Exc::runtime_error: throw std::runtime_error(what);
-        case Exc::bad_alloc: throw std::bad_alloc();
-        case Exc::other_std: throw ForeignException(what);
-        case Exc::ended: throw WorkerEnded{what, get<std::string>(b)};
-        case Exc::unknown: throw UnknownException{};
+        case Exc::runtime_error:
+            throw std::runtime_error(what);
+        case Exc::bad_alloc:
+            throw std::bad_alloc();
+        case Exc::other_std:
+            throw ForeignException(what);
+        case Exc::ended:
+            throw WorkerEnded{what, get<std::string>(b)};
+        case Exc::unknown:
+            throw UnknownException{};
     }
     throw BadMessage("unknown exception kind");
 }
@@ -180,9 +209,11 @@ void Outbound::handle(Channel& ch, Kind kind, Buf& body) {
                     got.push_back(static_cast<char>(c));
                     std::streamsize ready = in->in_avail();
                     if (ready > 0) {
-                        std::size_t more = std::min<std::size_t>(static_cast<std::size_t>(ready), most - 1);
+                        std::size_t more =
+                            std::min<std::size_t>(static_cast<std::size_t>(ready), most - 1);
                         std::string rest(more, '\0');
-                        rest.resize(static_cast<std::size_t>(in->sgetn(&rest[0], static_cast<std::streamsize>(more))));
+                        rest.resize(static_cast<std::size_t>(
+                            in->sgetn(&rest[0], static_cast<std::streamsize>(more))));
                         got += rest;
                     }
                 }
@@ -219,7 +250,8 @@ void Outbound::handle(Channel& ch, Kind kind, Buf& body) {
             ch.send(Kind::ret, answer);
             return;
         }
-        default: throw BadMessage("unexpected request");
+        default:
+            throw BadMessage("unexpected request");
     }
 }
 

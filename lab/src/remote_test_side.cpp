@@ -48,11 +48,11 @@ std::string worker_path() {
 }
 
 struct Worker {
-    pid_t owner = 0;     // the process this worker belongs to (a forked child gets its own)
+    pid_t owner = 0;  // the process this worker belongs to (a forked child gets its own)
     pid_t pid = -1;
     int fd = -1;
     Channel channel{-1};
-    std::string ended;   // how the last one ended, once reaped
+    std::string ended;  // how the last one ended, once reaped
 
     ~Worker() { stop(); }
 
@@ -79,7 +79,7 @@ struct Worker {
             dup2(null, 0);
             dup2(null, 1);
             dup2(null, 2);
-            dup2(sv[1], 3);   // dup2 clears close-on-exec on fd 3
+            dup2(sv[1], 3);  // dup2 clears close-on-exec on fd 3
             syscall(SYS_close_range, 4u, ~0u, 0u);
             sigset_t none;
             sigemptyset(&none);
@@ -102,8 +102,7 @@ struct Worker {
         if (pid > 0 && owner == getpid()) {
             kill(pid, SIGKILL);
             int status = 0;
-            while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {
-            }
+            while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
         }
         pid = -1;
     }
@@ -116,13 +115,13 @@ struct Worker {
         if (pid > 0 && owner == getpid()) {
             int status = 0;
             pid_t r;
-            while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR) {
-            }
+            while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR) {}
             if (r == pid && WIFEXITED(status)) {
                 how = "exit " + std::to_string(WEXITSTATUS(status));
             } else if (r == pid && WIFSIGNALED(status)) {
                 const char* name = sigabbrev_np(WTERMSIG(status));
-                how = std::string("SIG") + (name != nullptr ? name : std::to_string(WTERMSIG(status)).c_str());
+                how = std::string("SIG") +
+                      (name != nullptr ? name : std::to_string(WTERMSIG(status)).c_str());
             }
         }
         pid = -1;
@@ -156,7 +155,8 @@ void end_worker() {
 
 void worker_ended(const char* function) {
     std::string how = worker.reap();
-    ADD_FAILURE() << ::ipclab::testing::msg("worker_ended").with("function", function).with("how", how);
+    ADD_FAILURE()
+        << ::ipclab::testing::msg("worker_ended").with("function", function).with("how", how);
     throw WorkerEnded{how, function};
 }
 

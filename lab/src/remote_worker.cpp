@@ -66,7 +66,7 @@ void interrupt_on(int sig) {
     struct sigaction sa {};
     sa.sa_handler = interrupting_handler;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;   // no SA_RESTART: the signal interrupts a blocked call with EINTR
+    sa.sa_flags = 0;  // no SA_RESTART: the signal interrupts a blocked call with EINTR
     sigaction(sig, &sa, nullptr);
 }
 
@@ -114,7 +114,6 @@ int main() {
             if (!ch.receive(kind, body)) break;
             serve_nested(kind, body);
         }
-    } catch (const ChannelClosed&) {
-    }
+    } catch (const ChannelClosed&) {}
     return 0;
 }

@@ -15,7 +15,8 @@ from pathlib import Path
 LAB = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(LAB / "grader"), str(LAB / "harness")]
 
-from ipclab_grader import platforms, report_autolab, safe_extract  # noqa: E402
+from ipclab_grader.course import safe_extract  # noqa: E402
+from ipclab_grader.reports import autolab, platforms  # noqa: E402
 from ipclab_grader.manifest import by_id, load_all  # noqa: E402
 
 HANDINS = ("handin.tar", "handin.tar.gz", "handin.tgz", "handin.zip")
@@ -48,7 +49,7 @@ def main() -> int:
                 grade = platforms.ungraded(exercises, lang, f"{handin.name}: {e}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    sys.stdout.write(report_autolab.render(grade))
+    sys.stdout.write(autolab.render(grade))
     return 0
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 LAB = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(LAB / "grader"), str(LAB / "harness")]
 
-from ipclab_grader import platforms, report_prairielearn  # noqa: E402
+from ipclab_grader.reports import platforms, prairielearn  # noqa: E402
 from ipclab_grader.manifest import by_id, load_all  # noqa: E402
 
 GRADE = Path(os.environ.get("IPCLAB_PL_ROOT", "/grade"))
@@ -36,20 +34,9 @@ def main() -> int:
             "build the questions again with ./ipclab prairielearn", "output": "", "tests": []})
         return 0
     lang = q.get("lang") or lab_cfg.get("lang", "es")
-    student = GRADE / "student"
-    files = {n: student / n for n in ex.files if (student / n).is_file()}
-    if not files:
-        grade = platforms.ungraded([ex], lang, platforms.text(
-            lang, "no_files", files=", ".join(ex.files)))
-    else:
-        scratch = Path(tempfile.mkdtemp(prefix="ipclab-pl-"))
-        try:
-            sub = platforms.arrange_flat(files, [ex], scratch)
-            grade, _ = platforms.run_grade(sub, [ex], lang, int(q.get("timeout", 110)),
-                                           lab_cfg.get("allow_unsandboxed", False))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-    platforms.write_json(results, report_prairielearn.document(grade))
+    grade = platforms.grade_flat(GRADE / "student", ex, lang, int(q.get("timeout", 110)),
+                                 lab_cfg.get("allow_unsandboxed", False), "ipclab-pl-")
+    platforms.write_json(results, prairielearn.document(grade))
     return 0
 
 

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 LAB = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(LAB / "grader"), str(LAB / "harness")]
 
-from ipclab_grader import platforms, report_vpl  # noqa: E402
+from ipclab_grader.reports import platforms, vpl  # noqa: E402
 from ipclab_grader.manifest import by_id, load_all  # noqa: E402
 
 
@@ -30,20 +28,9 @@ def main() -> int:
     # VPL stops the evaluation at the activity's maximum time; stop a little before it.
     maxtime = os.environ.get("VPL_MAXTIME", "").strip()
     timeout = max(10, int(maxtime) - 5) if maxtime.isdigit() else 300
-    work = Path.cwd()
-    files = {name: work / name for name in ex.files if (work / name).is_file()}
-    if not files:
-        grade = platforms.ungraded([ex], lang, platforms.text(
-            lang, "no_files", files=", ".join(ex.files)))
-    else:
-        scratch = Path(tempfile.mkdtemp(prefix="ipclab-vpl-"))
-        try:
-            sub = platforms.arrange_flat(files, [ex], scratch)
-            grade, _ = platforms.run_grade(sub, [ex], lang, timeout,
-                                           cfg.get("allow_unsandboxed", True))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-    sys.stdout.write(report_vpl.render(grade, ipc_private=platforms.ipc_namespace_private()))
+    grade = platforms.grade_flat(Path.cwd(), ex, lang, timeout, cfg.get("allow_unsandboxed", True),
+                                 "ipclab-vpl-")
+    sys.stdout.write(vpl.render(grade, ipc_private=platforms.ipc_namespace_private()))
     return 0
 
 

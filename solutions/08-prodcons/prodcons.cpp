@@ -52,8 +52,10 @@ public:
     Created& operator=(const Created&) = delete;
     ~Created() {
         if (id_ == -1) return;
-        if (semaphore_) semctl(id_, 0, IPC_RMID);
-        else shmctl(id_, IPC_RMID, nullptr);
+        if (semaphore_)
+            semctl(id_, 0, IPC_RMID);
+        else
+            shmctl(id_, IPC_RMID, nullptr);
     }
     void keep() { id_ = -1; }
 

@@ -48,8 +48,8 @@ std::string format_row(const ShmRow& row) {
     // owner's name is cut at 10 characters (%-10.10s), a uid is printed whole (%-10u).
     char line[256];
     std::snprintf(line, sizeof line, "0x%08x %-10d %-10.10s %-10o %-10zu %-10lu %-6s %-6s",
-                  static_cast<unsigned>(row.key), row.shmid, owner.c_str(), row.mode & 0777u, row.bytes,
-                  row.nattch, (row.mode & SHM_DEST) ? "dest" : " ",
+                  static_cast<unsigned>(row.key), row.shmid, owner.c_str(), row.mode & 0777u,
+                  row.bytes, row.nattch, (row.mode & SHM_DEST) ? "dest" : " ",
                   (row.mode & SHM_LOCKED) ? "locked" : " ");
     return line;
 }

@@ -18,13 +18,16 @@ class FtokKey : public ipclab::testing::IpcTest {};
 // The key is the one ftok(3) defines: inode, device and the low 8 bits of the number.
 TEST_F(FtokKey, MatchesTheKernelFormula) {
     key_t got = make_key(path(), 33), want = expected_key(path(), 33);
-    EXPECT_EQ(got, want) << msg("wrong_key").with("proj", 33).with("got", hex_key(got)).with("want", hex_key(want));
+    EXPECT_EQ(got, want)
+        << msg("wrong_key").with("proj", 33).with("got", hex_key(got)).with("want", hex_key(want));
 }
 
 // Two calls with the same file and number agree: that is how two programs meet.
 TEST_F(FtokKey, SameFileAndNumberGiveTheSameKey) {
     key_t first = make_key(path(), 7), second = make_key(path(), 7);
-    EXPECT_EQ(first, second) << msg("same_input_other_key").with("first", hex_key(first)).with("second", hex_key(second));
+    EXPECT_EQ(first, second) << msg("same_input_other_key")
+                                    .with("first", hex_key(first))
+                                    .with("second", hex_key(second));
 }
 
 // Another number gives another key (the number is the top byte of the key).
@@ -40,7 +43,8 @@ TEST_F(FtokKey, SymlinkGivesItsTargetsKey) {
     key_t through_link = make_key(link, 5);
     unlink(link.c_str());
     key_t target = make_key(path(), 5);
-    EXPECT_EQ(through_link, target) << msg("symlink_key").with("target", hex_key(target)).with("link", hex_key(through_link));
+    EXPECT_EQ(through_link, target)
+        << msg("symlink_key").with("target", hex_key(target)).with("link", hex_key(through_link));
 }
 
 class FtokKeyErrors : public ipclab::testing::IpcTest {};

@@ -19,12 +19,14 @@ protected:
         try {
             int id = create_segment(k, size);
             track(id);
-            if (id == -1) ADD_FAILURE() << msg("returned_minus_one_for_free_key").with("size", size);
+            if (id == -1)
+                ADD_FAILURE() << msg("returned_minus_one_for_free_key").with("size", size);
             return id;
         } catch (const ipclab::SysError& e) {
             // EINVAL on a valid size: the size shmget got was not the one asked for.
             if (e.error() == EINVAL) {
-                ADD_FAILURE() << msg("threw_einval_on_valid_size").with("size", size).with("what", e.what());
+                ADD_FAILURE()
+                    << msg("threw_einval_on_valid_size").with("size", size).with("what", e.what());
             } else {
                 ADD_FAILURE() << msg("threw_on_free_key").with("size", size).with("what", e.what());
             }
@@ -40,7 +42,8 @@ protected:
         try {
             id = create_segment(k, size);
         } catch (const ipclab::SysError& e) {
-            EXPECT_EQ(e.call(), "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
+            EXPECT_EQ(e.call(), "shmget")
+                << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
             EXPECT_EQ(e.error(), err) << msg("shmget_wrong_errno")
                                              .with("size", size)
                                              .with("error", errno_name(err))

@@ -38,7 +38,8 @@ TEST_F(ShmCreate, SizeIsExactlyTheRequestedSize) {
         ASSERT_NE(id, -1);
         shmid_ds ds{};
         ASSERT_TRUE(stat_segment(id, ds));
-        EXPECT_EQ(ds.shm_segsz, size) << msg("wrong_size").with("want", size).with("got", ds.shm_segsz);
+        EXPECT_EQ(ds.shm_segsz, size)
+            << msg("wrong_size").with("want", size).with("got", ds.shm_segsz);
     }
 }
 
@@ -74,20 +75,28 @@ TEST_F(ShmCreateErrors, KeyInUseIsEEXISTAndLeavesTheSegmentUntouched) {
     try {
         id = create_segment(k, 64);
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
-        EXPECT_EQ(e.error(), EEXIST) << msg("key_in_use_not_eexist").with("got", errno_name(e.error()));
+        EXPECT_EQ(e.call(), "shmget")
+            << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST)
+            << msg("key_in_use_not_eexist").with("got", errno_name(e.error()));
     }
     if (id == existing) {
         ADD_FAILURE() << msg("reused_existing").with("shmid", id);
     } else if (id == -1) {
-        ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing").with("size", 64).with("error", "EEXIST");
+        ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing")
+                             .with("size", 64)
+                             .with("error", "EEXIST");
     } else if (id != -2) {
         track(id);
-        ADD_FAILURE() << msg("succeeded_instead_of_failing").with("size", 64).with("shmid", id).with("error", "EEXIST");
+        ADD_FAILURE() << msg("succeeded_instead_of_failing")
+                             .with("size", 64)
+                             .with("shmid", id)
+                             .with("error", "EEXIST");
     }
     shmid_ds ds{};
     ASSERT_TRUE(stat_segment(existing, ds)) << msg("existing_removed").with("shmid", existing);
-    EXPECT_EQ(ds.shm_segsz, 64u) << msg("existing_resized").with("want", 64).with("got", ds.shm_segsz);
+    EXPECT_EQ(ds.shm_segsz, 64u)
+        << msg("existing_resized").with("want", 64).with("got", ds.shm_segsz);
     void* p = shmat(existing, nullptr, SHM_RDONLY);
     ASSERT_NE(p, reinterpret_cast<void*>(-1));
     std::vector<std::int32_t> got(3);

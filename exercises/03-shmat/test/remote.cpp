@@ -6,5 +6,6 @@
 template <>
 struct ipclab::remote::Wire<Reading> : ipclab::remote::Fields<&Reading::values, &Reading::sum> {};
 
-IPCLAB_REMOTE(write_values, void, (key_t key, const std::vector<std::int32_t>& values), (key, values))
+IPCLAB_REMOTE(write_values, void, (key_t key, const std::vector<std::int32_t>& values),
+              (key, values))
 IPCLAB_REMOTE(read_values, Reading, (key_t key), (key))

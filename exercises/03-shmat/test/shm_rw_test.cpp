@@ -30,7 +30,8 @@ std::vector<std::int32_t> ints_of(int shmid, std::size_t count) {
     void* p = shmat(shmid, nullptr, SHM_RDONLY);
     if (p == reinterpret_cast<void*>(-1)) {
         int err = errno;
-        ADD_FAILURE() << msg("segment_unreadable").with("shmid", shmid).with("error", errno_name(err));
+        ADD_FAILURE()
+            << msg("segment_unreadable").with("shmid", shmid).with("error", errno_name(err));
         return {};
     }
     std::memcpy(out.data(), p, count * sizeof(std::int32_t));
@@ -96,7 +97,8 @@ TEST_F(ShmWrite, ReusesAnExistingLargerSegment) {
     EXPECT_EQ(size, 64u) << msg("existing_replaced").with("want", 64).with("got", size);
     const std::vector<std::int32_t> want{2, 5, 6};
     std::vector<std::int32_t> got = ints_of(id, 3);
-    EXPECT_EQ(got, want) << msg("existing_not_written").with("want", listed(want)).with("got", listed(got));
+    EXPECT_EQ(got, want)
+        << msg("existing_not_written").with("want", listed(want)).with("got", listed(got));
 }
 
 class ShmWriteErrors : public ipclab::testing::IpcTest {};
@@ -108,7 +110,8 @@ TEST_F(ShmWriteErrors, TooSmallExistingSegmentIsShmgetEinval) {
     EXPECT_SYSERROR(write_values(k, {1, 2, 3}), "shmget", EINVAL);
     const std::vector<std::int32_t> want{1, 42};
     std::vector<std::int32_t> got = ints_of(id, 2);
-    EXPECT_EQ(got, want) << msg("small_segment_changed").with("want", listed(want)).with("got", listed(got));
+    EXPECT_EQ(got, want)
+        << msg("small_segment_changed").with("want", listed(want)).with("got", listed(got));
 }
 
 class ShmRead : public ipclab::testing::IpcTest {};
@@ -119,8 +122,10 @@ TEST_F(ShmRead, ReadsTheValuesAfterTheCount) {
     make_segment(k, 16, 0600, {3, 10, -4, 30});
     Reading r = read_values(k);
     const std::vector<std::int32_t> want{10, -4, 30};
-    EXPECT_EQ(r.values, want) << msg("wrong_values").with("want", listed(want)).with("got", listed(r.values));
-    EXPECT_EQ(r.sum, 36) << msg("wrong_sum").with("values", listed(r.values)).with("want", 36).with("got", r.sum);
+    EXPECT_EQ(r.values, want)
+        << msg("wrong_values").with("want", listed(want)).with("got", listed(r.values));
+    EXPECT_EQ(r.sum, 36)
+        << msg("wrong_sum").with("values", listed(r.values)).with("want", 36).with("got", r.sum);
 }
 
 // What write_values writes, read_values reads: they agree on the layout.
@@ -130,8 +135,10 @@ TEST_F(ShmRead, ReadsWhatTheWriterWrote) {
     track(segment_of(k));
     Reading r = read_values(k);
     const std::vector<std::int32_t> want{8, 0, -1};
-    EXPECT_EQ(r.values, want) << msg("round_trip_differs").with("want", listed(want)).with("got", listed(r.values));
-    EXPECT_EQ(r.sum, 7) << msg("wrong_sum").with("values", listed(r.values)).with("want", 7).with("got", r.sum);
+    EXPECT_EQ(r.values, want)
+        << msg("round_trip_differs").with("want", listed(want)).with("got", listed(r.values));
+    EXPECT_EQ(r.sum, 7)
+        << msg("wrong_sum").with("values", listed(r.values)).with("want", 7).with("got", r.sum);
 }
 
 // The sum is 64-bit: INT32_MAX + INT32_MAX does not overflow.
@@ -139,8 +146,10 @@ TEST_F(ShmRead, SumsIn64Bits) {
     key_t k = key();
     make_segment(k, 12, 0600, {2, INT32_MAX, INT32_MAX});
     std::int64_t sum = read_values(k).sum;
-    EXPECT_EQ(sum, 4294967294LL)
-        << msg("sum_overflow").with("values", "[2147483647, 2147483647]").with("want", 4294967294LL).with("got", sum);
+    EXPECT_EQ(sum, 4294967294LL) << msg("sum_overflow")
+                                        .with("values", "[2147483647, 2147483647]")
+                                        .with("want", 4294967294LL)
+                                        .with("got", sum);
 }
 
 // SHM_RDONLY needs only read permission: a 0400 segment can be read.
@@ -150,7 +159,8 @@ TEST_F(ShmRead, ReadsA0400SegmentWithShmRdonly) {
     try {
         Reading r = read_values(k);
         const std::vector<std::int32_t> want{5, 6};
-        EXPECT_EQ(r.values, want) << msg("wrong_values").with("want", listed(want)).with("got", listed(r.values));
+        EXPECT_EQ(r.values, want)
+            << msg("wrong_values").with("want", listed(want)).with("got", listed(r.values));
     } catch (const ipclab::SysError& e) {
         ADD_FAILURE() << msg("no_shm_rdonly").with("what", e.what());
     }
@@ -165,7 +175,8 @@ TEST_F(ShmRead, DetachesAfterReading) {
     shmid_ds ds = stat_of(id);
     EXPECT_EQ(ds.shm_nattch, 0u) << msg("reader_left_attached").with("nattch", ds.shm_nattch);
     const pid_t reader = ipclab::remote::worker_pid();
-    EXPECT_EQ(ds.shm_lpid, reader) << msg("reader_never_attached").with("lpid", ds.shm_lpid).with("pid", reader);
+    EXPECT_EQ(ds.shm_lpid, reader)
+        << msg("reader_never_attached").with("lpid", ds.shm_lpid).with("pid", reader);
 }
 
 class ShmReadErrors : public ipclab::testing::IpcTest {};
@@ -186,7 +197,8 @@ TEST_F(ShmReadErrors, CountLargerThanTheSegmentIsAFailure) {
         ADD_FAILURE() << msg("corrupt_count_read").with("got", r.values.size());
     } catch (const ipclab::Failure& e) {
         const std::string want = "shm_read: corrupt segment: count 1000 does not fit in 16 bytes";
-        EXPECT_EQ(std::string(e.what()), want) << msg("corrupt_message").with("want", want).with("got", e.what());
+        EXPECT_EQ(std::string(e.what()), want)
+            << msg("corrupt_message").with("want", want).with("got", e.what());
     }
     auto nattch = stat_of(id).shm_nattch;
     EXPECT_EQ(nattch, 0u) << msg("attached_after_corrupt").with("nattch", nattch);

@@ -8,7 +8,8 @@
 
 IPCLAB_REMOTE(attach_segment, void*, (key_t key), (key))
 IPCLAB_REMOTE(detach_segment, void, (const void* addr), (addr))
-IPCLAB_REMOTE(attach_session, void, (key_t key, std::istream& in, std::ostream& out), (key, in, out))
+IPCLAB_REMOTE(attach_session, void, (key_t key, std::istream& in, std::ostream& out),
+              (key, in, out))
 
 // The lab's own attach, made in the worker: a test of detach_segment needs an attachment of
 // the process that runs the student's code, and must not take it from attach_segment.

@@ -168,23 +168,23 @@ inline Snapshot snapshot(int shmid) {
 
 // Everything the tests look at after one attach_session() call.
 struct Observed {
-    bool threw = false;        // attach_session threw ipclab::SysError
-    std::string error_call;    // ... naming this call
-    int error_errno = 0;       // ... with this errno
+    bool threw = false;      // attach_session threw ipclab::SysError
+    std::string error_call;  // ... naming this call
+    int error_errno = 0;     // ... with this errno
 
-    std::vector<Snapshot> at_wait;            // segment state each time the code blocked on input
-    std::vector<std::string> flushed_at_wait; // output flushed by then
-    std::vector<std::string> buffered_at_wait;// output written but NOT flushed by then
+    std::vector<Snapshot> at_wait;              // segment state each time the code blocked on input
+    std::vector<std::string> flushed_at_wait;   // output flushed by then
+    std::vector<std::string> buffered_at_wait;  // output written but NOT flushed by then
 
-    bool attached_flushed = false;  // "attached\n" reached the output (flushed)
-    Snapshot when_attached_flushed; // segment state at that moment
+    bool attached_flushed = false;   // "attached\n" reached the output (flushed)
+    Snapshot when_attached_flushed;  // segment state at that moment
     bool detached_flushed = false;
     Snapshot when_detached_flushed;
 
-    bool reached_end = false;       // the code read its input until the end
-    std::string flushed;            // output flushed by the time it returned
-    std::string buffered;           // output left unflushed when it returned
-    Snapshot after;                 // segment state after it returned
+    bool reached_end = false;  // the code read its input until the end
+    std::string flushed;       // output flushed by the time it returned
+    std::string buffered;      // output left unflushed when it returned
+    Snapshot after;            // segment state after it returned
 
     std::string output() const { return flushed + buffered; }
 };
@@ -241,7 +241,8 @@ inline std::string shown(const std::string& text) {
 inline void expect_thrown(const Observed& o, const char* call, int err) {
     using ipclab::testing::errno_name;
     using ipclab::testing::msg;
-    EXPECT_EQ(o.error_call, call) << msg("syserror_wrong_call").with("call", call).with("got", o.error_call);
+    EXPECT_EQ(o.error_call, call)
+        << msg("syserror_wrong_call").with("call", call).with("got", o.error_call);
     EXPECT_EQ(o.error_errno, err) << msg("syserror_wrong_errno")
                                          .with("call", call)
                                          .with("error", errno_name(err))

@@ -35,9 +35,12 @@ static bool detach_explained(void* p) {
         return true;
     } catch (const ipclab::SysError& e) {
         if (e.error() == EINVAL) {
-            ADD_FAILURE() << msg("detach_threw_einval").with("call", e.call()).with("error", errno_name(e.error()));
+            ADD_FAILURE() << msg("detach_threw_einval")
+                                 .with("call", e.call())
+                                 .with("error", errno_name(e.error()));
         } else {
-            ADD_FAILURE() << msg("detach_threw").with("call", e.call()).with("error", errno_name(e.error()));
+            ADD_FAILURE()
+                << msg("detach_threw").with("call", e.call()).with("error", errno_name(e.error()));
         }
         return false;
     }
@@ -51,14 +54,17 @@ TEST_F(ShmAttachSegment, AttachCountsOneAttachment) {
     try {
         p = attach_segment(key());
     } catch (const ipclab::SysError& e) {
-        FAIL() << msg("attach_threw_on_existing").with("call", e.call()).with("error", errno_name(e.error()));
+        FAIL() << msg("attach_threw_on_existing")
+                      .with("call", e.call())
+                      .with("error", errno_name(e.error()));
     }
     ASSERT_NE(p, nullptr) << msg("attach_returned_null");
     ASSERT_NE(p, reinterpret_cast<void*>(-1)) << msg("attach_returned_minus_one");
     auto s = snapshot(id);
     EXPECT_EQ(s.nattch, 1) << msg("attach_not_counted").with("nattch", s.nattch);
     const pid_t worker = worker_pid();
-    EXPECT_EQ(s.lpid, worker) << msg("lpid_not_ours_after_shmat").with("lpid", s.lpid).with("pid", worker);
+    EXPECT_EQ(s.lpid, worker)
+        << msg("lpid_not_ours_after_shmat").with("lpid", s.lpid).with("pid", worker);
     std::vector<const void*> at = mapped_at(worker, id);
     bool there = false;
     for (const void* a : at) there = there || a == p;
@@ -80,7 +86,8 @@ TEST_F(ShmAttachSegment, DetachDropsNattchAndSetsDtime) {
     EXPECT_EQ(s.nattch, 0) << msg("still_attached_after_detach").with("nattch", s.nattch);
     EXPECT_GT(s.dtime, 0) << msg("no_dtime_after_detach");
     const pid_t worker = worker_pid();
-    EXPECT_EQ(s.lpid, worker) << msg("lpid_not_ours_after_shmdt").with("lpid", s.lpid).with("pid", worker);
+    EXPECT_EQ(s.lpid, worker)
+        << msg("lpid_not_ours_after_shmdt").with("lpid", s.lpid).with("pid", worker);
 }
 
 // Two attachments are two: each pointer is detached on its own, and nattch counts them.
@@ -116,11 +123,7 @@ TEST_F(ShmAttachErrors, ShmatFailureIsThrown) {
     try {
         p = attach_segment(key());
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmat") << msg("syserror_wrong_call").with("call", "shmat").with("got", e.call());
-        EXPECT_EQ(e.error(), EACCES) << msg("syserror_wrong_errno")
-                                            .with("call", "shmat")
-                                            .with("error", "EACCES")
-                                            .with("got", errno_name(e.error()));
+        ipclab::testing::expect_syserror_is(e, "shmat", EACCES);
         return;
     }
     ADD_FAILURE() << msg("shmat_failure_not_checked").with("addr", p);
@@ -141,9 +144,10 @@ TEST_F(ShmAttachSession, AttachedIsFlushedBeforeWaiting) {
     auto o = run_session(key(), id);
     ASSERT_FALSE(o.threw) << describe_throw(o);
     ASSERT_FALSE(o.at_wait.empty()) << msg("session_never_read");
-    EXPECT_EQ(o.flushed_at_wait[0], "attached\n") << msg("attached_not_flushed")
-                                                      .with("flushed", shown(o.flushed_at_wait[0]))
-                                                      .with("buffered", shown(o.buffered_at_wait[0]));
+    EXPECT_EQ(o.flushed_at_wait[0], "attached\n")
+        << msg("attached_not_flushed")
+               .with("flushed", shown(o.flushed_at_wait[0]))
+               .with("buffered", shown(o.buffered_at_wait[0]));
 }
 
 // While it waits for the line it is attached (nattch 1), and it attached before saying so.
@@ -152,7 +156,8 @@ TEST_F(ShmAttachSession, AttachedWhileWaitingForTheLine) {
     auto o = run_session(key(), id);
     ASSERT_FALSE(o.threw) << describe_throw(o);
     ASSERT_FALSE(o.at_wait.empty()) << msg("session_never_read");
-    EXPECT_EQ(o.at_wait[0].nattch, 1) << msg("not_attached_while_waiting").with("nattch", o.at_wait[0].nattch);
+    EXPECT_EQ(o.at_wait[0].nattch, 1)
+        << msg("not_attached_while_waiting").with("nattch", o.at_wait[0].nattch);
     if (o.attached_flushed && o.flushed_at_wait[0] == "attached\n") {
         EXPECT_EQ(o.when_attached_flushed.nattch, 1)
             << msg("attached_printed_before_shmat").with("nattch", o.when_attached_flushed.nattch);
@@ -164,13 +169,16 @@ TEST_F(ShmAttachSession, DetachesBeforePrintingDetached) {
     int id = make_segment(key(), 64, 0600);
     auto o = run_session(key(), id);
     ASSERT_FALSE(o.threw) << describe_throw(o);
-    ASSERT_TRUE(o.detached_flushed) << msg("detached_not_flushed").with("output", shown(o.output()));
+    ASSERT_TRUE(o.detached_flushed)
+        << msg("detached_not_flushed").with("output", shown(o.output()));
     EXPECT_EQ(o.when_detached_flushed.nattch, 0)
         << msg("detached_printed_while_attached").with("nattch", o.when_detached_flushed.nattch);
     EXPECT_GT(o.when_detached_flushed.dtime, 0) << msg("detached_printed_without_dtime");
     const pid_t worker = worker_pid();
     EXPECT_EQ(o.when_detached_flushed.lpid, worker)
-        << msg("lpid_not_ours_after_shmdt").with("lpid", o.when_detached_flushed.lpid).with("pid", worker);
+        << msg("lpid_not_ours_after_shmdt")
+               .with("lpid", o.when_detached_flushed.lpid)
+               .with("pid", worker);
 }
 
 // After detaching it waits for the end of its input, with "detached" already flushed.
@@ -183,12 +191,15 @@ TEST_F(ShmAttachSession, WaitsDetachedForTheEndOfInput) {
         EXPECT_TRUE(o.at_wait[1].exists) << msg("removed_after_detached");
     }
     if (o.at_wait.size() >= 2 && o.at_wait[1].exists) {
-        EXPECT_EQ(o.at_wait[1].nattch, 0) << msg("attached_while_waiting_for_eof").with("nattch", o.at_wait[1].nattch);
-        EXPECT_EQ(o.flushed_at_wait[1], "attached\ndetached\n") << msg("detached_not_flushed_before_eof")
-                                                                 .with("flushed", shown(o.flushed_at_wait[1]))
-                                                                 .with("buffered", shown(o.buffered_at_wait[1]));
+        EXPECT_EQ(o.at_wait[1].nattch, 0)
+            << msg("attached_while_waiting_for_eof").with("nattch", o.at_wait[1].nattch);
+        EXPECT_EQ(o.flushed_at_wait[1], "attached\ndetached\n")
+            << msg("detached_not_flushed_before_eof")
+                   .with("flushed", shown(o.flushed_at_wait[1]))
+                   .with("buffered", shown(o.buffered_at_wait[1]));
     }
-    EXPECT_EQ(o.output(), "attached\ndetached\n") << msg("wrong_output").with("output", shown(o.output()));
+    EXPECT_EQ(o.output(), "attached\ndetached\n")
+        << msg("wrong_output").with("output", shown(o.output()));
 }
 
 // The session never removes the segment: it is still there, same id, nobody attached.
@@ -200,7 +211,8 @@ TEST_F(ShmAttachSession, NeverRemovesTheSegment) {
     ASSERT_TRUE(o.after.exists) << msg("segment_removed");
     int now = segment_of(key());
     EXPECT_EQ(now, id) << msg("key_names_another_segment").with("shmid", id).with("got", now);
-    EXPECT_EQ(o.after.nattch, 0) << msg("still_attached_after_session").with("nattch", o.after.nattch);
+    EXPECT_EQ(o.after.nattch, 0)
+        << msg("still_attached_after_session").with("nattch", o.after.nattch);
 }
 
 // When attaching fails, the session throws before writing anything.

@@ -11,6 +11,7 @@
 
 #include "ipclab/testing.hpp"
 #include "shm_ctl.hpp"
+#include "test/shm_ctl_testing.hpp"
 
 using ipclab::testing::errno_name;
 using ipclab::testing::hex_key;
@@ -37,15 +38,6 @@ private:
     void* p_;
 };
 
-// The kernel's own record, for comparing; fails the test when the segment is gone.
-shmid_ds kernel_stat(int shmid) {
-    shmid_ds ds{};
-    bool ok = ipclab::testing::stat_segment(shmid, ds);
-    int err = errno;
-    EXPECT_TRUE(ok) << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
-    return ds;
-}
-
 }  // namespace
 
 class ShmStat : public ipclab::testing::IpcTest {};
@@ -57,13 +49,16 @@ TEST_F(ShmStat, FreshSegmentReportsEveryField) {
     ASSERT_NE(id, -1);
     shmid_ds ds = kernel_stat(id);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.key, k) << msg("wrong_key").with("want", hex_key(k)).with("got", hex_key(info.key));
+    EXPECT_EQ(info.key, k)
+        << msg("wrong_key").with("want", hex_key(k)).with("got", hex_key(info.key));
     EXPECT_EQ(info.shmid, id) << msg("wrong_shmid").with("want", id).with("got", info.shmid);
     EXPECT_EQ(info.size, 1000u) << msg("wrong_size").with("want", 1000).with("got", info.size);
-    EXPECT_EQ(info.cpid, getpid()) << msg("wrong_cpid").with("want", getpid()).with("got", info.cpid);
+    EXPECT_EQ(info.cpid, getpid())
+        << msg("wrong_cpid").with("want", getpid()).with("got", info.cpid);
     EXPECT_EQ(info.lpid, 0) << msg("lpid_not_zero").with("got", info.lpid);
     EXPECT_EQ(info.nattch, 0u) << msg("nattch_not_zero").with("got", info.nattch);
-    EXPECT_EQ(info.ctime, ds.shm_ctime) << msg("wrong_ctime").with("want", ds.shm_ctime).with("got", info.ctime);
+    EXPECT_EQ(info.ctime, ds.shm_ctime)
+        << msg("wrong_ctime").with("want", ds.shm_ctime).with("got", info.ctime);
 }
 
 // Never-attached segment: atime and dtime are 0, not the current time nor garbage.
@@ -81,7 +76,8 @@ TEST_F(ShmStat, PermsAreTheLowNineBits) {
     key_t k = key();
     ASSERT_NE(make_segment(k, 64, 0640), -1);
     SegmentInfo info = stat_segment(k);
-    EXPECT_EQ(info.perms, 0640u) << msg("wrong_perms").with("want", octal(0640)).with("got", octal(info.perms));
+    EXPECT_EQ(info.perms, 0640u)
+        << msg("wrong_perms").with("want", octal(0640)).with("got", octal(info.perms));
 }
 
 // The mode also holds status bits (SHM_LOCKED 02000, SHM_DEST 01000); perms leaves them out.
@@ -104,9 +100,11 @@ TEST_F(ShmStat, AttachedSegmentCountsTheAttachment) {
     shmid_ds ds = kernel_stat(id);
     SegmentInfo info = stat_segment(k);
     EXPECT_EQ(info.nattch, 1u) << msg("wrong_nattch").with("want", 1).with("got", info.nattch);
-    EXPECT_EQ(info.atime, ds.shm_atime) << msg("wrong_atime").with("want", ds.shm_atime).with("got", info.atime);
+    EXPECT_EQ(info.atime, ds.shm_atime)
+        << msg("wrong_atime").with("want", ds.shm_atime).with("got", info.atime);
     EXPECT_GT(info.atime, 0);
-    EXPECT_EQ(info.lpid, getpid()) << msg("wrong_lpid").with("want", getpid()).with("got", info.lpid);
+    EXPECT_EQ(info.lpid, getpid())
+        << msg("wrong_lpid").with("want", getpid()).with("got", info.lpid);
 }
 
 // Looking must not touch: stat_segment uses IPC_STAT, never shmat.
@@ -145,10 +143,12 @@ TEST_F(ShmRemove, AttachedSegmentIsOnlyMarked) {
     EXPECT_EQ(removed, id) << msg("remove_wrong_return").with("want", id).with("got", removed);
     shmid_ds ds{};
     ASSERT_TRUE(ipclab::testing::stat_segment(id, ds)) << msg("attached_removed");
-    EXPECT_NE(ds.shm_perm.mode & SHM_DEST, 0u) << msg("not_marked").with("mode", octal(ds.shm_perm.mode));
+    EXPECT_NE(ds.shm_perm.mode & SHM_DEST, 0u)
+        << msg("not_marked").with("mode", octal(ds.shm_perm.mode));
     EXPECT_EQ(segment_of(k), -1) << msg("marked_keeps_key");
     a.detach();
-    EXPECT_FALSE(ipclab::testing::stat_segment(id, ds)) << msg("marked_not_freed").with("shmid", id);
+    EXPECT_FALSE(ipclab::testing::stat_segment(id, ds))
+        << msg("marked_not_freed").with("shmid", id);
 }
 
 class ShmCtlErrors : public ipclab::testing::IpcTest {};

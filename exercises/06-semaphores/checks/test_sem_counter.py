@@ -41,13 +41,7 @@ def run_finish(lab, proj, expected, section="finish"):
 def test_init_add_finish(lab):
     lab.file("data")
     seg, sems = run_init(lab, 21)
-    if seg.size != 8:
-        fail("init_segment_size", "init", got=seg.size)
-    for msg_id, perms in (("init_mode_segment", seg.perms), ("init_mode_semaphores", sems.perms)):
-        if perms & 0o777 != 0o600:
-            fail(msg_id, "init", mode=f"{perms & 0o777:04o}")
-    if sems.nsems != 1:
-        fail("init_nsems", "init", got=sems.nsems)
+    lab.expect_init_shape(seg, sems, size=8, nsems=1)
     values = lab.sem_values(sems.semid)
     if values != [1]:
         fail("init_value", "init", got=values)
@@ -113,13 +107,7 @@ def test_init_twice(lab):
 def test_missing_objects(lab):
     lab.file("data")
     for args in (("add", "data", 24, 5), ("finish", "data", 24)):
-        p = lab.run(PROG, *args)
-        lab.expect_error(p, ("shmget", "semget"), section="errors",
-                         reason="No such file or directory", msg="missing_not_reported")
-        if p.stdout:
-            fail("missing_printed", "errors", program=p.command, stdout=p.stdout.strip())
-        if lab.segments() or lab.semaphores():
-            fail("missing_created", "errors", program=p.command, ipcs=lab.ipcs_all())
+        lab.expect_missing_reported(lab.run(PROG, *args))
     lab.expect_error(lab.run(PROG, "init", "nonexistent", 24), "ftok", section="errors")
 
     shmid = lab.make_segment(lab.key("data", 26), 8, ints=[5, 0])

@@ -26,11 +26,13 @@ TEST_F(SemCounter, InitCreatesAZeroCounterAndAFreeSemaphore) {
     ASSERT_TRUE(init_ok(k, shmid, semid));
     shmid_ds ds{};
     ASSERT_TRUE(ipclab::testing::stat_segment(shmid, ds));
-    EXPECT_EQ(ds.shm_segsz, sizeof(std::uint64_t)) << msg("wrong_segment_size").with("got", ds.shm_segsz);
+    EXPECT_EQ(ds.shm_segsz, sizeof(std::uint64_t))
+        << msg("wrong_segment_size").with("got", ds.shm_segsz);
     EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u)
         << msg("segment_wrong_mode").with("mode", octal(ds.shm_perm.mode & 0777));
     semid_ds sds = semtest::stat_set(semid);
-    EXPECT_EQ(sds.sem_perm.mode & 0777, 0600u) << msg("set_wrong_mode").with("mode", octal(sds.sem_perm.mode & 0777));
+    EXPECT_EQ(sds.sem_perm.mode & 0777, 0600u)
+        << msg("set_wrong_mode").with("mode", octal(sds.sem_perm.mode & 0777));
     EXPECT_EQ(sds.sem_nsems, 1u) << msg("wrong_nsems").with("got", sds.sem_nsems);
     std::uint64_t counter = semtest::read_counter(shmid);
     EXPECT_EQ(counter, 0u) << msg("counter_not_zero").with("got", counter);
@@ -75,12 +77,14 @@ TEST_F(SemaphoreOps, CreateGivesTheValueOne) {
         if (e.call() == "semctl" && e.error() == ERANGE) {
             FAIL() << msg("create_setval_out_of_range");
         } else {
-            FAIL() << msg("create_threw").with("call", e.call()).with("error", errno_name(e.error()));
+            FAIL()
+                << msg("create_threw").with("call", e.call()).with("error", errno_name(e.error()));
         }
     }
     track_set(semid);
     ASSERT_NE(semid, -1) << msg("create_returned_minus_one");
-    EXPECT_EQ(semid, semaphore_of(k)) << msg("create_wrong_set").with("got", semid).with("want", semaphore_of(k));
+    EXPECT_EQ(semid, semaphore_of(k))
+        << msg("create_wrong_set").with("got", semid).with("want", semaphore_of(k));
     EXPECT_EQ(value_of(semid), 1) << msg("create_value_not_one").with("got", value_of(semid));
 }
 
@@ -132,7 +136,7 @@ TEST_F(SemaphoreOps, KilledHolderGivesTheSemaphoreBack) {
     pid_t child = semtest::spawn_with_worker([&]() -> int {
         sem_p(semid);
         semtest::tell_worker_pid(ready[1]);  // "I hold it": the process whose semop took it
-        for (;;) pause();                     // ... and die here, killed
+        for (;;) pause();                    // ... and die here, killed
     });
     close(ready[1]);
     pid_t holder = semtest::read_pid(ready[0]);
@@ -162,12 +166,16 @@ TEST_F(SemCounterErrors, InitTwiceFailsWithFileExists) {
         init_counter(k);
         ADD_FAILURE() << msg("init_twice_returned");
     } catch (const ipclab::SysError& e) {
-        EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget") << msg("init_twice_wrong_call").with("got", e.call());
-        EXPECT_EQ(e.error(), EEXIST)
-            << msg("init_twice_wrong_errno").with("call", e.call()).with("got", errno_name(e.error()));
+        EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget")
+            << msg("init_twice_wrong_call").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST) << msg("init_twice_wrong_errno")
+                                            .with("call", e.call())
+                                            .with("got", errno_name(e.error()));
     }
-    EXPECT_EQ(segment_of(k), shmid) << msg("init_twice_lost_segment").with("want", shmid).with("got", segment_of(k));
-    EXPECT_EQ(semaphore_of(k), semid) << msg("init_twice_lost_set").with("want", semid).with("got", semaphore_of(k));
+    EXPECT_EQ(segment_of(k), shmid)
+        << msg("init_twice_lost_segment").with("want", shmid).with("got", segment_of(k));
+    EXPECT_EQ(semaphore_of(k), semid)
+        << msg("init_twice_lost_set").with("want", semid).with("got", semaphore_of(k));
     std::uint64_t counter = semtest::read_counter(shmid);
     EXPECT_EQ(counter, 5u) << msg("init_twice_reset_counter").with("got", counter);
     EXPECT_EQ(value_of(semid), 1) << msg("init_twice_changed_value").with("got", value_of(semid));
@@ -189,25 +197,33 @@ TEST_F(SemCounterErrors, WithOnlyOneObjectAddAndFinishChangeNothing) {
     int shmid = make_segment(k, sizeof(std::uint64_t), 0600);
     ASSERT_NE(shmid, -1);
     semtest::write_counter(shmid, 9);
-    semtest::expect_lookup_error("add_to_counter", [k] { add_to_counter(k, 1); }, "semget");
-    semtest::expect_lookup_error("finish_counter", [k] { finish_counter(k); }, "semget");
-    EXPECT_EQ(segment_of(k), shmid) << msg("half_removed_segment").with("want", shmid).with("got", segment_of(k));
+    semtest::expect_lookup_error(
+        "add_to_counter", [k] { add_to_counter(k, 1); }, "semget");
+    semtest::expect_lookup_error(
+        "finish_counter", [k] { finish_counter(k); }, "semget");
+    EXPECT_EQ(segment_of(k), shmid)
+        << msg("half_removed_segment").with("want", shmid).with("got", segment_of(k));
     if (segment_of(k) == shmid) {
         std::uint64_t counter = semtest::read_counter(shmid);
         EXPECT_EQ(counter, 9u) << msg("half_changed_counter").with("got", counter);
     }
-    EXPECT_EQ(semaphore_of(k), -1) << msg("missing_created_set").with("function", "add_to_counter / finish_counter");
+    EXPECT_EQ(semaphore_of(k), -1)
+        << msg("missing_created_set").with("function", "add_to_counter / finish_counter");
 
     key_t k2 = skey(43);
     int semid = make_set(k2, {1});
     ASSERT_NE(semid, -1);
-    semtest::expect_lookup_error("add_to_counter", [k2] { add_to_counter(k2, 1); }, "shmget");
-    semtest::expect_lookup_error("finish_counter", [k2] { finish_counter(k2); }, "shmget");
-    EXPECT_EQ(semaphore_of(k2), semid) << msg("half_removed_set").with("want", semid).with("got", semaphore_of(k2));
+    semtest::expect_lookup_error(
+        "add_to_counter", [k2] { add_to_counter(k2, 1); }, "shmget");
+    semtest::expect_lookup_error(
+        "finish_counter", [k2] { finish_counter(k2); }, "shmget");
+    EXPECT_EQ(semaphore_of(k2), semid)
+        << msg("half_removed_set").with("want", semid).with("got", semaphore_of(k2));
     if (semaphore_of(k2) == semid) {
         EXPECT_EQ(value_of(semid), 1) << msg("half_changed_set").with("got", value_of(semid));
     }
-    EXPECT_EQ(segment_of(k2), -1) << msg("missing_created_segment").with("function", "add_to_counter / finish_counter");
+    EXPECT_EQ(segment_of(k2), -1)
+        << msg("missing_created_segment").with("function", "add_to_counter / finish_counter");
 }
 
 // A segment smaller than the counter (not one init made): add and finish throw ipclab::Failure
@@ -222,21 +238,31 @@ TEST_F(SemCounterErrors, ASegmentTooSmallForTheCounterIsCorrupt) {
     for (int which = 0; which < 2; ++which) {
         const char* function = which == 0 ? "add_to_counter" : "finish_counter";
         try {
-            if (which == 0) add_to_counter(k, 3);
-            else finish_counter(k);
+            if (which == 0)
+                add_to_counter(k, 3);
+            else
+                finish_counter(k);
             ADD_FAILURE() << msg("small_segment_accepted").with("function", function);
         } catch (const ipclab::Failure& e) {
-            EXPECT_EQ(e.what(), want) << msg("small_segment_wrong_message").with("function", function).with("got", e.what()).with("want", want);
+            EXPECT_EQ(e.what(), want) << msg("small_segment_wrong_message")
+                                             .with("function", function)
+                                             .with("got", e.what())
+                                             .with("want", want);
         } catch (const ipclab::SysError& e) {
-            ADD_FAILURE() << msg("small_segment_syserror").with("function", function).with("got", e.what());
+            ADD_FAILURE()
+                << msg("small_segment_syserror").with("function", function).with("got", e.what());
         }
         EXPECT_EQ(segment_of(k), shmid) << msg("small_segment_removed").with("function", function);
-        EXPECT_EQ(semaphore_of(k), semid) << msg("small_segment_removed").with("function", function);
+        EXPECT_EQ(semaphore_of(k), semid)
+            << msg("small_segment_removed").with("function", function);
         if (segment_of(k) != shmid || semaphore_of(k) != semid) break;
         // The segment's 4 bytes (the test reads them within the page the kernel maps).
         auto first = static_cast<std::uint32_t>(semtest::read_counter(shmid));
-        EXPECT_EQ(first, 7u) << msg("small_segment_written").with("function", function).with("got", first);
-        EXPECT_EQ(value_of(semid), 1) << msg("small_segment_semaphore").with("function", function).with("got", value_of(semid));
+        EXPECT_EQ(first, 7u)
+            << msg("small_segment_written").with("function", function).with("got", first);
+        EXPECT_EQ(value_of(semid), 1) << msg("small_segment_semaphore")
+                                             .with("function", function)
+                                             .with("got", value_of(semid));
     }
 
     key_t big = skey(45);

@@ -42,7 +42,10 @@ Msg why_msgsnd_failed(const char* function, const ipclab::SysError& e) {
     if (e.error() == EINVAL) {
         return msg("msgsnd_mtype_zero").with("function", function).with("call", e.call());
     }
-    return msg("call_failed").with("function", function).with("call", e.call()).with("error", errno_name(e.error()));
+    return msg("call_failed")
+        .with("function", function)
+        .with("call", e.call())
+        .with("error", errno_name(e.error()));
 }
 
 // A request of the wrong size, and why when the size is the whole struct's.
@@ -115,12 +118,16 @@ TEST_F(MqRequest, ReceiveRequestTakesOnlyRequests) {
         if (e.error() == E2BIG) {
             FAIL() << msg("receive_request_e2big").with("call", e.call());
         } else {
-            FAIL() << msg("call_failed").with("function", "receive_request").with("call", e.call()).with("error", errno_name(e.error()));
+            FAIL() << msg("call_failed")
+                          .with("function", "receive_request")
+                          .with("call", e.call())
+                          .with("error", errno_name(e.error()));
         }
     }
     EXPECT_TRUE(ok) << msg("good_request_rejected").with("size", kRequestSize);
     EXPECT_EQ(req.pid, 777) << msg("received_not_a_request").with("want", 777).with("got", req.pid);
-    EXPECT_STREQ(req.text, "que tal") << msg("received_wrong_text").with("want", "que tal").with("got", req.text);
+    EXPECT_STREQ(req.text, "que tal")
+        << msg("received_wrong_text").with("want", "que tal").with("got", req.text);
     const long left = count(id);
     EXPECT_EQ(left, 1) << msg("server_took_a_reply").with("got", left);
 }
@@ -152,7 +159,10 @@ TEST_F(MqReply, ReceiveReplyTakesOnlyItsOwn) {
     try {
         got = receive_reply(id, 2222);
     } catch (const ipclab::SysError& e) {
-        FAIL() << msg("call_failed").with("function", "receive_reply").with("call", e.call()).with("error", errno_name(e.error()));
+        FAIL() << msg("call_failed")
+                      .with("function", "receive_reply")
+                      .with("call", e.call())
+                      .with("error", errno_name(e.error()));
     }
     EXPECT_EQ(got, "MIO") << msg("reply_of_another_pid").with("pid", 2222).with("got", got);
     const long left = count(id);
@@ -208,7 +218,10 @@ TEST_F(MqServer, CreatesItsQueueWithMode0600) {
             throw StopServer();
         });
     } catch (const ipclab::SysError& e) {
-        FAIL() << msg("call_failed").with("function", "run_server").with("call", e.call()).with("error", errno_name(e.error()));
+        FAIL() << msg("call_failed")
+                      .with("function", "run_server")
+                      .with("call", e.call())
+                      .with("error", errno_name(e.error()));
     } catch (const std::runtime_error& e) {
         if (!is_stop_server(e)) throw;
     }
@@ -229,11 +242,7 @@ TEST_F(MqServer, SecondServerIsMsggetEexist) {
         });
         ADD_FAILURE() << msg("second_server_returned");
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgget") << msg("syserror_wrong_call").with("call", "msgget").with("got", e.call());
-        EXPECT_EQ(e.error(), EEXIST) << msg("syserror_wrong_errno")
-                                            .with("call", "msgget")
-                                            .with("error", "EEXIST")
-                                            .with("got", errno_name(e.error()));
+        ipclab::testing::expect_syserror_is(e, "msgget", EEXIST);
     } catch (const std::runtime_error& e) {
         if (!is_stop_server(e)) throw;
     }
@@ -260,7 +269,8 @@ TEST_F(MqServer, AnswersEachPidThenQuitRemovesTheQueue) {
     auto first = receive_raw(id, 1001, mqtest::kDeadline);
     ASSERT_TRUE(first && second) << msg("no_replies_to_pids");
     const std::string first_text = mqtest::text_at(first->data, 0);
-    EXPECT_EQ(first_text, "HOLA") << msg("reply_not_upper_case").with("want", "HOLA").with("got", first_text);
+    EXPECT_EQ(first_text, "HOLA")
+        << msg("reply_not_upper_case").with("want", "HOLA").with("got", first_text);
     const std::string second_text = mqtest::text_at(second->data, 0);
     EXPECT_EQ(second_text, "MUNDO 7!")
         << msg("reply_not_upper_case").with("want", "MUNDO 7!").with("got", second_text);

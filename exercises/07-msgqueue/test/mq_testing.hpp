@@ -134,7 +134,8 @@ protected:
             if (n >= 0) {
                 long t;
                 std::memcpy(&t, buf.data(), sizeof(long));
-                return Message{t, std::string(buf.data() + sizeof(long), static_cast<std::size_t>(n))};
+                return Message{t,
+                               std::string(buf.data() + sizeof(long), static_cast<std::size_t>(n))};
             }
             if (errno != ENOMSG || Clock::now() >= deadline) return std::nullopt;
             pause_ms(1);
@@ -181,9 +182,12 @@ protected:
         if (poll(&p, 1, 3000) == 1) n = read(fds[0], buf, sizeof buf - 1);
         close(fds[0]);
         if (n > 0 && buf[0] == 'R') return pid;
-        if (n <= 0) ADD_FAILURE() << msg("server_not_ready_in_time").with("seconds", 3);
-        else if (buf[0] == 'X') ADD_FAILURE() << msg("server_returned_before_ready");
-        else ADD_FAILURE() << msg("server_threw_before_ready").with("what", buf + 1);
+        if (n <= 0)
+            ADD_FAILURE() << msg("server_not_ready_in_time").with("seconds", 3);
+        else if (buf[0] == 'X')
+            ADD_FAILURE() << msg("server_returned_before_ready");
+        else
+            ADD_FAILURE() << msg("server_threw_before_ready").with("what", buf + 1);
         return -1;
     }
 
@@ -193,7 +197,8 @@ protected:
         for (;;) {
             int status = 0;
             if (waitpid(pid, &status, WNOHANG) == pid) {
-                children_.erase(std::remove(children_.begin(), children_.end(), pid), children_.end());
+                children_.erase(std::remove(children_.begin(), children_.end(), pid),
+                                children_.end());
                 return status;
             }
             if (Clock::now() >= deadline) return -1;

@@ -5,7 +5,8 @@
 #include "mq_chat.hpp"
 #include "ipclab/remote.hpp"
 
-IPCLAB_REMOTE(send_request, void, (int msqid, pid_t pid, const std::string& text), (msqid, pid, text))
+IPCLAB_REMOTE(send_request, void, (int msqid, pid_t pid, const std::string& text),
+              (msqid, pid, text))
 IPCLAB_REMOTE(receive_reply, std::string, (int msqid, pid_t pid), (msqid, pid))
 IPCLAB_REMOTE(ask, std::string, (key_t key, const std::string& text), (key, text))
 IPCLAB_REMOTE(receive_request, bool, (int msqid, Request& req), (msqid, req))

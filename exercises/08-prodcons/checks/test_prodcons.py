@@ -46,13 +46,7 @@ def still_running_after(p, seconds):
 def test_init_produce_consume_finish(lab):
     lab.file("data")
     seg, sems = run_init(lab, 41, 4)
-    if seg.size != 28:
-        fail("init_segment_size", "init", got=seg.size)
-    for msg_id, perms in (("init_mode_segment", seg.perms), ("init_mode_semaphores", sems.perms)):
-        if perms & 0o777 != 0o600:
-            fail(msg_id, "init", mode=f"{perms & 0o777:04o}")
-    if sems.nsems != 3:
-        fail("init_nsems", "init", got=sems.nsems)
+    lab.expect_init_shape(seg, sems, size=28, nsems=3)
     if lab.read_ints(seg.shmid, 3) != [4, 0, 0]:
         fail("init_layout", "init", got=lab.read_ints(seg.shmid, 3))
     p = lab.run(PROG, "produce", "data", 41, 1, 3)
@@ -155,13 +149,7 @@ def unchanged(lab, shmid, ints, semid, values):
 def test_missing_buffer(lab):
     lab.file("data")
     for args in (("produce", "data", 44, 1, 1), ("consume", "data", 44, 1), ("finish", "data", 44)):
-        p = lab.run(PROG, *args)
-        lab.expect_error(p, ("shmget", "semget"), section="errors",
-                         reason="No such file or directory", msg="missing_not_reported")
-        if p.stdout:
-            fail("missing_printed", "errors", program=p.command, stdout=p.stdout.strip())
-        if lab.segments() or lab.semaphores():
-            fail("missing_created", "errors", program=p.command, ipcs=lab.ipcs_all())
+        lab.expect_missing_reported(lab.run(PROG, *args))
     lab.expect_error(lab.run(PROG, "init", "nonexistent", 44, 2), "ftok", section="errors")
 
     ints, values = [2, 1, 0, 5, 0], [1, 1, 1]

@@ -79,7 +79,9 @@ protected:
         using ipclab::testing::msg;
         std::vector<int> want{slots, 0, 1};
         std::vector<int> got = pctest::values_of(semid);
-        EXPECT_EQ(got, want) << msg("init_wrong_values").with("got", pctest::listed(got)).with("want", pctest::listed(want));
+        EXPECT_EQ(got, want) << msg("init_wrong_values")
+                                    .with("got", pctest::listed(got))
+                                    .with("want", pctest::listed(want));
         return got == want;
     }
 };

@@ -38,11 +38,13 @@ TEST_F(ProdCons, InitLaysOutTheBufferAndTheSemaphores) {
     ASSERT_TRUE(init_ok(k, 4, shmid, semid));
     shmid_ds ds{};
     ASSERT_TRUE(ipclab::testing::stat_segment(shmid, ds));
-    EXPECT_EQ(ds.shm_segsz, (kHeader + 4) * sizeof(std::int32_t)) << msg("wrong_segment_size").with("got", ds.shm_segsz);
+    EXPECT_EQ(ds.shm_segsz, (kHeader + 4) * sizeof(std::int32_t))
+        << msg("wrong_segment_size").with("got", ds.shm_segsz);
     EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u)
         << msg("segment_wrong_mode").with("mode", octal(ds.shm_perm.mode & 0777));
     semid_ds sds = pctest::stat_set(semid);
-    EXPECT_EQ(sds.sem_perm.mode & 0777, 0600u) << msg("set_wrong_mode").with("mode", octal(sds.sem_perm.mode & 0777));
+    EXPECT_EQ(sds.sem_perm.mode & 0777, 0600u)
+        << msg("set_wrong_mode").with("mode", octal(sds.sem_perm.mode & 0777));
     EXPECT_EQ(sds.sem_nsems, 3u) << msg("wrong_nsems").with("got", sds.sem_nsems);
     Ints header = pctest::ints_of(shmid, 3);
     EXPECT_EQ(header, (Ints{4, 0, 0})) << msg("wrong_header").with("got", listed(header));
@@ -55,13 +57,16 @@ TEST_F(ProdCons, ProduceThenConsumeInOrder) {
     ASSERT_TRUE(init_ok(k, 4, shmid, semid));
     produce(k, 10, 3);
     Vals after_produce = values_of(semid);
-    EXPECT_EQ(after_produce, (Vals{1, 3, 1})) << msg("produce_wrong_values").with("got", listed(after_produce));
+    EXPECT_EQ(after_produce, (Vals{1, 3, 1}))
+        << msg("produce_wrong_values").with("got", listed(after_produce));
     Ints buffer = pctest::ints_of(shmid, kHeader + 3);
-    EXPECT_EQ(buffer, (Ints{4, 3, 0, 10, 11, 12})) << msg("produce_wrong_slots").with("got", listed(buffer));
+    EXPECT_EQ(buffer, (Ints{4, 3, 0, 10, 11, 12}))
+        << msg("produce_wrong_slots").with("got", listed(buffer));
     Ints taken = take_all(k, 3);
     EXPECT_EQ(taken, (Ints{10, 11, 12})) << msg("consume_wrong_order").with("got", listed(taken));
     Vals after_consume = values_of(semid);
-    EXPECT_EQ(after_consume, (Vals{4, 0, 1})) << msg("consume_wrong_values").with("got", listed(after_consume));
+    EXPECT_EQ(after_consume, (Vals{4, 0, 1}))
+        << msg("consume_wrong_values").with("got", listed(after_consume));
 }
 
 // in and out go round: (in + 1) % SLOTS, so a 2-slot buffer carries any number of items.
@@ -107,7 +112,8 @@ TEST_F(ProdConsSync, ConsumerWaitsForAnItem) {
     int code = c.child.finish();
     EXPECT_EQ(code, 0) << msg("consumer_not_finished_after_item").with("status", code);
     Ints delivered = c.collect();
-    EXPECT_EQ(delivered, (Ints{42})) << msg("consumer_got_wrong_items").with("got", listed(delivered)).with("want", "[42]");
+    EXPECT_EQ(delivered, (Ints{42}))
+        << msg("consumer_got_wrong_items").with("got", listed(delivered)).with("want", "[42]");
 }
 
 // A full buffer: the producer sleeps in P(empty) until a consumer frees a slot.
@@ -127,11 +133,13 @@ TEST_F(ProdConsSync, ProducerWaitsForAFreeSlot) {
         << msg("producer_not_asleep_in_empty").with("got", pctest::waiters_of(semid, kEmpty));
     if (pctest::values_of(semid) == Vals{0, 1, 1} && !p.reaped()) {
         Ints first = take_all(k, 1);
-        EXPECT_EQ(first, (Ints{1})) << msg("full_buffer_took_wrong_item").with("got", listed(first)).with("want", "[1]");
+        EXPECT_EQ(first, (Ints{1}))
+            << msg("full_buffer_took_wrong_item").with("got", listed(first)).with("want", "[1]");
         int code = p.finish();
         EXPECT_EQ(code, 0) << msg("producer_not_finished_after_slot").with("status", code);
         Ints second = take_all(k, 1);
-        EXPECT_EQ(second, (Ints{2})) << msg("full_buffer_took_wrong_item").with("got", listed(second)).with("want", "[2]");
+        EXPECT_EQ(second, (Ints{2}))
+            << msg("full_buffer_took_wrong_item").with("got", listed(second)).with("want", "[2]");
     } else {
         p.finish(0.5);
     }
@@ -157,7 +165,8 @@ TEST_F(ProdConsSync, ProducerWaitsForTheMutex) {
     int code = p.finish();
     EXPECT_EQ(code, 0) << msg("producer_not_finished_after_mutex").with("status", code);
     Vals after = values_of(semid);
-    EXPECT_EQ(after, (Vals{1, 1, 1})) << msg("wrong_values_after_mutex_wait").with("got", listed(after));
+    EXPECT_EQ(after, (Vals{1, 1, 1}))
+        << msg("wrong_values_after_mutex_wait").with("got", listed(after));
 }
 
 // empty and full are not undone at exit: a producer that put 2 items and exited leaves {2, 2, 1}.
@@ -177,7 +186,8 @@ TEST_F(ProdConsSync, EmptyAndFullSurviveTheProducersExit) {
     if (v.size() == 3 && (v[0] == 4 || v[1] == 0)) {
         EXPECT_EQ(v, (Vals{2, 2, 1})) << msg("empty_full_undone_at_exit").with("got", listed(v));
     } else {
-        EXPECT_EQ(v, (Vals{2, 2, 1})) << msg("wrong_values_after_producer_exit").with("got", listed(v));
+        EXPECT_EQ(v, (Vals{2, 2, 1}))
+            << msg("wrong_values_after_producer_exit").with("got", listed(v));
     }
 }
 
@@ -193,14 +203,18 @@ TEST_F(ProdConsErrors, InitTwiceFailsWithFileExists) {
         init_buffer(k, 2);
         ADD_FAILURE() << msg("init_twice_returned");
     } catch (const ipclab::SysError& e) {
-        EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget") << msg("init_twice_wrong_call").with("got", e.call());
-        EXPECT_EQ(e.error(), EEXIST)
-            << msg("init_twice_wrong_errno").with("call", e.call()).with("got", errno_name(e.error()));
+        EXPECT_TRUE(e.call() == "shmget" || e.call() == "semget")
+            << msg("init_twice_wrong_call").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST) << msg("init_twice_wrong_errno")
+                                            .with("call", e.call())
+                                            .with("got", errno_name(e.error()));
     }
     Vals values = values_of(semid);
-    EXPECT_EQ(values, (Vals{1, 1, 1})) << msg("init_twice_changed_semaphores").with("got", listed(values));
+    EXPECT_EQ(values, (Vals{1, 1, 1}))
+        << msg("init_twice_changed_semaphores").with("got", listed(values));
     Ints buffer = pctest::ints_of(shmid, 4);
-    EXPECT_EQ(buffer, (Ints{2, 1, 0, 5})) << msg("init_twice_changed_buffer").with("got", listed(buffer));
+    EXPECT_EQ(buffer, (Ints{2, 1, 0, 5}))
+        << msg("init_twice_changed_buffer").with("got", listed(buffer));
 }
 
 // produce, consume and finish with no init: ENOENT from shmget or semget, nothing created.
@@ -220,40 +234,58 @@ TEST_F(ProdConsErrors, WithOnlyOneObjectNothingChanges) {
     key_t k = skey(42);
     int shmid = make_segment(k, (kHeader + 2) * sizeof(std::int32_t), 0600, {2, 1, 0, 5, 0});
     ASSERT_NE(shmid, -1);
-    pctest::expect_lookup_error("produce", [k] { produce(k, 1, 1); }, "semget");
-    pctest::expect_lookup_error("consume", [k] { consume(k, 1, [](std::int32_t) {}); }, "semget");
-    pctest::expect_lookup_error("finish_buffer", [k] { finish_buffer(k); }, "semget");
-    EXPECT_EQ(segment_of(k), shmid) << msg("half_removed_segment").with("want", shmid).with("got", segment_of(k));
+    pctest::expect_lookup_error(
+        "produce", [k] { produce(k, 1, 1); }, "semget");
+    pctest::expect_lookup_error(
+        "consume", [k] { consume(k, 1, [](std::int32_t) {}); }, "semget");
+    pctest::expect_lookup_error(
+        "finish_buffer", [k] { finish_buffer(k); }, "semget");
+    EXPECT_EQ(segment_of(k), shmid)
+        << msg("half_removed_segment").with("want", shmid).with("got", segment_of(k));
     if (segment_of(k) == shmid) {
         Ints buffer = pctest::ints_of(shmid, 5);
-        EXPECT_EQ(buffer, (Ints{2, 1, 0, 5, 0})) << msg("half_changed_buffer").with("got", listed(buffer));
+        EXPECT_EQ(buffer, (Ints{2, 1, 0, 5, 0}))
+            << msg("half_changed_buffer").with("got", listed(buffer));
     }
-    EXPECT_EQ(semaphore_of(k), -1) << msg("missing_created_set").with("function", "produce / consume / finish_buffer");
+    EXPECT_EQ(semaphore_of(k), -1)
+        << msg("missing_created_set").with("function", "produce / consume / finish_buffer");
 
     key_t k2 = skey(43);
     int semid = make_set(k2, {2, 0, 1});
     ASSERT_NE(semid, -1);
-    pctest::expect_lookup_error("produce", [k2] { produce(k2, 1, 1); }, "shmget");
-    pctest::expect_lookup_error("consume", [k2] { consume(k2, 1, [](std::int32_t) {}); }, "shmget");
-    pctest::expect_lookup_error("finish_buffer", [k2] { finish_buffer(k2); }, "shmget");
-    EXPECT_EQ(semaphore_of(k2), semid) << msg("half_removed_set").with("want", semid).with("got", semaphore_of(k2));
+    pctest::expect_lookup_error(
+        "produce", [k2] { produce(k2, 1, 1); }, "shmget");
+    pctest::expect_lookup_error(
+        "consume", [k2] { consume(k2, 1, [](std::int32_t) {}); }, "shmget");
+    pctest::expect_lookup_error(
+        "finish_buffer", [k2] { finish_buffer(k2); }, "shmget");
+    EXPECT_EQ(semaphore_of(k2), semid)
+        << msg("half_removed_set").with("want", semid).with("got", semaphore_of(k2));
     if (semaphore_of(k2) == semid) {
         Vals values = values_of(semid);
         EXPECT_EQ(values, (Vals{2, 0, 1})) << msg("half_changed_set").with("got", listed(values));
     }
-    EXPECT_EQ(segment_of(k2), -1) << msg("missing_created_segment").with("function", "produce / consume / finish_buffer");
+    EXPECT_EQ(segment_of(k2), -1)
+        << msg("missing_created_segment").with("function", "produce / consume / finish_buffer");
 }
 
 namespace {
 // Runs `call` (produce or consume on a corrupt buffer) and expects the statement's Failure.
-void expect_corrupt(const char* function, const std::function<void()>& call, const std::string& want) {
+void expect_corrupt(const char* function, const std::function<void()>& call,
+                    const std::string& want) {
     try {
         call();
         ADD_FAILURE() << msg("corrupt_accepted").with("function", function).with("want", want);
     } catch (const ipclab::Failure& e) {
-        EXPECT_EQ(e.what(), want) << msg("corrupt_wrong_message").with("function", function).with("got", e.what()).with("want", want);
+        EXPECT_EQ(e.what(), want) << msg("corrupt_wrong_message")
+                                         .with("function", function)
+                                         .with("got", e.what())
+                                         .with("want", want);
     } catch (const ipclab::SysError& e) {
-        ADD_FAILURE() << msg("corrupt_syserror").with("function", function).with("got", e.what()).with("want", want);
+        ADD_FAILURE() << msg("corrupt_syserror")
+                             .with("function", function)
+                             .with("got", e.what())
+                             .with("want", want);
     }
 }
 }  // namespace
@@ -269,8 +301,14 @@ TEST_F(ProdConsErrors, ACorruptBufferIsRefusedAndItsUnitsGiveBack) {
         std::string want;
     };
     const std::vector<Case> cases = {
-        {"produce", {9, 0, 0, 0, 0}, {2, 0, 1}, "prodcons: corrupt buffer: SLOTS 9 in a segment of 20 bytes"},
-        {"consume", {0, 0, 0, 0, 0}, {1, 1, 1}, "prodcons: corrupt buffer: SLOTS 0 in a segment of 20 bytes"},
+        {"produce",
+         {9, 0, 0, 0, 0},
+         {2, 0, 1},
+         "prodcons: corrupt buffer: SLOTS 9 in a segment of 20 bytes"},
+        {"consume",
+         {0, 0, 0, 0, 0},
+         {1, 1, 1},
+         "prodcons: corrupt buffer: SLOTS 0 in a segment of 20 bytes"},
         {"produce", {2, 5, 0, 0, 0}, {2, 0, 1}, "prodcons: corrupt buffer: in 5 with SLOTS 2"},
         {"consume", {2, 1, -1, 42, 0}, {1, 1, 1}, "prodcons: corrupt buffer: out -1 with SLOTS 2"},
     };
@@ -283,12 +321,18 @@ TEST_F(ProdConsErrors, ACorruptBufferIsRefusedAndItsUnitsGiveBack) {
         ASSERT_NE(semid, -1);
         Ints delivered;
         if (std::string(c.function) == "produce") {
-            expect_corrupt(c.function, [k] { produce(k, 77, 1); }, c.want);
+            expect_corrupt(
+                c.function, [k] { produce(k, 77, 1); }, c.want);
         } else {
-            expect_corrupt(c.function, [&] { consume(k, 1, [&](std::int32_t v) { delivered.push_back(v); }); }, c.want);
+            expect_corrupt(
+                c.function, [&] { consume(k, 1, [&](std::int32_t v) { delivered.push_back(v); }); },
+                c.want);
         }
         Ints after = pctest::ints_of(shmid, c.ints.size());
-        EXPECT_EQ(after, c.ints) << msg("corrupt_written").with("function", c.function).with("before", listed(c.ints)).with("got", listed(after));
+        EXPECT_EQ(after, c.ints) << msg("corrupt_written")
+                                        .with("function", c.function)
+                                        .with("before", listed(c.ints))
+                                        .with("got", listed(after));
         EXPECT_TRUE(delivered.empty()) << msg("corrupt_delivered").with("got", listed(delivered));
         Vals want_values(c.values.begin(), c.values.end());
         Vals values = values_of(semid);

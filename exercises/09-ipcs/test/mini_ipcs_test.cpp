@@ -60,12 +60,20 @@ TEST_F(MiniIpcs, ListsEverySegmentWithItsFields) {
     const ShmRow* ra = find(rows, a);
     ASSERT_NE(ra, nullptr) << msg("segment_missing").with("shmid", a);
     EXPECT_EQ(static_cast<unsigned>(ra->key), static_cast<unsigned>(key(1)))
-        << msg("wrong_key").with("shmid", a).with("want", hex_key(key(1))).with("got", hex_key(ra->key));
-    EXPECT_EQ(ra->uid, getuid()) << msg("wrong_uid").with("shmid", a).with("want", getuid()).with("got", ra->uid);
-    EXPECT_EQ(ra->mode & 0777, 0640u)
-        << msg("wrong_mode").with("shmid", a).with("want", octal(0640)).with("got", octal(ra->mode));
-    EXPECT_EQ(ra->bytes, 100u) << msg("wrong_bytes").with("shmid", a).with("want", 100).with("got", ra->bytes);
-    EXPECT_EQ(ra->nattch, 0u) << msg("wrong_nattch").with("shmid", a).with("want", 0).with("got", ra->nattch);
+        << msg("wrong_key")
+               .with("shmid", a)
+               .with("want", hex_key(key(1)))
+               .with("got", hex_key(ra->key));
+    EXPECT_EQ(ra->uid, getuid())
+        << msg("wrong_uid").with("shmid", a).with("want", getuid()).with("got", ra->uid);
+    EXPECT_EQ(ra->mode & 0777, 0640u) << msg("wrong_mode")
+                                             .with("shmid", a)
+                                             .with("want", octal(0640))
+                                             .with("got", octal(ra->mode));
+    EXPECT_EQ(ra->bytes, 100u)
+        << msg("wrong_bytes").with("shmid", a).with("want", 100).with("got", ra->bytes);
+    EXPECT_EQ(ra->nattch, 0u)
+        << msg("wrong_nattch").with("shmid", a).with("want", 0).with("got", ra->nattch);
     ASSERT_NE(find(rows, b), nullptr) << msg("segment_missing").with("shmid", b);
     EXPECT_EQ(find(rows, b)->bytes, 4096u)
         << msg("wrong_bytes").with("shmid", b).with("want", 4096).with("got", find(rows, b)->bytes);
@@ -78,7 +86,8 @@ TEST_F(MiniIpcs, FindsASegmentWhoseIdIsNotItsIndex) {
     for (int i = 0; i < 200 && reused < 32768; ++i) {
         reused = shmget(IPC_PRIVATE, 16, IPC_CREAT | 0600);
         int err = errno;
-        ASSERT_NE(reused, -1) << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
+        ASSERT_NE(reused, -1)
+            << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
         if (reused < 32768) shmctl(reused, IPC_RMID, nullptr);
     }
     track(reused);
@@ -105,7 +114,8 @@ TEST_F(MiniIpcs, AttachedAndRemovedIsDest) {
     if (r != nullptr) {
         EXPECT_EQ(r->key, 0) << msg("dest_key_not_zero").with("got", hex_key(r->key));
         EXPECT_TRUE(r->mode & SHM_DEST) << msg("dest_bit_dropped").with("got", octal(r->mode));
-        EXPECT_EQ(r->nattch, 1u) << msg("wrong_nattch").with("shmid", id).with("want", 1).with("got", r->nattch);
+        EXPECT_EQ(r->nattch, 1u)
+            << msg("wrong_nattch").with("shmid", id).with("want", 1).with("got", r->nattch);
     }
     shmdt(p);
 }
@@ -114,15 +124,18 @@ TEST_F(MiniIpcs, AttachedAndRemovedIsDest) {
 TEST_F(MiniIpcs, FormatRowIsIpcsFormat) {
     char want[256];
     // The owner as ipcs prints it: %-10.10s, a name longer than 10 characters cut at 10.
-    std::snprintf(want, sizeof want, "0x00001234 5          %-10.10s 640        100        1          %-6s %-6s",
+    std::snprintf(want, sizeof want,
+                  "0x00001234 5          %-10.10s 640        100        1          %-6s %-6s",
                   my_name().c_str(), " ", " ");
     std::string got = format_row(ShmRow{0x1234, 5, getuid(), 0640, 100, 1});
     EXPECT_EQ(got, want) << msg("row_format").with("want", want).with("got", got);
-    std::snprintf(want, sizeof want, "0x00000000 32768      %-10.10s 600        4096       2          dest   %-6s",
+    std::snprintf(want, sizeof want,
+                  "0x00000000 32768      %-10.10s 600        4096       2          dest   %-6s",
                   my_name().c_str(), " ");
     got = format_row(ShmRow{0, 32768, getuid(), 0600 | SHM_DEST, 4096, 2});
     EXPECT_EQ(got, want) << msg("row_dest").with("want", want).with("got", got);
-    std::snprintf(want, sizeof want, "0x7fffabcd 3          4242       400        1          0          %-6s locked",
+    std::snprintf(want, sizeof want,
+                  "0x7fffabcd 3          4242       400        1          0          %-6s locked",
                   " ");
     got = format_row(ShmRow{0x7fffabcd, 3, 4242, 0400 | SHM_LOCKED, 1, 0});
     EXPECT_EQ(got, want) << msg("row_unknown_uid_locked").with("want", want).with("got", got);
@@ -144,7 +157,8 @@ TEST_F(MiniIpcrm, ParseKeyUsesBase0) {
 // Text that is not a whole 32-bit number is a usage error.
 TEST_F(MiniIpcrm, ParseKeyRejectsJunk) {
     for (const char* text : {"zz", "", "12abc", "0x", "-1", "0x100000000", " 12"}) {
-        EXPECT_THROW(parse_key(text), ipclab::UsageError) << msg("parse_key_accepts_junk").with("text", text);
+        EXPECT_THROW(parse_key(text), ipclab::UsageError)
+            << msg("parse_key_accepts_junk").with("text", text);
     }
 }
 
@@ -152,7 +166,8 @@ TEST_F(MiniIpcrm, ParseKeyRejectsJunk) {
 // reads "0b101" in base 0.
 TEST_F(MiniIpcrm, ParseKeyRefusesBinary) {
     for (const char* text : {"0b101", "0B11"}) {
-        EXPECT_THROW(parse_key(text), ipclab::UsageError) << msg("parse_key_accepts_binary").with("text", text);
+        EXPECT_THROW(parse_key(text), ipclab::UsageError)
+            << msg("parse_key_accepts_binary").with("text", text);
     }
 }
 
@@ -161,7 +176,8 @@ TEST_F(MiniIpcrm, RemovesByIdAndByKey) {
     int err = 0;
     int last = wrap_ids();
     err = errno;
-    ASSERT_NE(last, -1) << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
+    ASSERT_NE(last, -1)
+        << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
     ASSERT_GE(last, 32768) << msg("ids_did_not_wrap").with("got", last);
     int a = make_segment(key(1), 16, 0600);
     int b = make_segment(key(2), 16, 0600);
@@ -178,13 +194,15 @@ TEST_F(MiniIpcrm, RemovesByIdAndByKey) {
 TEST_F(MiniIpcrm, AnIndexIsNotAnId) {
     int last = wrap_ids();
     int err = errno;
-    ASSERT_NE(last, -1) << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
+    ASSERT_NE(last, -1)
+        << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
     ASSERT_GE(last, 32768) << msg("ids_did_not_wrap").with("got", last);
     int a = make_segment(key(1), 16, 0600);
     ASSERT_GE(a, 32768) << msg("ids_did_not_wrap").with("got", a);
     for (int wrong : {a % 32768, a + 32768}) {
         EXPECT_SYSERROR(::remove_id(wrong), "shmctl", EINVAL);
-        EXPECT_EQ(segment_of(key(1)), a) << msg("remove_by_index").with("shmid", a).with("wrong", wrong);
+        EXPECT_EQ(segment_of(key(1)), a)
+            << msg("remove_by_index").with("shmid", a).with("wrong", wrong);
         if (segment_of(key(1)) != a) break;
     }
 }

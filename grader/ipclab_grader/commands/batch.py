@@ -20,29 +20,60 @@ DEFAULT_JOBS = 2 * (os.cpu_count() or 1)
 
 def register(p) -> None:
     p.add_argument("class_dir", metavar="CLASS_DIR", help="one sub-folder or archive per student")
-    p.add_argument("-o", "--output", required=True, metavar="OUT_DIR",
-                   help="results, gradebook.csv, summary.md, report.html (kept between runs)")
-    p.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
-                   help=f"submissions graded at once (default twice the CPUs: {DEFAULT_JOBS})")
-    p.add_argument("--timeout", type=float, default=900,
-                   help="seconds one submission may take before it is an error row (default 900)")
-    p.add_argument("--exercise", action="append", metavar="ID",
-                   help="grade only this exercise (repeatable)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT_DIR",
+        help="results, gradebook.csv, summary.md, report.html (kept between runs)",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help=f"submissions graded at once (default twice the CPUs: {DEFAULT_JOBS})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=900,
+        help="seconds one submission may take before it is an error row (default 900)",
+    )
+    p.add_argument(
+        "--exercise", action="append", metavar="ID", help="grade only this exercise (repeatable)"
+    )
     add_lang(p)
-    p.add_argument("--regrade", action="append", default=[], metavar="STUDENT",
-                   help="grade this student again even if unchanged (repeatable)")
-    p.add_argument("--retry-errors", action="store_true",
-                   help="grade again the submissions that ended in an error")
+    p.add_argument(
+        "--regrade",
+        action="append",
+        default=[],
+        metavar="STUDENT",
+        help="grade this student again even if unchanged (repeatable)",
+    )
+    p.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="grade again the submissions that ended in an error",
+    )
     p.add_argument("--grade-jobs", type=int, default=1, help=argparse_hide())
-    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a limit of every exercise in every grade, as grade --limit")
-    p.add_argument("--shard", metavar="K/N",
-                   help="grade only part K of N of the class (the same part on every machine, "
-                        "by a hash of each student's name); ./ipclab merge joins the parts")
+    p.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a limit of every exercise in every grade, as grade --limit",
+    )
+    p.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="grade only part K of N of the class (the same part on every machine, "
+        "by a hash of each student's name); ./ipclab merge joins the parts",
+    )
 
 
 def shard_arg(text: str | None) -> tuple[int, int] | None:
-    """"K/N" as (K, N); None when not given; ValueError when not 1 <= K <= N."""
+    """ "K/N" as (K, N); None when not given; ValueError when not 1 <= K <= N."""
     if text is None:
         return None
     k, n = (int(x) for x in text.split("/"))
@@ -53,17 +84,21 @@ def shard_arg(text: str | None) -> tuple[int, int] | None:
 
 def argparse_hide():
     import argparse
+
     return argparse.SUPPRESS
 
 
 def run(args) -> int:
-    from .. import batch
+    from ..course import batch
     from ..manifest import ManifestError
     from ipclab_harness.sandbox import SandboxUnavailable, require
+
     class_dir, out = Path(args.class_dir), Path(args.output)
     if not class_dir.is_dir():
-        return error(f"{class_dir}: not a folder; give the folder that holds one sub-folder or "
-                     "archive per student")
+        return error(
+            f"{class_dir}: not a folder; give the folder that holds one sub-folder or "
+            "archive per student"
+        )
     if args.jobs < 1 or args.timeout <= 0:
         return error("-j and --timeout must be positive numbers")
     try:
@@ -76,6 +111,7 @@ def run(args) -> int:
         return error(f"{out}: exists and is not a folder; give a folder for the results")
     from ipclab_harness.limits import LimitsError
     from .grade import parse_limits
+
     try:
         parse_limits(args.limit)
     except (ValueError, LimitsError) as e:
@@ -89,20 +125,34 @@ def run(args) -> int:
         return error(f"cannot grade: {e}", 3)
     language = lang(args.lang)
     out.mkdir(parents=True, exist_ok=True)
-    run_ = batch.Run(class_dir, out, exercises, language, jobs=args.jobs,
-                     grade_jobs=args.grade_jobs, timeout=args.timeout,
-                     regrade=set(args.regrade), retry_errors=args.retry_errors,
-                     shard=shard, limits=tuple(args.limit))
+    run_ = batch.Run(
+        class_dir,
+        out,
+        exercises,
+        language,
+        jobs=args.jobs,
+        grade_jobs=args.grade_jobs,
+        timeout=args.timeout,
+        regrade=set(args.regrade),
+        retry_errors=args.retry_errors,
+        shard=shard,
+        limits=tuple(args.limit),
+    )
     subs, todo, state = run_.plan()
     unknown = set(args.regrade) - {s.name for s in subs}
     if unknown:
         return error(f"--regrade {sorted(unknown)[0]}: no such student in {class_dir}")
     if not subs and not shard:
-        return error(f"{class_dir}: no submissions in it (expected one sub-folder or "
-                     ".zip/.tar.gz per student)")
+        return error(
+            f"{class_dir}: no submissions in it (expected one sub-folder or "
+            ".zip/.tar.gz per student)"
+        )
     if state.stale:
-        print("ipclab: the exercises or the language changed since the last batch: "
-              "grading every submission again", file=sys.stderr)
+        print(
+            "ipclab: the exercises or the language changed since the last batch: "
+            "grading every submission again",
+            file=sys.stderr,
+        )
     progress = Progress(len(subs), len(subs) - len(todo), args.jobs)
     code = 0
     try:
@@ -113,35 +163,27 @@ def run(args) -> int:
     except batch.SandboxLost as e:
         code = error(f"cannot grade: {e}", 3)
     finally:
-        from ..similarity import store_sources
+        from ..course.classfiles import write_class_files
+        from ..course.similarity import store_sources
+
         store_sources(out, subs, exercises)
         write_class_files(out, exercises, language, state, [s.name for s in subs])
     done = sum(1 for s in subs if state.done(s, out))
     if code == 130:
-        print(f"ipclab: interrupted: {done} of {len(subs)} submissions graded; run the same "
-              "command again to grade the rest", file=sys.stderr)
+        print(
+            f"ipclab: interrupted: {done} of {len(subs)} submissions graded; run the same "
+            "command again to grade the rest",
+            file=sys.stderr,
+        )
         return code
     errors = sum(1 for s in subs if state.students.get(s.name, {}).get("status") == "error")
-    print(f"{done} of {len(subs)} submissions graded ({errors} could not be graded) "
-          f"in {progress.elapsed():.0f} s → {out / 'gradebook.csv'}, summary.md, report.html, "
-          "similarity.csv",
-          file=sys.stderr)
+    print(
+        f"{done} of {len(subs)} submissions graded ({errors} could not be graded) "
+        f"in {progress.elapsed():.0f} s → {out / 'gradebook.csv'}, summary.md, report.html, "
+        "similarity.csv",
+        file=sys.stderr,
+    )
     return code
-
-
-def write_class_files(out, exercises, language, state, names):
-    """gradebook.csv, summary.md, report.html and similarity.csv from OUT_DIR alone (the
-    per-student results and sources): a resumed batch and a merge of shards write the same."""
-    from .. import classreport, gradebook, similarity
-    from ipclab_harness.atomic import write_atomic
-    names = set(names)
-    data = gradebook.collect(out, exercises, language,
-                             {k: v for k, v in state.students.items() if k in names})
-    sim_md, sim_html, sim_csv = similarity.class_files(out, names, exercises, language)
-    write_atomic(out / "gradebook.csv", gradebook.gradebook_csv(data), parents=True)
-    write_atomic(out / "summary.md", gradebook.summary_md(data) + "\n" + sim_md, parents=True)
-    write_atomic(out / "report.html", classreport.render(data, (sim_html,)), parents=True)
-    write_atomic(out / "similarity.csv", sim_csv, parents=True)
 
 
 class Progress:
@@ -155,24 +197,40 @@ class Progress:
         self.tty = sys.stderr.isatty()
         self.bar = None
         if already and not self.tty:
-            print(f"[{already}/{total}] already graded (unchanged since the last run)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{already}/{total}] already graded (unchanged since the last run)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
 
     def __enter__(self):
         if self.tty:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar,
-                                       TextColumn, TimeRemainingColumn)
-            self.bar = Bar(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("· [red]{task.fields[failed]} failed"),
-                           TextColumn("· {task.fields[rate]}/min"), TextColumn("· left"),
-                           TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
-                           transient=False)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress as Bar,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Bar(
+                TextColumn("[bold]batch"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("· [red]{task.fields[failed]} failed"),
+                TextColumn("· {task.fields[rate]}/min"),
+                TextColumn("· left"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[last]}"),
+                transient=False,
+            )
             self.bar.__enter__()
-            self.task = self.bar.add_task("batch", total=self.total, completed=self.done,
-                                          failed=0, rate="–", last="")
+            self.task = self.bar.add_task(
+                "batch", total=self.total, completed=self.done, failed=0, rate="–", last=""
+            )
         return self
 
     def __exit__(self, *exc):
@@ -187,11 +245,22 @@ class Progress:
         self.new += 1
         self.failed += outcome.status != "graded"
         rate = 60 * self.new / max(self.elapsed(), 1e-6)
-        what = (f"{outcome.score}/{outcome.max_score}" if outcome.status == "graded"
-                else f"error: {outcome.error}")
+        what = (
+            f"{outcome.score}/{outcome.max_score}"
+            if outcome.status == "graded"
+            else f"error: {outcome.error}"
+        )
         if self.bar:
-            self.bar.update(self.task, completed=self.done, failed=self.failed,
-                            rate=f"{rate:.1f}", last=f"{sub.name}: {what}"[:50])
+            self.bar.update(
+                self.task,
+                completed=self.done,
+                failed=self.failed,
+                rate=f"{rate:.1f}",
+                last=f"{sub.name}: {what}"[:50],
+            )
         else:
-            print(f"[{self.done}/{self.total}] {sub.name}  {what}  ({outcome.seconds:.1f} s)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{self.done}/{self.total}] {sub.name}  {what}  ({outcome.seconds:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )

@@ -13,12 +13,18 @@ ORDER = 75
 
 
 def register(p) -> None:
-    p.add_argument("-o", "--output", required=True, metavar="DIR|FILE.tar.gz",
-                   help="a new folder, or an archive if the name ends in .tar.gz")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DIR|FILE.tar.gz",
+        help="a new folder, or an archive if the name ends in .tar.gz",
+    )
 
 
 def run(args) -> int:
-    from .. import bundle
+    from ..course import bundle
+
     out = Path(args.output)
     files = bundle.student_files()
     try:
@@ -38,7 +44,9 @@ def run(args) -> int:
         return error(str(e))
     except OSError as e:
         return error(f"{out}: {e.strerror}; give a folder you can write")
-    print(f"{out}: {len(files)} files for students (no solutions/, no hidden checks); "
-          "the workflow for GitHub Classroom is .github/workflows/classroom.yml",
-          file=sys.stderr)
+    print(
+        f"{out}: {len(files)} files for students (no solutions/, no hidden checks); "
+        "the workflow for GitHub Classroom is .github/workflows/classroom.yml",
+        file=sys.stderr,
+    )
     return 0

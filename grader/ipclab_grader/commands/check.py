@@ -3,8 +3,9 @@ with the grader's feedback and the next step. An unchanged exercise is answered 
 check (.ipclab/checks.json) without building anything."""
 from __future__ import annotations
 
-from .. import i18n, progress
-from ..student import Stop, exercises, fail, find, show_check
+from .. import i18n
+from ..student.common import Stop, fail, show_check
+from .common import student_exercise
 
 _m = i18n.at_import()
 NAME = "check"
@@ -20,14 +21,10 @@ def register(p) -> None:
 def run(args) -> int:
     m = i18n.messages(args.lang)
     try:
-        all_ex = exercises(m)
-        if args.exercise:
-            ex = find(m, all_ex, args.exercise)
-        else:
-            ex = progress.first_not_passing(all_ex)
-            if ex is None:
-                print(m("check.all_done", total=len(all_ex)))
-                return 0
+        all_ex, ex = student_exercise(m, args.exercise)
+        if ex is None:
+            print(m("check.all_done", total=len(all_ex)))
+            return 0
         return 0 if show_check(m, ex, all_ex) else 1
     except Stop as e:
         return fail(str(e), e.code)

@@ -3,8 +3,9 @@ manual runs left, and nothing else (the rule is in cleaner.py), showing `ipcs` b
 after. Checks never need it: they run in private namespaces."""
 from __future__ import annotations
 
-from .. import cleaner, i18n
-from ..student import fail
+from ..student import cleaner
+from .. import i18n
+from ..student.common import fail
 
 _m = i18n.at_import()
 NAME = "clean"
@@ -21,12 +22,18 @@ def register(p) -> None:
 
 
 def _describe(m, o: cleaner.IpcObject) -> str:
-    return m("clean.object", kind=m(KIND_WORDS[o.kind]), id=o.id, key=f"0x{o.key:08x}",
-             perms=f"{o.perms & 0o777:04o}")
+    return m(
+        "clean.object",
+        kind=m(KIND_WORDS[o.kind]),
+        id=o.id,
+        key=f"0x{o.key:08x}",
+        perms=f"{o.perms & 0o777:04o}",
+    )
 
 
 def run(args) -> int:
     import sys
+
     m = i18n.messages(args.lang)
     for p in args.path:
         if not cleaner.ftok_keys(p):

@@ -3,8 +3,9 @@ sandbox, with the exact command that fixes what is missing (apt or dnf, found in
 /etc/os-release). Exit 0 when all is well, 1 otherwise."""
 from __future__ import annotations
 
-from .. import diagnose, i18n
-from ..student import color
+from ..student import diagnose
+from .. import i18n
+from ..student.common import color
 
 _m = i18n.at_import()
 NAME = "doctor"

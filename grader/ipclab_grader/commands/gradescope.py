@@ -1,10 +1,9 @@
 """`./ipclab gradescope -o autograder.zip`: the autograder to upload to Gradescope."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from .common import add_lang, error, load
+from .common import add_lang, error, package
 
 NAME = "gradescope"
 HELP = "build the Gradescope autograder zip (setup.sh, run_autograder, the grader)"
@@ -12,36 +11,51 @@ ORDER = 70
 
 
 def register(p) -> None:
-    p.add_argument("-o", "--output", default="autograder.zip", help="the zip to write (default "
-                   "autograder.zip)")
-    p.add_argument("--exercise", action="append", metavar="ID",
-                   help="grade only this exercise in this assignment (repeatable; default all)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="autograder.zip",
+        help="the zip to write (default " "autograder.zip)",
+    )
+    p.add_argument(
+        "--exercise",
+        action="append",
+        metavar="ID",
+        help="grade only this exercise in this assignment (repeatable; default all)",
+    )
     add_lang(p)
-    p.add_argument("--allow-unsandboxed", action="store_true",
-                   help="if Gradescope's container cannot build the sandbox, grade without it "
-                        "(each report's mode then says 'unsandboxed'; docs/sandbox.en.md)")
-    p.add_argument("--timeout", type=int, default=540,
-                   help="seconds a grade may take on Gradescope (default 540; Gradescope stops "
-                        "everything at its own limit, 600 by default)")
+    p.add_argument(
+        "--allow-unsandboxed",
+        action="store_true",
+        help="if Gradescope's container cannot build the sandbox, grade without it "
+        "(each report's mode then says 'unsandboxed'; docs/sandbox.en.md)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=int,
+        default=540,
+        help="seconds a grade may take on Gradescope (default 540; Gradescope stops "
+        "everything at its own limit, 600 by default)",
+    )
 
 
 def run(args) -> int:
-    from .. import gradescope_pkg
-    from ..manifest import ManifestError
+    from ..course import gradescope_pkg
+
     out = Path(args.output)
     if not out.name.endswith(".zip"):
         return error(f"{out}: the autograder must be a .zip file; give a name ending in .zip")
     if not out.parent.is_dir():
         return error(f"{out.parent}: no such folder; create it or give another -o")
-    if args.timeout < 10:
-        return error("--timeout must be at least 10 seconds")
-    try:
-        exercises = load(args.exercise)
-    except ManifestError as e:
-        return error(str(e))
-    n = gradescope_pkg.build(out, exercises, args.lang or "es", args.timeout,
-                             allow_unsandboxed=args.allow_unsandboxed)
-    print(f"{out}: {n} files; upload it as the autograder of a Gradescope programming assignment "
-          f"(exercises: {', '.join(e.id for e in exercises)}; language: {args.lang or 'es'})",
-          file=sys.stderr)
-    return 0
+
+    def build(exercises, lang):
+        n = gradescope_pkg.build(
+            out, exercises, lang, args.timeout, allow_unsandboxed=args.allow_unsandboxed
+        )
+        return (
+            f"{out}: {n} files; upload it as the autograder of a Gradescope programming "
+            f"assignment (exercises: {', '.join(e.id for e in exercises)}; language: {lang})"
+        )
+
+    # Unlike the folder packages, an error writing the zip has always surfaced whole.
+    return package(args, args.exercise, build, min_timeout=10, errors=())

@@ -2,9 +2,10 @@
 lives in .ipclab/hints.json, so the next `hint` shows the next one."""
 from __future__ import annotations
 
-from .. import i18n, progress
-from ..state import read_json, write_json
-from ..student import HINTS, Stop, command, exercises, fail, find
+from .. import i18n
+from ..student.state import read_json, write_json
+from ..student.common import HINTS, Stop, command, fail
+from .common import student_exercise
 
 _m = i18n.at_import()
 NAME = "hint"
@@ -20,8 +21,7 @@ def register(p) -> None:
 def run(args) -> int:
     m = i18n.messages(args.lang)
     try:
-        all_ex = exercises(m)
-        ex = find(m, all_ex, args.exercise) if args.exercise else progress.first_not_passing(all_ex)
+        all_ex, ex = student_exercise(m, args.exercise)
     except Stop as e:
         return fail(str(e), e.code)
     if ex is None:

@@ -2,16 +2,21 @@
 checks (.ipclab/checks.json) and hashes of the student files, so it builds nothing."""
 from __future__ import annotations
 
-from .. import i18n, progress
-from ..student import Stop, color, command, exercises, fail
+from .. import i18n
+from ..student import progress
+from ..student.common import Stop, color, command, exercises, fail
 
 _m = i18n.at_import()
 NAME = "list"
 HELP = _m("list.help")
 ORDER = 10
 BAR_WIDTH = 30
-MARKS = {progress.PASSES: ("✔", "32"), progress.FAILS: ("✘", "31"),
-         progress.NOT_CHECKED: ("•", "33"), progress.NOT_STARTED: ("·", "2")}
+MARKS = {
+    progress.PASSES: ("✔", "32"),
+    progress.FAILS: ("✘", "31"),
+    progress.NOT_CHECKED: ("•", "33"),
+    progress.NOT_STARTED: ("·", "2"),
+}
 
 
 def register(p) -> None:
@@ -40,8 +45,9 @@ def run(args) -> int:
     filled = BAR_WIDTH * done // len(all_ex)
     bar = "█" * filled + "░" * (BAR_WIDTH - filled)
     print()
-    print(m("list.progress", bar=bar, done=done, total=len(all_ex),
-            percent=100 * done // len(all_ex)))
+    print(
+        m("list.progress", bar=bar, done=done, total=len(all_ex), percent=100 * done // len(all_ex))
+    )
     nxt = progress.first_not_passing(all_ex)
     if nxt is None:
         print("→ " + m("check.all_done", total=len(all_ex)))

@@ -14,6 +14,7 @@ def register(p) -> None:
 
 def run(args) -> int:
     from ..manifest import ManifestError, load_all
+
     try:
         for ex in load_all():
             print(f"{ex.id}  {ex.max_score:3d} pts  {ex.title['en']}")

@@ -9,29 +9,37 @@ import sys
 from .common import error
 
 NAME = "report"
-HELP = "render a saved JSON result (grade --format json) as text, markdown, junit, gradescope or classroom"
+HELP = (
+    "render a saved JSON result (grade --format json) as text, markdown, junit, gradescope "
+    "or classroom"
+)
 ORDER = 55
 
 
 def register(p) -> None:
-    from ..report import FORMATS
+    from ..reports.report import FORMATS
+
     p.add_argument("result", help="a file written by ./ipclab grade --format json")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
 
 
 def run(args) -> int:
-    from .. import report, result_file
+    from ..reports import report, result_file
     from ..manifest import ManifestError, load_all
+
     try:
         grade = result_file.load(args.result, load_all())
     except (result_file.ResultError, ManifestError) as e:
         return error(str(e))
-    text = report.render(grade, args.format,
-                         color=args.output is None and sys.stdout.isatty()
-                         and not os.environ.get("NO_COLOR"))
+    text = report.render(
+        grade,
+        args.format,
+        color=args.output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+    )
     if args.output:
         from ipclab_harness.atomic import write_atomic
+
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)

@@ -8,9 +8,10 @@ import time
 
 from ipclab_harness.atomic import write_atomic
 
-from .. import i18n, pristine
-from ..state import state_dir
-from ..student import Stop, exercises, fail, find, rel
+from .. import i18n
+from ..student import pristine
+from ..student.state import state_dir
+from ..student.common import Stop, exercises, fail, find, rel
 
 _m = i18n.at_import()
 NAME = "reset"
@@ -32,7 +33,7 @@ def _confirm(m, question: str) -> bool:
         print()
         return False
     if not sys.stdin.isatty():
-        print(answer.strip())   # the transcript shows what was answered
+        print(answer.strip())  # the transcript shows what was answered
     return answer.strip().lower() in m.raw("reset.yes_words")
 
 

@@ -15,25 +15,31 @@ FORMATS = ("text", "json", "csv")
 
 
 def register(p) -> None:
-    from ..similarity import THRESHOLD
+    from ..course.similarity import THRESHOLD
+
     m = i18n.at_import()
     p.add_argument("class_dir", metavar="CLASS_DIR", help=m("similarity.arg_class"))
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("-o", "--output", metavar="FILE", help=m("similarity.arg_output"))
     p.add_argument("--exercise", action="append", metavar="ID", help=m("similarity.arg_exercise"))
-    p.add_argument("--threshold", type=int, default=THRESHOLD, metavar="PERCENT",
-                   help=m("similarity.arg_threshold", default=THRESHOLD))
-    p.add_argument("--min", type=int, default=None, metavar="PERCENT",
-                   help=m("similarity.arg_min"))
+    p.add_argument(
+        "--threshold",
+        type=int,
+        default=THRESHOLD,
+        metavar="PERCENT",
+        help=m("similarity.arg_threshold", default=THRESHOLD),
+    )
+    p.add_argument("--min", type=int, default=None, metavar="PERCENT", help=m("similarity.arg_min"))
     i18n.add_lang(p)
 
 
 def run(args) -> int:
-    from .. import similarity
+    from ..course import similarity
     from ipclab_harness.atomic import write_atomic
     from ..manifest import ManifestError
-    from ..student import fail
+    from ..student.common import fail
     from .common import load
+
     m = i18n.messages(args.lang)
     class_dir = Path(args.class_dir)
     if not class_dir.is_dir():
@@ -55,7 +61,8 @@ def run(args) -> int:
         return fail(m("similarity.empty", path=class_dir))
     report = similarity.analyse(sources, exercises, m.lang, args.threshold, args.min)
     text = {"json": similarity.to_json, "csv": similarity.to_csv}.get(
-        args.format, lambda r: similarity.to_text(r, m.lang))(report)
+        args.format, lambda r: similarity.to_text(r, m.lang)
+    )(report)
     if args.format != "text" and report.problems:
         for name, why in report.problems:
             print(m("similarity.not_compared", name=name, why=why), file=sys.stderr)
@@ -64,8 +71,15 @@ def run(args) -> int:
             write_atomic(Path(args.output), text, parents=True)
         except OSError as e:
             return fail(m("similarity.cannot_write", path=args.output, why=e.strerror or e))
-        print(m("similarity.done", pairs=len(report.flagged), students=report.students,
-                path=args.output), file=sys.stderr)
+        print(
+            m(
+                "similarity.done",
+                pairs=len(report.flagged),
+                students=report.students,
+                path=args.output,
+            ),
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(text)
     return 0

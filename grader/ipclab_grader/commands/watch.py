@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 
-from .. import i18n, progress
-from ..student import Stop, exercises, fail, files_of, find, show_check
+from .. import i18n
+from ..student import progress
+from ..student.common import Stop, fail, files_of, show_check
+from .common import student_exercise
 
 _m = i18n.at_import()
 NAME = "watch"
@@ -20,7 +22,9 @@ ORDER = 25
 def register(p) -> None:
     p.add_argument("exercise", nargs="?", help=_m("watch.arg_exercise"))
     p.add_argument("--interval", type=float, default=0.5, help=_m("watch.arg_interval"))
-    p.add_argument("--max-rounds", type=int, default=0, metavar="N", help=_m("watch.arg_max_rounds"))
+    p.add_argument(
+        "--max-rounds", type=int, default=0, metavar="N", help=_m("watch.arg_max_rounds")
+    )
     i18n.add_lang(p)
 
 
@@ -34,7 +38,7 @@ def _wait_for_change(ex, checked: str | None, interval: float) -> None:
             sig = now
             if progress.student_hash(ex) != checked:
                 return
-        time.sleep(interval)   # a poll period, not a synchronisation
+        time.sleep(interval)  # a poll period, not a synchronisation
 
 
 def run(args) -> int:
@@ -42,8 +46,7 @@ def run(args) -> int:
     if args.interval <= 0 or args.max_rounds < 0:
         return fail(m("watch.bad_option"))
     try:
-        all_ex = exercises(m)
-        ex = find(m, all_ex, args.exercise) if args.exercise else progress.first_not_passing(all_ex)
+        all_ex, ex = student_exercise(m, args.exercise)
         rounds = 0
         while ex is not None:
             checked = progress.student_hash(ex)

@@ -173,15 +173,15 @@ T get(Buf& b) {
 // ---- the channel ----------------------------------------------------------------------------
 
 enum class Kind : std::uint8_t {
-    call = 1,      // test -> worker: name, arguments
-    ret,           // worker -> test: out-parameters, value
-    thrown,        // either way: an exception (Thrown below)
-    callback,      // worker -> test: callback id, arguments
-    read,          // worker -> test: stream id, how many bytes at most
-    data,          // test -> worker: the bytes read (empty: end of input), an answer as
-                   // ret and thrown are
-    write,         // worker -> test: stream id, bytes
-    flush,         // worker -> test: stream id
+    call = 1,  // test -> worker: name, arguments
+    ret,       // worker -> test: out-parameters, value
+    thrown,    // either way: an exception (Thrown below)
+    callback,  // worker -> test: callback id, arguments
+    read,      // worker -> test: stream id, how many bytes at most
+    data,      // test -> worker: the bytes read (empty: end of input), an answer as
+               // ret and thrown are
+    write,     // worker -> test: stream id, bytes
+    flush,     // worker -> test: stream id
 };
 
 // One end of the socket between the test program and its worker; framed messages.
@@ -275,7 +275,7 @@ struct is_function_object : std::false_type {};
 template <class R, class... A>
 struct is_function_object<std::function<R(A...)>> : std::true_type {};
 
-Channel& worker_channel();   // the worker's end (worker side only)
+Channel& worker_channel();  // the worker's end (worker side only)
 // The worker's answer to a call that comes while it waits (a callback that calls the code).
 void serve_nested(Kind kind, Buf& body);
 
@@ -285,7 +285,8 @@ void serve_nested(Kind kind, Buf& body);
 template <class P, class = void>
 struct Param {
     using T = std::decay_t<P>;
-    static constexpr bool out = std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>;
+    static constexpr bool out =
+        std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>;
     static void send(Buf& b, Outbound&, const T& v) { put(b, v); }
     struct Held {
         T value{};
@@ -338,7 +339,8 @@ struct Param<P, std::enable_if_t<is_function_object<std::decay_t<P>>::value>> {
     static void send(Buf& b, Outbound& o, const F& f) {
         put(b, o.add_callback([&f](Buf& in, Buf&) {
             Args args;
-            std::apply([&](auto&... a) { (Wire<std::decay_t<decltype(a)>>::get(in, a), ...); }, args);
+            std::apply([&](auto&... a) { (Wire<std::decay_t<decltype(a)>>::get(in, a), ...); },
+                       args);
             std::apply(f, args);
         }));
     }
@@ -370,7 +372,7 @@ pid_t worker_pid();
 // Ends this thread's worker now (the next call starts a fresh one).
 void end_worker();
 // Lab requests the worker answers itself, not the student's code.
-void worker_ignore_signal_interrupting(int sig);   // a no-op handler without SA_RESTART
+void worker_ignore_signal_interrupting(int sig);  // a no-op handler without SA_RESTART
 
 [[noreturn]] void worker_ended(const char* function);
 
@@ -430,14 +432,14 @@ bool enlist(const char* name, R (*fn)(A...)) {
 
 #ifdef IPCLAB_REMOTE_WORKER
 // The worker: the student's function, by name.
-#define IPCLAB_REMOTE(name, result, params, args)                                        \
-    static const bool IPCLAB_REMOTE_CAT(ipclab_enlisted_, name) =                       \
+#define IPCLAB_REMOTE(name, result, params, args)                 \
+    static const bool IPCLAB_REMOTE_CAT(ipclab_enlisted_, name) = \
         ::ipclab::remote::enlist(#name, &::name);
 #else
 // The test program: a proxy with the header's signature. A function without parameters
 // is named with () for both: IPCLAB_REMOTE(list_segments, std::vector<ShmRow>, (), ()).
-#define IPCLAB_REMOTE(name, result, params, args)                                   \
-    result name params {                                                            \
+#define IPCLAB_REMOTE(name, result, params, args)                                              \
+    result name params {                                                                       \
         return ::ipclab::remote::Call<decltype(::name)>::run(#name IPCLAB_REMOTE_UNPACK args); \
     }
 #define IPCLAB_REMOTE_UNPACK(...) __VA_OPT__(, ) __VA_ARGS__

@@ -32,8 +32,7 @@ inline pid_t spawn_with_worker(const std::function<int()>& body) {
         int status = 99;
         try {
             status = body();
-        } catch (...) {
-        }
+        } catch (...) {}
         remote::end_worker();
         return status;
     });
@@ -247,7 +246,10 @@ inline void expect_lookup_error(const char* function, const std::function<void()
     } else if (want != nullptr && got.empty()) {
         ADD_FAILURE() << msg("half_returned").with("function", function).with("want", want);
     } else if (want != nullptr && got != want) {
-        ADD_FAILURE() << msg("half_wrong_call").with("function", function).with("got", got).with("want", want);
+        ADD_FAILURE() << msg("half_wrong_call")
+                             .with("function", function)
+                             .with("got", got)
+                             .with("want", want);
     }
 }
 

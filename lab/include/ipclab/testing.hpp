@@ -62,7 +62,8 @@ inline bool wait_until(const std::function<bool()>& done, double seconds = 5.0) 
         if (done()) return true;
         timespec now{};
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds) return false;
+        if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds)
+            return false;
         timespec ms{0, 1000000};
         nanosleep(&ms, nullptr);
     }
@@ -76,8 +77,7 @@ inline pid_t spawn(const std::function<int()>& body) {
         int status = 99;
         try {
             status = body();
-        } catch (...) {
-        }
+        } catch (...) {}
         _exit(status);
     }
     return pid;
@@ -93,14 +93,10 @@ inline key_t expected_key(const std::string& path, int proj_id) {
 }
 
 // The state the kernel records for a segment, read with IPC_STAT (or empty when it is gone).
-inline bool stat_segment(int shmid, shmid_ds& ds) {
-    return shmctl(shmid, IPC_STAT, &ds) == 0;
-}
+inline bool stat_segment(int shmid, shmid_ds& ds) { return shmctl(shmid, IPC_STAT, &ds) == 0; }
 
 // The id of the segment with this key, or -1 when there is none.
-inline int segment_of(key_t key) {
-    return shmget(key, 0, 0);
-}
+inline int segment_of(key_t key) { return shmget(key, 0, 0); }
 
 class IpcTest : public ::testing::Test {
 protected:
@@ -108,7 +104,8 @@ protected:
         char path[] = "/tmp/ipclab-test-XXXXXX";
         int fd = mkstemp(path);
         int err = errno;
-        ASSERT_NE(fd, -1) << msg("setup_failed").with("call", "mkstemp").with("error", errno_name(err));
+        ASSERT_NE(fd, -1)
+            << msg("setup_failed").with("call", "mkstemp").with("error", errno_name(err));
         close(fd);
         path_ = path;
     }
@@ -131,7 +128,8 @@ protected:
     }
 
     // Makes a segment the way a check prepares state: given key, size, mode and first ints.
-    int make_segment(key_t k, std::size_t size, int mode, const std::vector<std::int32_t>& ints = {}) {
+    int make_segment(key_t k, std::size_t size, int mode,
+                     const std::vector<std::int32_t>& ints = {}) {
         int id = shmget(k, size, IPC_CREAT | IPC_EXCL | 0600);
         if (id == -1) {
             setup_failed("shmget");
@@ -180,26 +178,33 @@ private:
     std::vector<int> shmids_;
 };
 
+// Expects a SysError the code under test threw to name `call` and errno `err`; a test that
+// catches the error itself (to check what the code did before throwing) words it as
+// EXPECT_SYSERROR does.
+inline void expect_syserror_is(const ipclab::SysError& e, const std::string& call, int err) {
+    EXPECT_EQ(e.call(), call)
+        << msg("syserror_wrong_call").with("call", call).with("got", e.call());
+    EXPECT_EQ(e.error(), err) << msg("syserror_wrong_errno")
+                                     .with("call", call)
+                                     .with("error", errno_name(err))
+                                     .with("got", errno_name(e.error()));
+}
+
 }  // namespace ipclab::testing
 
 // Expects `statement` to throw ipclab::SysError naming `call` with errno `err`, and says what
 // happened instead in words a student can act on.
-#define EXPECT_SYSERROR(statement, call_name, err)                                          \
-    do {                                                                                   \
-        using ipclab::testing::errno_name;                                                 \
-        using ipclab::testing::msg;                                                        \
-        try {                                                                              \
-            statement;                                                                     \
-            ADD_FAILURE() << msg("syserror_not_thrown")                                    \
-                                 .with("statement", #statement)                            \
-                                 .with("call", call_name)                                  \
-                                 .with("error", errno_name(err));                          \
-        } catch (const ipclab::SysError& e) {                                              \
-            EXPECT_EQ(e.call(), std::string(call_name))                                    \
-                << msg("syserror_wrong_call").with("call", call_name).with("got", e.call()); \
-            EXPECT_EQ(e.error(), (err)) << msg("syserror_wrong_errno")                      \
-                                               .with("call", call_name)                    \
-                                               .with("error", errno_name(err))             \
-                                               .with("got", errno_name(e.error()));        \
-        }                                                                                  \
+#define EXPECT_SYSERROR(statement, call_name, err)                    \
+    do {                                                              \
+        using ipclab::testing::errno_name;                            \
+        using ipclab::testing::msg;                                   \
+        try {                                                         \
+            statement;                                                \
+            ADD_FAILURE() << msg("syserror_not_thrown")               \
+                                 .with("statement", #statement)       \
+                                 .with("call", call_name)             \
+                                 .with("error", errno_name(err));     \
+        } catch (const ipclab::SysError& e) {                         \
+            ipclab::testing::expect_syserror_is(e, call_name, (err)); \
+        }                                                             \
     } while (0)

@@ -20,10 +20,14 @@ void expect_key_of_unreadable(const std::string& path) {
     key_t want = expected_key(path, 5);
     try {
         key_t got = make_key(path, 5);
-        EXPECT_EQ(got, want) << msg("unreadable_wrong_key").with("path", path).with("got", hex_key(got))
+        EXPECT_EQ(got, want) << msg("unreadable_wrong_key")
+                                    .with("path", path)
+                                    .with("got", hex_key(got))
                                     .with("want", hex_key(want));
     } catch (const std::exception& e) {
-        ADD_FAILURE() << msg("unreadable_no_key").with("path", path).with("what", e.what())
+        ADD_FAILURE() << msg("unreadable_no_key")
+                             .with("path", path)
+                             .with("what", e.what())
                              .with("want", hex_key(want));
     }
 }
@@ -36,7 +40,10 @@ class FtokKeyHidden : public ipclab::testing::IpcTest {};
 TEST_F(FtokKeyHidden, BoundaryNumbers) {
     for (int proj : {1, 255}) {
         key_t got = make_key(path(), proj), want = expected_key(path(), proj);
-        EXPECT_EQ(got, want) << msg("wrong_key").with("proj", proj).with("got", hex_key(got)).with("want", hex_key(want));
+        EXPECT_EQ(got, want) << msg("wrong_key")
+                                    .with("proj", proj)
+                                    .with("got", hex_key(got))
+                                    .with("want", hex_key(want));
     }
 }
 

@@ -31,11 +31,14 @@ TEST_F(ShmCreateHidden, KernelRecordsTheCreatorAndNoAttach) {
     shmid_ds ds{};
     ASSERT_TRUE(stat_segment(id, ds));
     const pid_t worker = ipclab::remote::worker_pid();
-    EXPECT_EQ(ds.shm_cpid, worker) << msg("wrong_cpid").with("cpid", ds.shm_cpid).with("pid", worker);
+    EXPECT_EQ(ds.shm_cpid, worker)
+        << msg("wrong_cpid").with("cpid", ds.shm_cpid).with("pid", worker);
     EXPECT_EQ(ds.shm_lpid, 0) << msg("attached_lpid").with("lpid", ds.shm_lpid);
     EXPECT_EQ(ds.shm_dtime, 0) << msg("detached_dtime");
-    EXPECT_EQ(ds.shm_perm.uid, geteuid()) << msg("wrong_owner").with("uid", ds.shm_perm.uid).with("euid", geteuid());
-    EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u) << msg("wrong_mode").with("mode", octal(ds.shm_perm.mode & 0777u));
+    EXPECT_EQ(ds.shm_perm.uid, geteuid())
+        << msg("wrong_owner").with("uid", ds.shm_perm.uid).with("euid", geteuid());
+    EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u)
+        << msg("wrong_mode").with("mode", octal(ds.shm_perm.mode & 0777u));
 }
 
 // A large, odd size is kept exactly (the kernel rounds memory, not shm_segsz).
@@ -68,17 +71,22 @@ TEST_F(ShmCreateHidden, KeyInUseWithAnotherSizeIsStillEEXIST) {
         int id = create_segment(k, 4096);
         track(id);
         if (id == -1) {
-            ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing").with("size", 4096).with("error", "EEXIST");
+            ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing")
+                                 .with("size", 4096)
+                                 .with("error", "EEXIST");
         } else {
             ADD_FAILURE() << msg("key_in_use_returned").with("size", 4096).with("shmid", id);
         }
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
-        EXPECT_EQ(e.error(), EEXIST) << msg("key_in_use_other_size_not_eexist").with("got", errno_name(e.error()));
+        EXPECT_EQ(e.call(), "shmget")
+            << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
+        EXPECT_EQ(e.error(), EEXIST)
+            << msg("key_in_use_other_size_not_eexist").with("got", errno_name(e.error()));
     }
     shmid_ds ds{};
     ASSERT_TRUE(stat_segment(existing, ds)) << msg("existing_removed").with("shmid", existing);
-    EXPECT_EQ(ds.shm_segsz, 16u) << msg("existing_resized").with("want", 16).with("got", ds.shm_segsz);
+    EXPECT_EQ(ds.shm_segsz, 16u)
+        << msg("existing_resized").with("want", 16).with("got", ds.shm_segsz);
 }
 
 // A size above kernel.shmmax is refused with EINVAL, thrown, and creates nothing.
@@ -93,12 +101,18 @@ TEST_F(ShmCreateHidden, AboveShmmaxThrowsEINVAL) {
         int id = create_segment(k, size);
         track(id);
         if (id == -1) {
-            ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing").with("size", size).with("error", "EINVAL");
+            ADD_FAILURE() << msg("returned_minus_one_instead_of_throwing")
+                                 .with("size", size)
+                                 .with("error", "EINVAL");
         } else {
-            ADD_FAILURE() << msg("created_above_shmmax").with("size", size).with("shmmax", shmmax).with("shmid", id);
+            ADD_FAILURE() << msg("created_above_shmmax")
+                                 .with("size", size)
+                                 .with("shmmax", shmmax)
+                                 .with("shmid", id);
         }
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "shmget") << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
+        EXPECT_EQ(e.call(), "shmget")
+            << msg("syserror_wrong_call").with("call", "shmget").with("got", e.call());
         EXPECT_EQ(e.error(), EINVAL) << msg("shmget_wrong_errno")
                                             .with("size", size)
                                             .with("error", "EINVAL")

@@ -4,20 +4,35 @@ from ipclab_harness.stderr_lines import stderr_line
 from test_shm_rw import PROJ, read_ok, segment_or_fail, write_ok
 
 
-def _expect_corrupt(lab, count, size, ints=(), data=b"", want=None, section="corrupt",
-                    crashed="corrupt_crashed", not_reported="corrupt_not_reported"):
+def _expect_corrupt(
+    lab,
+    count,
+    size,
+    ints=(),
+    data=b"",
+    want=None,
+    section="corrupt",
+    crashed="corrupt_crashed",
+    not_reported="corrupt_not_reported",
+):
     lab.file("data")
     shmid = lab.make_segment(lab.key("data", PROJ), size, ints=ints, data=data)
     p = lab.run("shm_read", "data", PROJ)
     status = p.wait(section=section)
     if status < 0:
-        fail(crashed, section=section, count=count, size=size,
-             how=lab.describe_status(status))
+        fail(crashed, section=section, count=count, size=size, how=lab.describe_status(status))
     # The line may come among debugging output of the student's own: it is looked for.
     line = stderr_line(p, "shm_read: corrupt segment")
     if status != 1 or line is None:
-        fail(not_reported, section=section, count=count, size=size,
-             how=lab.describe_status(status), stderr=excerpt(p.stderr), stdout=excerpt(p.stdout))
+        fail(
+            not_reported,
+            section=section,
+            count=count,
+            size=size,
+            how=lab.describe_status(status),
+            stderr=excerpt(p.stderr),
+            stdout=excerpt(p.stdout),
+        )
     lab.expect_stdout(p, [], section=section)
     want = want or f"shm_read: corrupt segment: count {count} does not fit in {size} bytes"
     if line != want:
@@ -37,9 +52,16 @@ def test_corrupt_count(lab):
     # Smaller than one int: no count to read, not even in part. The bytes there (5, 0) would
     # read as a count of 5 if four bytes were taken from a 2-byte segment (the page's zeros).
     for size, data in ((2, b"\x05\x00"), (3, b"\x07\x00\x00")):
-        shmid = _expect_corrupt(lab, None, size, data=data, section="corrupt_tiny",
-                                want=f"shm_read: corrupt segment: {size} bytes cannot hold the count",
-                                crashed="tiny_crashed", not_reported="tiny_not_reported")
+        shmid = _expect_corrupt(
+            lab,
+            None,
+            size,
+            data=data,
+            section="corrupt_tiny",
+            want=f"shm_read: corrupt segment: {size} bytes cannot hold the count",
+            crashed="tiny_crashed",
+            not_reported="tiny_not_reported",
+        )
         lab.remove_segment(shmid)
 
 
@@ -52,8 +74,13 @@ def test_reader_without_read_permission(lab):
     status = p.wait(section="read_denied")
     if status < 0:
         fail("denied_crashed", section="read_denied", how=lab.describe_status(status))
-    lab.expect_error(p, ("shmctl", "shmat"), reason="Permission denied", section="read_denied",
-                     msg="denied_wrong_error")
+    lab.expect_error(
+        p,
+        ("shmctl", "shmat"),
+        reason="Permission denied",
+        section="read_denied",
+        msg="denied_wrong_error",
+    )
     if p.stdout:
         fail("denied_printed", section="read_denied", stdout=excerpt(p.stdout))
     seg = lab.segment(shmid=shmid)
@@ -80,15 +107,27 @@ def test_nattch_zero_after(lab):
     if seg.nattch != 0:
         fail("still_attached", section="stays", program="shm_write", got=seg.nattch)
     if seg.cpid != w.pid or seg.lpid != w.pid:
-        fail("wrong_pids", section="stays", program="shm_write", pid=w.pid, cpid=seg.cpid,
-             lpid=seg.lpid)
+        fail(
+            "wrong_pids",
+            section="stays",
+            program="shm_write",
+            pid=w.pid,
+            cpid=seg.cpid,
+            lpid=seg.lpid,
+        )
     r = read_ok(lab, "data", PROJ, [4, 5, 6])
     seg = segment_or_fail(lab, "data", PROJ, "shm_read")
     if seg.nattch != 0:
         fail("still_attached", section="stays", program="shm_read", got=seg.nattch)
     if seg.lpid != r.pid or seg.cpid != w.pid:
-        fail("wrong_pids", section="stays", program="shm_read", pid=r.pid, cpid=seg.cpid,
-             lpid=seg.lpid)
+        fail(
+            "wrong_pids",
+            section="stays",
+            program="shm_read",
+            pid=r.pid,
+            cpid=seg.cpid,
+            lpid=seg.lpid,
+        )
     if seg.atime == 0 or seg.dtime == 0:
         fail("never_attached", section="shm_read")
     lab.allow(shm=1)
@@ -120,7 +159,8 @@ def test_shmat_failure_reported(lab):
         p = lab.run(binary, "data", PROJ, *args)
         status = p.wait(section="errors")
         if status < 0:
-            fail("shmat_unchecked", section="errors", program=binary,
-                 how=lab.describe_status(status))
+            fail(
+                "shmat_unchecked", section="errors", program=binary, how=lab.describe_status(status)
+            )
         lab.expect_error(p, "shmat", section="errors")
     lab.allow(shm=1)

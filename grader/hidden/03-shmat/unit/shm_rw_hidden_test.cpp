@@ -89,8 +89,7 @@ int in_small_address_space(const std::function<void()>& body) {
             code = e.call() == "shmat" && e.error() == ENOMEM ? 0 : 11;
         } catch (const ipclab::remote::WorkerEnded& e) {
             end_as(e);
-        } catch (...) {
-        }
+        } catch (...) {}
         exit_with_worker(code);
     }
     int status = 0;
@@ -107,22 +106,35 @@ std::string signal_name(int sig) {
 // Says what `fn` did wrong when shmat failed in in_small_address_space (status: the child's).
 void explain(int status, const char* fn) {
     if (WIFSIGNALED(status)) {
-        ADD_FAILURE() << msg("shmat_failure_crashed").with("fn", fn).with("signal", signal_name(WTERMSIG(status)));
+        ADD_FAILURE() << msg("shmat_failure_crashed")
+                             .with("fn", fn)
+                             .with("signal", signal_name(WTERMSIG(status)));
         return;
     }
     switch (WEXITSTATUS(status)) {
-    case 10: ADD_FAILURE() << msg("shmat_failure_returned").with("fn", fn); break;
-    case 11: ADD_FAILURE() << msg("shmat_failure_wrong_syserror").with("fn", fn); break;
-    case 12: ADD_FAILURE() << msg("shmat_failure_not_syserror").with("fn", fn); break;
-    case kWorkerExited: ADD_FAILURE() << msg("worker_ended").with("function", fn).with("how", "exit"); break;
-    default: ADD_FAILURE() << msg("child_setup_failed").with("status", status); break;
+        case 10:
+            ADD_FAILURE() << msg("shmat_failure_returned").with("fn", fn);
+            break;
+        case 11:
+            ADD_FAILURE() << msg("shmat_failure_wrong_syserror").with("fn", fn);
+            break;
+        case 12:
+            ADD_FAILURE() << msg("shmat_failure_not_syserror").with("fn", fn);
+            break;
+        case kWorkerExited:
+            ADD_FAILURE() << msg("worker_ended").with("function", fn).with("how", "exit");
+            break;
+        default:
+            ADD_FAILURE() << msg("child_setup_failed").with("status", status);
+            break;
     }
 }
 
 int make_huge(key_t k) {
     int id = shmget(k, kHuge, IPC_CREAT | IPC_EXCL | SHM_NORESERVE | 0600);
     int err = errno;
-    if (id == -1) ADD_FAILURE() << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
+    if (id == -1)
+        ADD_FAILURE() << msg("setup_failed").with("call", "shmget").with("error", errno_name(err));
     return id;
 }
 
@@ -181,8 +193,7 @@ TEST_F(ShmatHidden, HugeCountIsRefusedWithoutReading) {
             code = 0;
         } catch (const ipclab::remote::WorkerEnded& e) {
             end_as(e);
-        } catch (...) {
-        }
+        } catch (...) {}
         exit_with_worker(code);
     }
     int status = 0;
@@ -222,10 +233,13 @@ TEST_F(ShmatHidden, NegativeAndEmptySums) {
     make_segment(k1, 12, 0600, {2, INT32_MIN, INT32_MIN});
     make_segment(k2, 4, 0600, {0});
     std::int64_t sum = read_values(k1).sum;
-    EXPECT_EQ(sum, -4294967296LL)
-        << msg("sum_overflow").with("values", "[-2147483648, -2147483648]").with("want", -4294967296LL).with("got", sum);
+    EXPECT_EQ(sum, -4294967296LL) << msg("sum_overflow")
+                                         .with("values", "[-2147483648, -2147483648]")
+                                         .with("want", -4294967296LL)
+                                         .with("got", sum);
     Reading empty = read_values(k2);
-    EXPECT_TRUE(empty.values.empty()) << msg("values_for_count_zero").with("got", listed(empty.values));
+    EXPECT_TRUE(empty.values.empty())
+        << msg("values_for_count_zero").with("got", listed(empty.values));
     EXPECT_EQ(empty.sum, 0) << msg("sum_not_zero").with("got", empty.sum);
 }
 
@@ -238,13 +252,16 @@ TEST_F(ShmatHidden, WriteReadWriteRoundTrip) {
     track(id);
     write_values(k, {9});  // a shorter list fits in the existing segment
     Reading r = read_values(k);
-    EXPECT_EQ(r.values, (std::vector<std::int32_t>{9})) << msg("second_write_count").with("got", listed(r.values));
+    EXPECT_EQ(r.values, (std::vector<std::int32_t>{9}))
+        << msg("second_write_count").with("got", listed(r.values));
     shmid_ds ds{};
     bool ok = stat_segment(id, ds);
     int err = errno;
     ASSERT_TRUE(ok) << msg("segment_gone").with("shmid", id).with("error", errno_name(err));
-    EXPECT_EQ(ds.shm_segsz, 20u) << msg("wrong_size").with("n", 4).with("want", 20).with("got", ds.shm_segsz);
-    EXPECT_EQ(ds.shm_nattch, 0u) << msg("still_attached_after_round_trip").with("nattch", ds.shm_nattch);
+    EXPECT_EQ(ds.shm_segsz, 20u)
+        << msg("wrong_size").with("n", 4).with("want", 20).with("got", ds.shm_segsz);
+    EXPECT_EQ(ds.shm_nattch, 0u)
+        << msg("still_attached_after_round_trip").with("nattch", ds.shm_nattch);
 }
 
 // The writer's 0600 request on a read-only (0400) segment is refused, never a crash.
@@ -255,6 +272,8 @@ TEST_F(ShmatHidden, WriterOnReadOnlySegmentFails) {
         write_values(k, {1});
         ADD_FAILURE() << msg("write_on_0400_succeeded");
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.error(), EACCES) << msg("write_on_0400_not_eacces").with("got", errno_name(e.error())).with("what", e.what());
+        EXPECT_EQ(e.error(), EACCES) << msg("write_on_0400_not_eacces")
+                                            .with("got", errno_name(e.error()))
+                                            .with("what", e.what());
     }
 }

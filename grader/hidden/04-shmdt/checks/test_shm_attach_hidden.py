@@ -3,8 +3,13 @@ id, and what stays behind after many runs."""
 from ipclab_harness.check import CheckFailed, excerpt, fail  # noqa: F401
 
 # The helpers of the visible checks (the plugin puts exercises/*/checks on sys.path).
-from test_shm_attach import PROJ, exits_within, expect_line_flushed, prepare, wait_nattch  # noqa: F401
-
+from test_shm_attach import (
+    PROJ,
+    exits_within,
+    expect_line_flushed,
+    prepare,
+    wait_nattch,
+)  # noqa: F401
 
 
 K = 4
@@ -24,7 +29,7 @@ def test_k_attachers(lab):
         seg = lab.segment(shmid=shmid)
         if seg.lpid != p.pid:
             fail("wrong_lpid", "teaches", got=seg.lpid, pid=p.pid)
-        for other in procs[i + 1:]:
+        for other in procs[i + 1 :]:
             if "detached" in other.stdout:
                 fail("k_detached_without_line", "protocol")
     for p in procs:
@@ -64,8 +69,9 @@ def test_leftovers(lab):
         p = lab.run("shm_attach", "data", PROJ, stdin="go\n")
         lab.expect_exit(p, 0, section="protocol")
         lab.expect_stdout(p, ["attached", "detached"], section="protocol")
-    lab.expect_error(lab.run("shm_attach", "data", PROJ + 1, stdin="go\n"), "shmget",
-                     section="errors")
+    lab.expect_error(
+        lab.run("shm_attach", "data", PROJ + 1, stdin="go\n"), "shmget", section="errors"
+    )
     segs = lab.segments()
     if len(segs) != 1 or segs[0].shmid != shmid:
         fail("extra_segments", "stays", ipcs=lab.ipcs_m())
@@ -95,16 +101,29 @@ def test_eof_before_line(lab):
     shmid = prepare(lab)
     for stdin in (b"", b"go"):
         p = lab.run("shm_attach", "data", PROJ, stdin=stdin)
-        status = lab.wait_exit(p, "eof_never_exits", section="eof_early", timeout=5,
-                               input=repr(stdin.decode()))
+        status = lab.wait_exit(
+            p, "eof_never_exits", section="eof_early", timeout=5, input=repr(stdin.decode())
+        )
         if status != 0 or p.stdout != "attached\ndetached\n":
-            fail("eof_wrong_end", "eof_early", input=repr(stdin.decode()),
-                 how=lab.describe_status(status), stdout=excerpt(p.stdout),
-                 stderr=excerpt(p.stderr))
+            fail(
+                "eof_wrong_end",
+                "eof_early",
+                input=repr(stdin.decode()),
+                how=lab.describe_status(status),
+                stdout=excerpt(p.stdout),
+                stderr=excerpt(p.stderr),
+            )
         seg = lab.segment(shmid=shmid)
         if seg is None:
             fail("segment_removed", "stays")
         if seg.nattch != 0 or seg.dtime == 0 or seg.lpid != p.pid:
-            fail("eof_not_detached", "eof_early", input=repr(stdin.decode()), nattch=seg.nattch,
-                 dtime=seg.dtime, lpid=seg.lpid, pid=p.pid)
+            fail(
+                "eof_not_detached",
+                "eof_early",
+                input=repr(stdin.decode()),
+                nattch=seg.nattch,
+                dtime=seg.dtime,
+                lpid=seg.lpid,
+                pid=p.pid,
+            )
     lab.allow(shm=1)

@@ -31,12 +31,14 @@ TEST_F(ShmAttachHidden, SessionDetachesOnlyItsOwnAttachment) {
     EXPECT_EQ(before, 0) << msg("setup_attached_by_shmget").with("nattch", before);
     void* ours = shmat(id, nullptr, 0);
     int err = errno;
-    ASSERT_NE(ours, reinterpret_cast<void*>(-1)) << msg("setup_failed").with("call", "shmat").with("error", errno_name(err));
+    ASSERT_NE(ours, reinterpret_cast<void*>(-1))
+        << msg("setup_failed").with("call", "shmat").with("error", errno_name(err));
     auto o = run_session(key(), id);
     shmdt(ours);
     ASSERT_FALSE(o.threw) << describe_throw(o);
     ASSERT_FALSE(o.at_wait.empty()) << msg("session_never_read");
-    EXPECT_EQ(o.at_wait[0].nattch, 2) << msg("not_two_with_the_test_attached").with("nattch", o.at_wait[0].nattch);
+    EXPECT_EQ(o.at_wait[0].nattch, 2)
+        << msg("not_two_with_the_test_attached").with("nattch", o.at_wait[0].nattch);
     EXPECT_EQ(o.when_detached_flushed.nattch, 1)
         << msg("detached_not_only_its_own").with("nattch", o.when_detached_flushed.nattch);
 }
@@ -47,11 +49,15 @@ TEST_F(ShmAttachHidden, WaitsForTheWholeLine) {
     auto o = run_session(key(), id, {"hel", "lo\n"});
     ASSERT_FALSE(o.threw) << describe_throw(o);
     ASSERT_GE(o.at_wait.size(), 2u) << msg("stopped_reading_mid_line");
-    EXPECT_EQ(o.at_wait[1].nattch, 1) << msg("detached_mid_line").with("nattch", o.at_wait[1].nattch);
-    EXPECT_EQ(o.flushed_at_wait[1], "attached\n") << msg("wrong_output_mid_line").with("flushed", shown(o.flushed_at_wait[1]));
-    EXPECT_EQ(o.output(), "attached\ndetached\n") << msg("wrong_output").with("output", shown(o.output()));
+    EXPECT_EQ(o.at_wait[1].nattch, 1)
+        << msg("detached_mid_line").with("nattch", o.at_wait[1].nattch);
+    EXPECT_EQ(o.flushed_at_wait[1], "attached\n")
+        << msg("wrong_output_mid_line").with("flushed", shown(o.flushed_at_wait[1]));
+    EXPECT_EQ(o.output(), "attached\ndetached\n")
+        << msg("wrong_output").with("output", shown(o.output()));
     EXPECT_TRUE(o.after.exists) << msg("segment_removed");
-    EXPECT_EQ(o.after.nattch, 0) << msg("still_attached_after_session").with("nattch", o.after.nattch);
+    EXPECT_EQ(o.after.nattch, 0)
+        << msg("still_attached_after_session").with("nattch", o.after.nattch);
 }
 
 // A 0000 segment: shmat fails; the session throws SysError("shmat") before printing anything.
@@ -101,10 +107,12 @@ TEST_F(ShmAttachHidden, TwoSessionsInARow) {
     long waiting = second.at_wait.empty() ? -1 : second.at_wait[0].nattch;
     EXPECT_EQ(waiting, 1) << msg("second_session_not_attached_once").with("nattch", waiting);
     ASSERT_TRUE(second.after.exists) << msg("segment_removed");
-    EXPECT_EQ(second.after.nattch, 0) << msg("attachments_pile_up").with("nattch", second.after.nattch);
+    EXPECT_EQ(second.after.nattch, 0)
+        << msg("attachments_pile_up").with("nattch", second.after.nattch);
     const pid_t worker = ipclab::remote::worker_pid();
     EXPECT_EQ(second.after.lpid, worker)
         << msg("lpid_not_ours_after_shmdt").with("lpid", second.after.lpid).with("pid", worker);
-    EXPECT_GE(second.after.dtime, second.after.atime)
-        << msg("last_operation_not_a_detach").with("dtime", second.after.dtime).with("atime", second.after.atime);
+    EXPECT_GE(second.after.dtime, second.after.atime) << msg("last_operation_not_a_detach")
+                                                             .with("dtime", second.after.dtime)
+                                                             .with("atime", second.after.atime);
 }

@@ -13,6 +13,7 @@
 
 #include "ipclab/testing.hpp"
 #include "shm_ctl.hpp"
+#include "test/shm_ctl_testing.hpp"
 
 using ipclab::testing::errno_name;
 using ipclab::testing::hex_key;
@@ -21,14 +22,6 @@ using ipclab::testing::octal;
 using ipclab::testing::segment_of;
 
 namespace {
-
-shmid_ds kernel_stat(int shmid) {
-    shmid_ds ds{};
-    bool ok = ipclab::testing::stat_segment(shmid, ds);
-    int err = errno;
-    EXPECT_TRUE(ok) << msg("kernel_stat_failed").with("shmid", shmid).with("error", errno_name(err));
-    return ds;
-}
 
 // A child attaches and detaches, then exits; returns its pid.
 pid_t attach_and_detach_in_child(int shmid) {
@@ -40,7 +33,8 @@ pid_t attach_and_detach_in_child(int shmid) {
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << msg("child_could_not_attach").with("status", status);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << msg("child_could_not_attach").with("status", status);
     return pid;
 }
 
@@ -65,10 +59,13 @@ TEST_F(ShmCtlHidden, AfterAnotherProcessDetached) {
     shmid_ds ds = kernel_stat(id);
     SegmentInfo info = stat_segment(k);
     EXPECT_EQ(info.lpid, child) << msg("wrong_lpid").with("want", child).with("got", info.lpid);
-    EXPECT_EQ(info.cpid, getpid()) << msg("wrong_cpid").with("want", getpid()).with("got", info.cpid);
+    EXPECT_EQ(info.cpid, getpid())
+        << msg("wrong_cpid").with("want", getpid()).with("got", info.cpid);
     EXPECT_EQ(info.nattch, 0u) << msg("nattch_after_detach").with("got", info.nattch);
-    EXPECT_EQ(info.dtime, ds.shm_dtime) << msg("wrong_dtime").with("want", ds.shm_dtime).with("got", info.dtime);
-    EXPECT_EQ(info.atime, ds.shm_atime) << msg("wrong_atime").with("want", ds.shm_atime).with("got", info.atime);
+    EXPECT_EQ(info.dtime, ds.shm_dtime)
+        << msg("wrong_dtime").with("want", ds.shm_dtime).with("got", info.dtime);
+    EXPECT_EQ(info.atime, ds.shm_atime)
+        << msg("wrong_atime").with("want", ds.shm_atime).with("got", info.atime);
     EXPECT_GT(info.dtime, 0);
 }
 
@@ -86,7 +83,8 @@ TEST_F(ShmCtlHidden, TwoAttachmentsAndLookingAddsNone) {
     shmdt(a);
     shmdt(b);
     EXPECT_EQ(info.nattch, 2u) << msg("wrong_nattch").with("want", 2).with("got", info.nattch);
-    EXPECT_EQ(after.shm_nattch, 2u) << msg("left_attached").with("want", 2).with("got", after.shm_nattch);
+    EXPECT_EQ(after.shm_nattch, 2u)
+        << msg("left_attached").with("want", 2).with("got", after.shm_nattch);
 }
 
 // IPC_SET changes the mode: perms follows the kernel, not the creation mode.
@@ -100,7 +98,8 @@ TEST_F(ShmCtlHidden, PermsFollowIpcSet) {
     SegmentInfo info = stat_segment(k);
     EXPECT_EQ(info.perms, 0604u) << msg("perms_not_from_kernel").with("got", octal(info.perms));
     std::time_t kernel_ctime = kernel_stat(id).shm_ctime;
-    EXPECT_EQ(info.ctime, kernel_ctime) << msg("wrong_ctime").with("want", kernel_ctime).with("got", info.ctime);
+    EXPECT_EQ(info.ctime, kernel_ctime)
+        << msg("wrong_ctime").with("want", kernel_ctime).with("got", info.ctime);
 }
 
 // Removing twice: the second time there is no segment, and nothing is created.
@@ -125,6 +124,7 @@ TEST_F(ShmCtlHidden, MarkedSegmentNoLongerAnswersToItsKey) {
     EXPECT_EQ(removed, id) << msg("remove_wrong_return").with("want", id).with("got", removed);
     EXPECT_SYSERROR(stat_segment(k), "shmget", ENOENT);
     shmid_ds ds = kernel_stat(id);
-    EXPECT_EQ(ds.shm_perm.__key, 0) << msg("key_not_private").with("key", hex_key(ds.shm_perm.__key));
+    EXPECT_EQ(ds.shm_perm.__key, 0)
+        << msg("key_not_private").with("key", hex_key(ds.shm_perm.__key));
     shmdt(p);
 }

@@ -15,13 +15,20 @@ def test_add_waits_while_held(lab):
     shmid = lab.make_segment(key, 8)
     semid = lab.make_semaphores(key, [0])
     p = lab.run(PROG, "add", "data", 31, 1000)
+
     # Evidence that add got going (it attached), or that it already ended.
     def attached():
         seg = lab.segment(shmid=shmid)
         return seg is not None and seg.nattch >= 1
+
     try:
-        lab.wait_for(lambda: not p.running() or attached(), "add_never_attached", timeout=3,
-                     section="mutex", program=p.command)
+        lab.wait_for(
+            lambda: not p.running() or attached(),
+            "add_never_attached",
+            timeout=3,
+            section="mutex",
+            program=p.command,
+        )
     except CheckFailed:
         pass  # a program may wait before attaching: that is waiting too
     try:
@@ -29,11 +36,20 @@ def test_add_waits_while_held(lab):
     except CheckFailed:
         status = None  # still waiting, as it must
     if status is not None:
-        fail("add_ignored_semaphore", "mutex", status=lab.describe_status(status),
-             count=counter(lab, shmid), stderr=p.stderr.strip() or "∅")
+        fail(
+            "add_ignored_semaphore",
+            "mutex",
+            status=lab.describe_status(status),
+            count=counter(lab, shmid),
+            stderr=p.stderr.strip() or "∅",
+        )
     if counter(lab, shmid) != 0:
-        fail("add_ignored_semaphore_counted", "mutex", count=counter(lab, shmid),
-             stderr=p.stderr.strip() or "∅")
+        fail(
+            "add_ignored_semaphore_counted",
+            "mutex",
+            count=counter(lab, shmid),
+            stderr=p.stderr.strip() or "∅",
+        )
     p.signal(signal.SIGKILL)
     p.wait()
     lab.remove_semaphores(semid)
@@ -48,8 +64,13 @@ def test_killed_holder_does_not_block(lab):
     # Stopped while it holds the semaphore (its value 0: inside P..V) and killed there, an add
     # gives the semaphore back only through SEM_UNDO. Caught there for certain, not by luck.
     p = lab.run(PROG, "add", "data", 32, 1000000000)
-    lab.wait_for(lambda: counter(lab, seg.shmid) > 0 or not p.running(),
-                 "add_never_adds", timeout=5, section="sem_undo", program=p.command)
+    lab.wait_for(
+        lambda: counter(lab, seg.shmid) > 0 or not p.running(),
+        "add_never_adds",
+        timeout=5,
+        section="sem_undo",
+        program=p.command,
+    )
     lab.stop_when([p], lambda: lab.sem_values(sems.semid) == [0])
     p.signal(signal.SIGKILL)
     p.wait()

@@ -99,7 +99,8 @@ TEST_F(SemCounterHidden, PRetriesWhenASignalInterruptsIt) {
         semtest::finish_child(child);
         return;
     }
-    ASSERT_TRUE(semtest::wait_until([&] { return semtest::waiters_of(semid) == 1; })) << msg("p_did_not_wait");
+    ASSERT_TRUE(semtest::wait_until([&] { return semtest::waiters_of(semid) == 1; }))
+        << msg("p_did_not_wait");
     kill(waiting, SIGUSR1);
     ASSERT_TRUE(semtest::wait_until([&] { return !semtest::signal_pending(waiting, SIGUSR1); }))
         << msg("signal_handler_did_not_run");
@@ -110,7 +111,8 @@ TEST_F(SemCounterHidden, PRetriesWhenASignalInterruptsIt) {
         return reaped || semtest::waiters_of(semid) == 1;
     });
     semtest::give(semid);
-    int code = reaped ? (WIFEXITED(status) ? WEXITSTATUS(status) : 128) : semtest::finish_child(child);
+    int code =
+        reaped ? (WIFEXITED(status) ? WEXITSTATUS(status) : 128) : semtest::finish_child(child);
     // 3: the child caught a SysError with EINTR.
     if (code == 3) {
         EXPECT_EQ(code, 0) << msg("p_threw_on_eintr");
@@ -142,7 +144,8 @@ TEST_F(SemCounterHidden, FailedInitLeavesNothingBehind) {
     int shmid = segment_of(k);
     track(shmid);
     EXPECT_EQ(shmid, -1) << msg("failed_init_left_segment").with("shmid", shmid);
-    EXPECT_EQ(value_of(semid), 1) << msg("failed_init_changed_foreign_set").with("got", value_of(semid));
+    EXPECT_EQ(value_of(semid), 1)
+        << msg("failed_init_changed_foreign_set").with("got", value_of(semid));
 }
 
 // A stale segment under the key: init fails in shmget and creates no semaphore set.
@@ -164,21 +167,26 @@ TEST_F(SemCounterHidden, AnUnreadableSegmentFailsInShmctlOrShmat) {
     for (int which = 0; which < 2; ++which) {
         const char* function = which == 0 ? "add_to_counter" : "finish_counter";
         try {
-            if (which == 0) add_to_counter(k, 1);
-            else finish_counter(k);
+            if (which == 0)
+                add_to_counter(k, 1);
+            else
+                finish_counter(k);
             ADD_FAILURE() << msg("unreadable_accepted").with("function", function);
         } catch (const ipclab::SysError& e) {
             EXPECT_TRUE(e.call() == "shmctl" || e.call() == "shmat")
                 << msg("unreadable_wrong_call").with("function", function).with("got", e.call());
-            EXPECT_EQ(e.error(), EACCES) << msg("unreadable_wrong_errno")
-                                                .with("function", function)
-                                                .with("call", e.call())
-                                                .with("got", ipclab::testing::errno_name(e.error()));
+            EXPECT_EQ(e.error(), EACCES)
+                << msg("unreadable_wrong_errno")
+                       .with("function", function)
+                       .with("call", e.call())
+                       .with("got", ipclab::testing::errno_name(e.error()));
         } catch (const ipclab::Failure& e) {
-            ADD_FAILURE() << msg("unreadable_not_syserror").with("function", function).with("got", e.what());
+            ADD_FAILURE()
+                << msg("unreadable_not_syserror").with("function", function).with("got", e.what());
         }
         EXPECT_EQ(segment_of(k), shmid) << msg("unreadable_removed").with("function", function);
         EXPECT_EQ(semaphore_of(k), semid) << msg("unreadable_removed").with("function", function);
-        EXPECT_EQ(value_of(semid), 1) << msg("unreadable_semaphore").with("function", function).with("got", value_of(semid));
+        EXPECT_EQ(value_of(semid), 1)
+            << msg("unreadable_semaphore").with("function", function).with("got", value_of(semid));
     }
 }

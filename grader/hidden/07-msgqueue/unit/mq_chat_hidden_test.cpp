@@ -25,7 +25,8 @@ namespace {
 // ipclab::remote::WorkerEnded when the worker died): says the call is over, then joins it.
 class JoinWhenOver {
 public:
-    JoinWhenOver(std::thread& helper, std::atomic<bool>& returned) : helper_(helper), returned_(returned) {}
+    JoinWhenOver(std::thread& helper, std::atomic<bool>& returned)
+        : helper_(helper), returned_(returned) {}
     ~JoinWhenOver() { now(); }
     void now() {
         returned_ = true;
@@ -53,11 +54,7 @@ TEST_F(MqHidden, OversizedRequestIsMsgrcvE2big) {
                              .with("returned", ok ? "true" : "false")
                              .with("want", kRequestSize);
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgrcv") << msg("syserror_wrong_call").with("call", "msgrcv").with("got", e.call());
-        EXPECT_EQ(e.error(), E2BIG) << msg("syserror_wrong_errno")
-                                           .with("call", "msgrcv")
-                                           .with("error", "E2BIG")
-                                           .with("got", errno_name(e.error()));
+        ipclab::testing::expect_syserror_is(e, "msgrcv", E2BIG);
     }
 }
 
@@ -94,7 +91,8 @@ TEST_F(MqHidden, LongestTextGoesThrough) {
     auto m = receive_raw(id, 31337);
     ASSERT_TRUE(m) << msg("no_reply_of_the_pid").with("pid", 31337);
     const std::string reply = mqtest::text_at(m->data, 0);
-    EXPECT_EQ(reply, std::string(kTextMax - 1, 'A')) << msg("longest_reply_text_cut").with("got", reply.size());
+    EXPECT_EQ(reply, std::string(kTextMax - 1, 'A'))
+        << msg("longest_reply_text_cut").with("got", reply.size());
 }
 
 // A signal while receive_reply waits (EINTR) is not an error: the call is repeated.
@@ -149,11 +147,7 @@ TEST_F(MqHidden, QueueRemovedWhileWaitingIsMsgrcvEidrm) {
         std::string got = receive_reply(id, 4242);
         ADD_FAILURE() << msg("returned_after_queue_removed").with("got", got);
     } catch (const ipclab::SysError& e) {
-        EXPECT_EQ(e.call(), "msgrcv") << msg("syserror_wrong_call").with("call", "msgrcv").with("got", e.call());
-        EXPECT_EQ(e.error(), EIDRM) << msg("syserror_wrong_errno")
-                                           .with("call", "msgrcv")
-                                           .with("error", "EIDRM")
-                                           .with("got", errno_name(e.error()));
+        ipclab::testing::expect_syserror_is(e, "msgrcv", EIDRM);
     }
     over.now();
 }
@@ -167,8 +161,7 @@ TEST_F(MqHidden, ServerRemovesItsQueueWhenSomethingThrows) {
             ready = true;
             throw std::runtime_error("stopped by the test");
         });
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     ASSERT_TRUE(ready) << msg("server_returned_before_ready");
     EXPECT_EQ(msgget(k, 0), -1) << msg("queue_left_after_exception");
 }

@@ -16,11 +16,20 @@ def test_producer_waits_when_full(lab):
     p = lab.run(PROG, "produce", "data", 51, 1, 5)
     values = lab.wait_for(
         lambda: (lambda v: v if v in ([0, 2, 1], [0, 2, 0]) or not p.running() else None)(
-            lab.sem_values(sems.semid)),
-        "producer_never_full", timeout=5, section="semaphores", program=p.command)
+            lab.sem_values(sems.semid)
+        ),
+        "producer_never_full",
+        timeout=5,
+        section="semaphores",
+        program=p.command,
+    )
     if not p.running():
-        fail("producer_did_not_wait", "semaphores", status=lab.describe_status(p.status),
-             got=lab.sem_values(sems.semid))
+        fail(
+            "producer_did_not_wait",
+            "semaphores",
+            status=lab.describe_status(p.status),
+            got=lab.sem_values(sems.semid),
+        )
     if values == [0, 2, 0]:
         fail("waits_holding_mutex", "semaphores")
     c = lab.run(PROG, "consume", "data", 51, 5)
@@ -42,8 +51,9 @@ def _blocked_on_mutex(lab, p, semid) -> bool:
     """Waits for the event "p sleeps in semop on the mutex (index 2)"; False if p ends first
     or never gets there (then it is waiting some other way, or not at all)."""
     try:
-        lab.wait_for(lambda: not p.running() or lab.sem_waiting(semid, 2) >= 1, "mutex_wait",
-                     timeout=3)
+        lab.wait_for(
+            lambda: not p.running() or lab.sem_waiting(semid, 2) >= 1, "mutex_wait", timeout=3
+        )
     except CheckFailed:
         return still_running_after(p, 0.5)
     return p.running()
@@ -55,18 +65,31 @@ def test_mutex_held_blocks(lab):
     # A 2-slot buffer, empty, mutex taken.
     shmid, semid = _prepared(lab, 52, [2, 0, 0, 0, 0], [2, 0, 0])
     p = lab.run(PROG, "produce", "data", 52, 5, 1)
-    if not _blocked_on_mutex(lab, p, semid) or lab.sem_values(semid)[1] != 0 or \
-            lab.read_ints(shmid, 5) != [2, 0, 0, 0, 0]:
-        fail("produce_ignored_mutex", "mutex", status=lab.describe_status(p.status),
-             got=lab.sem_values(semid), ints=lab.read_ints(shmid, 5))
+    if (
+        not _blocked_on_mutex(lab, p, semid)
+        or lab.sem_values(semid)[1] != 0
+        or lab.read_ints(shmid, 5) != [2, 0, 0, 0, 0]
+    ):
+        fail(
+            "produce_ignored_mutex",
+            "mutex",
+            status=lab.describe_status(p.status),
+            got=lab.sem_values(semid),
+            ints=lab.read_ints(shmid, 5),
+        )
     p.signal(signal.SIGKILL)
     p.wait()
     # A 2-slot buffer holding 77, mutex taken.
     shmid2, semid2 = _prepared(lab, 53, [2, 1, 0, 77, 0], [1, 1, 0])
     c = lab.run(PROG, "consume", "data", 53, 1)
     if not _blocked_on_mutex(lab, c, semid2) or c.stdout or lab.read_ints(shmid2, 3) != [2, 1, 0]:
-        fail("consume_ignored_mutex", "mutex", status=lab.describe_status(c.status),
-             stdout=c.stdout.strip() or "∅", ints=lab.read_ints(shmid2, 3))
+        fail(
+            "consume_ignored_mutex",
+            "mutex",
+            status=lab.describe_status(c.status),
+            stdout=c.stdout.strip() or "∅",
+            ints=lab.read_ints(shmid2, 3),
+        )
     c.signal(signal.SIGKILL)
     c.wait()
     for s in (semid, semid2):

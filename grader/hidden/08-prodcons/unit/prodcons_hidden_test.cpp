@@ -54,7 +54,8 @@ TEST_F(ProdConsHidden, ManyProducersAndConsumersDeliverEveryValueOnce) {
         for (std::int32_t v : got) {
             int producer = v / 100000;
             if (!(last[producer] < v) && disorders++ == 0) {
-                ADD_FAILURE() << msg("consumer_out_of_order").with("got", v).with("after", last[producer]);
+                ADD_FAILURE()
+                    << msg("consumer_out_of_order").with("got", v).with("after", last[producer]);
             }
             last[producer] = v;
         }
@@ -70,10 +71,12 @@ TEST_F(ProdConsHidden, ManyProducersAndConsumersDeliverEveryValueOnce) {
     for (int i = 1; i <= 3; ++i)
         for (int j = 0; j < kEach; ++j) want.push_back(i * 100000 + j);
     std::sort(all.begin(), all.end());
-    EXPECT_EQ(all.size(), want.size()) << msg("wrong_item_count").with("got", all.size()).with("want", want.size());
+    EXPECT_EQ(all.size(), want.size())
+        << msg("wrong_item_count").with("got", all.size()).with("want", want.size());
     EXPECT_TRUE(all == want) << msg("lost_or_delivered_twice");
     Vals at_end = values_of(semid);
-    EXPECT_EQ(at_end, (Vals{2, 0, 1})) << msg("buffer_not_empty_at_end").with("got", listed(at_end));
+    EXPECT_EQ(at_end, (Vals{2, 0, 1}))
+        << msg("buffer_not_empty_at_end").with("got", listed(at_end));
 }
 
 // While another process holds the mutex, consume waits in P(mutex) and takes nothing.
@@ -93,7 +96,8 @@ TEST_F(ProdConsHidden, ConsumerWaitsForTheMutex) {
     int code = c.child.finish();
     EXPECT_EQ(code, 0) << msg("consumer_not_finished_after_mutex").with("status", code);
     Ints delivered = c.collect();
-    EXPECT_EQ(delivered, (Ints{9})) << msg("consumer_got_wrong_items").with("got", listed(delivered)).with("want", "[9]");
+    EXPECT_EQ(delivered, (Ints{9}))
+        << msg("consumer_got_wrong_items").with("got", listed(delivered)).with("want", "[9]");
 }
 
 // A signal interrupting a consumer's wait (EINTR) is not an error: it waits again.
@@ -129,8 +133,9 @@ TEST_F(ProdConsHidden, WaitsAgainWhenASignalInterrupts) {
         c.finish();
         return;
     }
-    ASSERT_TRUE(pctest::wait_until([&] { return c.reaped() || pctest::waiters_of(semid, kFull) == 1; }))
-        << msg("consumer_not_asleep_in_full").with("got", pctest::waiters_of(semid, kFull));
+    ASSERT_TRUE(pctest::wait_until([&] {
+        return c.reaped() || pctest::waiters_of(semid, kFull) == 1;
+    })) << msg("consumer_not_asleep_in_full").with("got", pctest::waiters_of(semid, kFull));
     ASSERT_FALSE(c.reaped()) << msg("consume_did_not_wait");
     kill(waiting, SIGUSR1);
     ASSERT_TRUE(pctest::wait_until([&] { return !pctest::signal_pending(waiting, SIGUSR1); }))
@@ -145,7 +150,8 @@ TEST_F(ProdConsHidden, WaitsAgainWhenASignalInterrupts) {
         EXPECT_EQ(code, 0) << msg("consume_did_not_resume").with("status", code);
     }
     std::int32_t v = 0;
-    EXPECT_EQ(read(out[0], &v, sizeof v), static_cast<ssize_t>(sizeof v)) << msg("consumer_delivered_nothing");
+    EXPECT_EQ(read(out[0], &v, sizeof v), static_cast<ssize_t>(sizeof v))
+        << msg("consumer_delivered_nothing");
     EXPECT_EQ(v, 11) << msg("consumer_got_wrong_items").with("got", v).with("want", 11);
     close(out[0]);
 }
@@ -167,5 +173,6 @@ TEST_F(ProdConsHidden, InitOnAUsedSegmentCreatesNoSemaphore) {
     key_t k = skey();
     ASSERT_NE(make_segment(k, 20, 0600), -1);
     EXPECT_SYSERROR(init_buffer(k, 2), "shmget", EEXIST);
-    EXPECT_EQ(pctest::semaphore_of(k), -1) << msg("failed_init_left_set").with("semid", pctest::semaphore_of(k));
+    EXPECT_EQ(pctest::semaphore_of(k), -1)
+        << msg("failed_init_left_set").with("semid", pctest::semaphore_of(k));
 }

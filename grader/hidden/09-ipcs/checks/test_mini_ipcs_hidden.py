@@ -8,8 +8,10 @@ from test_mini_ipcs import compare_with_ipcs, ids_not_indexes, wrap_ids
 def test_many_with_holes(lab):
     lab.file("data")
     wrap_ids(lab)
-    ids = [lab.make_segment(lab.key("data", p), 32 * p, mode=0o600 if p % 2 else 0o640)
-           for p in range(1, 41)]
+    ids = [
+        lab.make_segment(lab.key("data", p), 32 * p, mode=0o600 if p % 2 else 0o640)
+        for p in range(1, 41)
+    ]
     for shmid in ids[::3]:
         lab.remove_segment(shmid)
     for p in range(41, 45):

@@ -50,7 +50,8 @@ TEST_F(MiniIpcsHidden, ListsSegmentsItMayNotRead) {
     for (int id : {unreadable, group_only}) {
         bool found = false;
         for (int g : got) found = found || g == id;
-        EXPECT_TRUE(found) << msg("unreadable_missing").with("shmid", id)
+        EXPECT_TRUE(found) << msg("unreadable_missing")
+                                  .with("shmid", id)
                                   .with("mode", id == unreadable ? "0000" : "0040");
     }
     std::vector<int> want{readable, unreadable, group_only};
@@ -59,7 +60,8 @@ TEST_F(MiniIpcsHidden, ListsSegmentsItMayNotRead) {
 
 // A key with the top bit set prints as 0x%08x of the unsigned value, sizes beyond 10 digits too.
 TEST_F(MiniIpcsHidden, FormatsBigKeysAndSizes) {
-    std::string row = format_row(ShmRow{static_cast<key_t>(0xfedcba98u), 7, 4242, 0666, 12345678901ull, 0});
+    std::string row =
+        format_row(ShmRow{static_cast<key_t>(0xfedcba98u), 7, 4242, 0666, 12345678901ull, 0});
     EXPECT_EQ(row.substr(0, 11), "0xfedcba98 ") << msg("big_key").with("row", row);
     EXPECT_NE(row.find(" 12345678901 "), std::string::npos) << msg("big_size").with("row", row);
     EXPECT_NE(row.find(" 666 "), std::string::npos) << msg("perms_not_octal").with("row", row);
