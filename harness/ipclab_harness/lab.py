@@ -313,19 +313,11 @@ class Lab:
             "HOME": "/work",
             "TMPDIR": "/work",
         }
-        reply = self._session.call(
-            "spawn",
-            argv=[path, *args],
-            env=env,
-            cwd="/work",
-            limits=bounds.rlimits(self.limits) if limits else {"core": 0},
+        process = self._session.spawn(
+            [path, *args], env, bounds.rlimits(self.limits) if limits else {"core": 0}, name=name
         )
-        if not reply.get("ok"):
-            raise SessionError(reply.get("error", "spawn failed"))
-        process = Process(self._session, name, reply["pid"], reply["fds"])
         if limits:
             process.wall = self.limits["wall"]
-        self._session.procs[process.pid] = process
         proc = Proc(self, process, [name, *args])
         if stdin is not None:
             if stdin:

@@ -477,6 +477,23 @@ class Session:
 
     wait_until = _read_until
 
+    def spawn(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        limits: dict,
+        name: str | None = None,
+        cwd: str = "/work",
+    ) -> "Process":
+        """Starts a program in the sandbox, its pipes read from here on; raises SessionError
+        when the agent cannot start it (checks' programs: lab.py; test programs: run.py)."""
+        reply = self.call("spawn", argv=argv, env=env, cwd=cwd, limits=limits)
+        if not reply.get("ok"):
+            raise SessionError(reply.get("error", "spawn failed"))
+        process = Process(self, name or argv[0], reply["pid"], reply["fds"])
+        self.procs[process.pid] = process
+        return process
+
     # -- teardown ---------------------------------------------------------------------------
     def close(self) -> None:
         """Ends the sandbox: its namespaces die with it, and so does everything inside."""

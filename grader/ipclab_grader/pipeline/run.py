@@ -110,11 +110,7 @@ def _spawn(session: Session, argv: list[str], limits: dict, worker: str) -> Proc
     # Nothing an earlier program of this sandbox left running (a daemon of the student's
     # code) may be alive when the test program starts, before it has sealed itself.
     session.call("reset")
-    reply = session.call("spawn", argv=argv, env=env, cwd="/work", limits=limits)
-    if not reply.get("ok"):
-        raise SessionError(reply.get("error"))
-    p = Process(session, argv[0], reply["pid"], reply["fds"])
-    session.procs[p.pid] = p
+    p = session.spawn(argv, env, limits)
     p.close_stdin()
     return p
 
