@@ -25,7 +25,7 @@ CPP = [
     for ext in ("cpp", "hpp")
 ]
 NOT_OURS = ("tests/styles/", "tests/hostile/", "tests/vendor/")
-TOOLS = {"black": "black", "flake8": "flake8", "clang-format": "clang-format"}
+TOOLS = ("black", "flake8", "clang-format")
 
 
 def tracked(patterns: list[str]) -> list[str]:
@@ -45,7 +45,7 @@ def cpp_files() -> list[str]:
 
 
 def missing_tools() -> list[str]:
-    return [name for name, exe in TOOLS.items() if shutil.which(exe) is None]
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
 def check() -> list[str]:
