@@ -231,15 +231,22 @@ class Prepared:
                 popen.kill()
                 popen.wait()
         if self.init_pidfd is not None:
+            # The init ends only once every other process of its PID namespace has been
+            # reaped (the kernel's zap_pid_ns_processes), so its end is the end of all of
+            # it. Waited for on its pidfd, whoever its parent is by now, and reaped here
+            # when it is ours.
+            poller = select.poll()
+            poller.register(self.init_pidfd, select.POLLIN)
+            poller.poll(timeout * 1000)
             try:
-                os.waitid(os.P_PIDFD, self.init_pidfd, os.WEXITED)
-            except ChildProcessError:
-                pass  # bubblewrap waited for it
+                os.waitid(os.P_PIDFD, self.init_pidfd, os.WEXITED | os.WNOHANG)
             except OSError:
-                pass
+                pass  # not ours: bubblewrap waited for it
             os.close(self.init_pidfd)
             self.init_pidfd = None
-        if self.cgroup is not None:
+        if self.cgroup is not None and not self.cgroup.remove():
+            # Still busy after its init ended: whatever is left is killed, then waited for.
+            self.cgroup.kill()
             self.cgroup.remove()
 
 
