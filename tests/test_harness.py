@@ -48,6 +48,36 @@ def test_nothing_outlives_the_sandbox(bindir):
     assert "sleep 300" not in ps
 
 
+def test_a_program_that_stops_itself_is_ended_at_once(bindir):
+    """Nothing in a sandbox continues a program that stopped on its own (a SIGSTOP to itself
+    or to its process group): the agent ends it at once instead of leaving it to its wall
+    limit, and says so. A program the check stops (lab.stop_when) stays stopped until the
+    check continues it."""
+    lab = Lab(bindir)
+    try:
+        p = lab._spawn("/bin/sh", "sh", ["-c", "kill -STOP 0; echo never"], b"")
+        t0 = time.monotonic()
+        assert p.wait(timeout=30) == -signal.SIGKILL
+        assert time.monotonic() - t0 < lab.limits["wall"], "it waited for its wall limit"
+        assert p._p.stopped_killed and "never" not in p.stdout
+
+        q = lab._spawn("/bin/sh", "sh", ["-c", "read x; echo got $x"], None)
+        q.signal(signal.SIGSTOP)
+
+        def stopped():  # its state, read in the sandbox; the agent has seen the stop by then
+            stat = lab.run_tool(["cat", f"/proc/{q.pid}/stat"]).stdout
+            return stat.rpartition(")")[2].split()[:1] == ["T"]
+
+        lab.wait_for(stopped, "_timeout", timeout=10)
+        assert q.running(), "a program the check stopped was ended"
+        q.signal(signal.SIGCONT)
+        q.send("1\n")
+        assert q.expect_line("got 1") == "got 1"
+        assert q.wait() == 0 and not q._p.stopped_killed
+    finally:
+        lab.close()
+
+
 def test_expect_line_waits_for_the_line_and_times_out_with_feedback(bindir):
     lab = Lab(bindir)
     try:

@@ -6,8 +6,9 @@
 //
 // Protocol: one JSON object per line each way. A request {"id", "op", ...} gets exactly one
 // reply {"id", "ok", ...}; "spawn" replies carry three file descriptors (stdin, stdout,
-// stderr) as SCM_RIGHTS. Unrequested {"event": "exit", "pid", "status", "cpu"} lines report
-// exits; {"event": "ready", "pid"} comes first.
+// stderr) as SCM_RIGHTS. Unrequested {"event": "exit", "pid", "status", "cpu", "stopped"} lines
+// report exits ("stopped": killed because it stopped, see reap); {"event": "ready", "pid"} comes
+// first.
 //
 // Written in C++ rather than Python because it starts once per check: a Python interpreter
 // and its imports cost ~30 ms per check, this costs ~1 ms. It runs as the student's uid, so
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -49,6 +51,8 @@ namespace {
 
 int sock = 3;
 std::map<pid_t, bool> children;                 // programs started and not yet reported
+std::set<pid_t> stopped_by_request;             // stopped by the trusted side (lab.stop_when)
+std::set<pid_t> killed_stopped;                 // killed because they stopped on their own
 std::map<int, std::pair<void*, size_t>> holds;  // attaches made by the harness itself
 int next_hold = 1;
 bool direct_mode = false;  // the fallback: no sandbox around us (see kill_descendants)
@@ -186,13 +190,27 @@ void reap() {
     for (;;) {
         int status;
         rusage ru{};
-        pid_t pid = wait4(-1, &status, WNOHANG, &ru);
+        pid_t pid = wait4(-1, &status, WNOHANG | WUNTRACED, &ru);
         if (pid <= 0) return;
+        if (WIFSTOPPED(status)) {
+            // Only the trusted side stops a program and goes on with it later. One stopped
+            // otherwise (by itself, or by another program here) would do nothing until its
+            // wall limit: it is killed now, and reported as killed.
+            if (children.count(pid) && !stopped_by_request.count(pid) && kill(pid, SIGKILL) == 0)
+                killed_stopped.insert(pid);
+            continue;
+        }
+        stopped_by_request.erase(pid);
+        bool stopped = killed_stopped.erase(pid) > 0;
         if (children.erase(pid)) {
             int code = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
             double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
                          ru.ru_stime.tv_usec / 1e6;
-            send_json({{"event", "exit"}, {"pid", pid}, {"status", code}, {"cpu", cpu}});
+            send_json({{"event", "exit"},
+                       {"pid", pid},
+                       {"status", code},
+                       {"cpu", cpu},
+                       {"stopped", stopped}});
         }
     }
 }
@@ -332,7 +350,11 @@ json handle(const json& req, std::vector<int>& fds) {
     const std::string op = req.at("op");
     if (op == "spawn") return spawn(req, fds);
     if (op == "kill") {
-        kill(req.at("pid").get<pid_t>(), req.at("sig").get<int>());
+        pid_t pid = req.at("pid").get<pid_t>();
+        int sig = req.at("sig").get<int>();
+        if (sig == SIGSTOP) stopped_by_request.insert(pid);
+        if (sig == SIGCONT) stopped_by_request.erase(pid);
+        kill(pid, sig);
         return {{"ok", true}};
     }
     if (op == "reset") {

@@ -200,6 +200,8 @@ def _limit_notes(cat: Catalog, the_lab) -> str:
                     "feedback", "_sandbox_cpu", program=p.command, seconds=the_lab.limits["cpu"]
                 )
             )
+        elif p._p.stopped_killed:
+            notes.append(cat.text("feedback", "_stopped_killed", program=p.command))
         elif p._p.wall_killed:
             notes.append(
                 cat.text(

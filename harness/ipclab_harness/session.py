@@ -76,6 +76,10 @@ class Session:
         self.procs: dict[int, "Process"] = {}
         self.exits: dict[int, int] = {}
         self.cpu: dict[int, float | None] = {}
+        # Programs the agent killed because they stopped with nobody to continue them (a
+        # SIGSTOP of their own, or another program's): they would only have waited for the
+        # wall limit.
+        self.stopped: set[int] = set()
         self._buf = b""
         self._fds: list[int] = []
         self._replies: dict[int, dict] = {}
@@ -357,6 +361,8 @@ class Session:
         elif msg.get("event") == "exit":
             self.exits[msg["pid"]] = msg["status"]
             self.cpu[msg["pid"]] = msg.get("cpu")
+            if msg.get("stopped"):
+                self.stopped.add(msg["pid"])
         elif msg.get("id") in self._ignored:
             self._ignored.discard(msg["id"])
         else:
@@ -441,6 +447,8 @@ class Session:
             if pid in self.procs and self.procs[pid].status is None:
                 self.procs[pid].status = status
                 self.procs[pid].cpu_time = self.cpu.get(pid)
+                self.procs[pid].stopped_killed = pid in self.stopped
+                self.stopped.discard(pid)
         return True
 
     _agent_gone = False
@@ -564,6 +572,7 @@ class Process:
         self.cpu_time: float | None = None  # user + system seconds, once it has exited
         self.wall: float | None = None  # seconds it may run; killed after (see pump)
         self.wall_killed = False
+        self.stopped_killed = False  # the agent killed it once it had stopped (Session.stopped)
         # it ran into the sandbox's process limit (maybe before this object was made)
         self.process_limited = session._spawn_stopped
         session._spawn_stopped = False

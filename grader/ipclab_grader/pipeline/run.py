@@ -210,6 +210,18 @@ def _run_suite(
                 ),
                 False,
             )
+        if p.stopped_killed:
+            return (
+                RawResult(
+                    f"unit.{suite}",
+                    "failed",
+                    "",
+                    visibility,
+                    seconds=time.monotonic() - t0,
+                    msg="_unit_stopped",
+                ),
+                False,
+            )
         # Its output ends with it, unless a child it forked still holds the pipes: a moment
         # for the last bytes, then the sandbox is replaced (that child dies with it).
         session.wait_until(
