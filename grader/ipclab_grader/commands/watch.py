@@ -21,7 +21,7 @@ ORDER = 25
 
 def register(p) -> None:
     p.add_argument("exercise", nargs="?", help=_m("watch.arg_exercise"))
-    p.add_argument("--interval", type=float, default=0.5, help=_m("watch.arg_interval"))
+    p.add_argument("--interval", type=float, default=0.1, help=_m("watch.arg_interval"))
     p.add_argument(
         "--max-rounds", type=int, default=0, metavar="N", help=_m("watch.arg_max_rounds")
     )
