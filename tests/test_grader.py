@@ -100,6 +100,33 @@ def test_grading_leaves_the_machine_as_it_was(tmp_path, exercises):
     assert ipc_snapshot() == before
 
 
+def test_one_exercise_deals_its_checks_out_among_the_workers(exercises, monkeypatch):
+    """A student's check of one exercise runs its process checks in one pytest run per
+    worker, so a long one (06's four concurrent adds) runs beside the others: each check
+    runs once, and the grade is the one a single worker gives, failures and all."""
+    from ipclab_grader.pipeline import grade as pipeline, run
+
+    calls = []
+    real = run.run_process_checks
+
+    def recorded(built, lang, include_hidden=True, only=None):
+        calls.append(only)
+        return real(built, lang, include_hidden=include_hidden, only=only)
+
+    monkeypatch.setattr(run, "run_process_checks", recorded)
+    ex = [e for e in exercises if e.id == "06-semaphores"]
+    for where in ("solutions", "exercises"):
+        graded = {}
+        for jobs in (1, 2):
+            calls.clear()
+            g = pipeline.grade(str(ROOT / where), ex, "en", jobs=jobs, visible_only=True)
+            graded[jobs] = [(c.name, c.score, c.status) for c in g.exercises[0].checks]
+            assert len(calls) == jobs, calls
+        parts = [c for c in calls if c]
+        assert len(set().union(*parts)) == sum(len(c) for c in parts) >= 5, parts
+        assert graded[1] == graded[2], where
+
+
 def test_graders_side_by_side_agree(exercises):
     """Same ftok keys in every grade: private namespaces keep them apart, so three graders
     at once give exactly the result of one."""

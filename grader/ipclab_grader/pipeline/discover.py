@@ -58,6 +58,17 @@ def visible_checks(ex: Exercise) -> set[str]:
     return _found(_CHECK, sorted((ex.dir / "checks").glob("test_*.py")))
 
 
+def check_files(ex: Exercise, include_hidden: bool = True) -> list[Path]:
+    """The files that define the process checks of `ex`: visible ones, then hidden ones."""
+    dirs = [ex.dir / "checks"] + ([_hidden_dir(ex) / "checks"] if include_hidden else [])
+    return [f for d in dirs for f in sorted(d.glob("test_*.py"))]
+
+
+def checks_in(path: Path) -> list[str]:
+    """The process checks one file defines, in the order it defines them."""
+    return _CHECK.findall(path.read_text(errors="replace"))
+
+
 def hidden_checks(ex: Exercise) -> set[str]:
     """The process checks of grader/hidden/ID/checks/."""
     return _found(_CHECK, sorted((_hidden_dir(ex) / "checks").glob("test_*.py")))

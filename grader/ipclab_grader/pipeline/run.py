@@ -24,6 +24,7 @@ from .. import paths
 from . import unit_messages
 from ..manifest import Exercise
 from .builder.names import hidden_program, unit_program, worker_name
+from . import discover
 from .discover import hidden_suites
 
 OUTPUT_GRACE = 0.5  # seconds for a finished test program's pipes to close
@@ -294,18 +295,23 @@ def _suite_result(
 
 
 def run_process_checks(
-    built: list[tuple[Exercise, Path]], lang: str, include_hidden: bool = True
+    built: list[tuple[Exercise, Path]],
+    lang: str,
+    include_hidden: bool = True,
+    only: set[str] | None = None,
 ) -> dict[str, list[RawResult]]:
     """The process checks of several built exercises in one pytest run: starting pytest
     costs a third of a second, paid once for them all. Each check still gets its own
-    sandbox, with its exercise's programs and limits."""
+    sandbox, with its exercise's programs and limits. `only`: just these checks (by id)."""
     out: dict[str, list[RawResult]] = {ex.id: [] for ex, _ in built}
     targets, plan = [], {}
     for ex, built_dir in built:
-        dirs = [ex.dir / "checks"]
-        if include_hidden:
-            dirs.append(paths.HIDDEN / ex.id / "checks")
-        found = [str(d) for d in dirs if d.is_dir() and any(d.glob("test_*.py"))]
+        files = discover.check_files(ex, include_hidden)
+        if only is None:
+            found = list(dict.fromkeys(str(f.parent) for f in files))
+        else:
+            found = [f"{f}::test_{name}" for f in files for name in discover.checks_in(f)]
+            found = [t for t in found if t.rpartition("::test_")[2] in only]
         if found:
             targets += found
             plan[ex.id] = {"bin": str(built_dir / "bin"), "limits": ex.limits}
