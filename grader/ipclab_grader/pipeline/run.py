@@ -174,6 +174,15 @@ def _run_suite(
     """One group's result, and whether the sandbox is still clean for the next group (not
     when the group hung, killed the agent, or left a process of its own running)."""
     t0 = time.monotonic()
+
+    def cut_short(msg: str, status: str = "failed", **params) -> tuple[RawResult, bool]:
+        # A group that did not end on its own: its sandbox is replaced before the next one.
+        seconds = time.monotonic() - t0
+        result = RawResult(
+            f"unit.{suite}", status, "", visibility, seconds=seconds, msg=msg, params=params
+        )
+        return result, False
+
     try:
         p = _spawn(
             session,
@@ -185,44 +194,12 @@ def _run_suite(
         if session.over_process_limit(p):
             # A fork bomb: the sandbox stopped it (or, without a cgroup, it filled the sandbox).
             session.call("kill", pid=p.pid, sig=9)
-            return (
-                RawResult(
-                    f"unit.{suite}",
-                    "failed",
-                    "",
-                    visibility,
-                    seconds=time.monotonic() - t0,
-                    msg="_unit_processes",
-                    params={"processes": limits.get("nproc")},
-                ),
-                False,
-            )
+            return cut_short("_unit_processes", processes=limits.get("nproc"))
         if p.status is None:
             session.call("kill", pid=p.pid, sig=9)
-            return (
-                RawResult(
-                    f"unit.{suite}",
-                    "timeout",
-                    "",
-                    visibility,
-                    seconds=time.monotonic() - t0,
-                    msg="_unit_timeout",
-                    params={"seconds": wall},
-                ),
-                False,
-            )
+            return cut_short("_unit_timeout", "timeout", seconds=wall)
         if p.stopped_killed:
-            return (
-                RawResult(
-                    f"unit.{suite}",
-                    "failed",
-                    "",
-                    visibility,
-                    seconds=time.monotonic() - t0,
-                    msg="_unit_stopped",
-                ),
-                False,
-            )
+            return cut_short("_unit_stopped")
         # Its output ends with it, unless a child it forked still holds the pipes: a moment
         # for the last bytes, then the sandbox is replaced (that child dies with it).
         session.wait_until(
@@ -232,17 +209,7 @@ def _run_suite(
         return (_suite_result(suite, tests, p, visibility, time.monotonic() - t0), not lingering)
     except SessionError:
         # The code under test killed the sandbox's agent (its parent, or kill(-1)).
-        return (
-            RawResult(
-                f"unit.{suite}",
-                "failed",
-                "",
-                visibility,
-                seconds=time.monotonic() - t0,
-                msg="_unit_killed_agent",
-            ),
-            False,
-        )
+        return cut_short("_unit_killed_agent")
 
 
 def _suite_result(
